@@ -1,0 +1,58 @@
+# Two commands for a fresh machine: `make run` (local system on http://127.0.0.1:3000) and
+# `make test`. Everything they need is installed from the pinned lock files here.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+export PYTHONDONTWRITEBYTECODE := 1
+STAGE ?= dev
+PYTEST_ARGS ?=
+
+.PHONY: install synth lint format test run bench deploy lock clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: requirements/dev.lock
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check uv==0.13.8
+	$(VENV)/bin/uv pip install --quiet --python $(PY) -r requirements/dev.lock
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+# Skipped when no input of the app changed (infra/synth.py keeps a digest in cdk.out).
+synth: install
+	$(PY) infra/synth.py --stage $(STAGE)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy layers/shared/prakerja functions infra localcloud bench tests
+
+format: install
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+test: install lint synth
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+run: install synth
+	$(PY) -m localcloud
+
+bench: install synth
+	$(PY) bench/cold_import.py
+	$(PY) bench/registration_requests.py
+
+deploy: install node_modules/.installed
+	npx cdk deploy -c stage=$(STAGE)
+
+# Re-pin after editing requirements/*.in.
+lock: install
+	$(VENV)/bin/uv pip compile -q requirements/dev.in -o requirements/dev.lock --python-version 3.11
+	$(VENV)/bin/uv pip compile -q requirements/lambda.in -o requirements/lambda.lock \
+		--python-version 3.14 --python-platform aarch64-manylinux2014
+
+clean:
+	rm -rf build cdk.out .local .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,43 @@
+"""CDK entry point: `npx cdk synth -c stage=staging` (default stage: dev)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import aws_cdk as cdk  # noqa: E402
+
+from prakerja_infra.nag import add_checks  # noqa: E402
+from prakerja_infra.stack import PrakerjaStack  # noqa: E402
+from prakerja_infra.stage import stage_config  # noqa: E402
+
+
+def build_app(stage_name: str | None = None, outdir: str | None = None) -> cdk.App:
+    # Run by the CDK CLI the output directory comes from CDK_OUTDIR; run directly, from outdir.
+    app = cdk.App(outdir=outdir) if outdir and "CDK_OUTDIR" not in os.environ else cdk.App()
+    stage = stage_config(stage_name or app.node.try_get_context("stage") or "dev")
+    PrakerjaStack(
+        app,
+        f"Prakerja-{stage.name}",
+        stage=stage,
+        description=f"Prakerja program platform ({stage.name})",
+        env=cdk.Environment(account=os.environ.get("CDK_DEFAULT_ACCOUNT"), region=os.environ.get("CDK_DEFAULT_REGION")),
+    )
+    add_checks(app)
+    return app
+
+
+def _stage_argument() -> str | None:
+    # `python infra/app.py -c stage=prod` mirrors the CDK CLI's context flag.
+    args = sys.argv[1:]
+    for flag, value in zip(args, args[1:], strict=False):
+        if flag == "-c" and value.startswith("stage="):
+            return value.removeprefix("stage=")
+    return None
+
+
+if __name__ == "__main__":
+    build_app(_stage_argument(), outdir=str(Path(__file__).resolve().parents[1] / "cdk.out")).synth()

@@ -1,0 +1,145 @@
+"""REST API (REST, not HTTP API, so that WAF can attach): routes -> Lambda functions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+from aws_cdk import Stack
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_cognito as cognito
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_wafv2 as wafv2
+from constructs import Construct
+
+from prakerja_infra.nag import acknowledge
+from prakerja_infra.stage import StageConfig
+
+
+class Access(Enum):
+    PUBLIC = "public"  # no credentials: health, the OpenAPI document, the published draw
+    USER = "user"  # a Cognito JWT; ops routes additionally check the `ops` group in the handler
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str
+    function: lambda_.IFunction
+    access: Access
+
+
+class Api(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        stage: StageConfig,
+        user_pool: cognito.IUserPool,
+        routes: list[Route],
+    ) -> None:
+        super().__init__(scope, construct_id)
+        access_logs = logs.LogGroup(self, "AccessLogs", retention=logs.RetentionDays.ONE_MONTH)
+        self.rest_api = apigw.RestApi(
+            self,
+            "RestApi",
+            rest_api_name=f"prakerja-{stage.name}",
+            description="Kartu Prakerja-like program API (see shared API.md)",
+            endpoint_types=[apigw.EndpointType.REGIONAL],
+            cloud_watch_role=True,
+            deploy_options=apigw.StageOptions(
+                stage_name=stage.name,
+                throttling_rate_limit=stage.api_rate_limit,
+                throttling_burst_limit=stage.api_burst_limit,
+                tracing_enabled=True,
+                metrics_enabled=True,
+                logging_level=apigw.MethodLoggingLevel.ERROR,
+                # Request/response bodies carry personal data: never log them.
+                data_trace_enabled=False,
+                access_log_destination=apigw.LogGroupLogDestination(access_logs),
+                access_log_format=apigw.AccessLogFormat.json_with_standard_fields(
+                    caller=False, http_method=True, ip=True, protocol=True, request_time=True,
+                    resource_path=True, response_length=True, status=True, user=False,
+                ),
+            ),
+        )
+        authorizer = apigw.CognitoUserPoolsAuthorizer(self, "Authorizer", cognito_user_pools=[user_pool])
+
+        for route in routes:
+            resource = self.rest_api.root.resource_for_path(route.path)
+            integration = apigw.LambdaIntegration(route.function, proxy=True)
+            if route.access is Access.USER:
+                resource.add_method(
+                    route.method, integration,
+                    authorizer=authorizer, authorization_type=apigw.AuthorizationType.COGNITO,
+                )
+            else:
+                method = resource.add_method(route.method, integration)
+                for rule in ("AwsSolutions-APIG4", "AwsSolutions-COG4"):
+                    acknowledge(method, rule, "Public by the API contract (health, OpenAPI, the published draw).")
+
+        acknowledge(
+            self.rest_api, "AwsSolutions-APIG2",
+            "Bodies are validated in the handlers with pydantic so that every error is an RFC 9457 "
+            "problem with a stable code; API Gateway's validator answers in its own format.",
+        )
+        acknowledge(
+            self.rest_api,
+            "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+            "AmazonAPIGatewayPushToCloudWatchLogs]",
+            "API Gateway's account-level CloudWatch role uses the AWS managed push-to-logs policy, "
+            "which is what that role is for.",
+        )
+
+        self._web_acl(stage)
+
+    def _web_acl(self, stage: StageConfig) -> None:
+        """AWS managed common rules and a per-IP rate limit in front of the stage."""
+
+        def managed(name: str, priority: int) -> wafv2.CfnWebACL.RuleProperty:
+            return wafv2.CfnWebACL.RuleProperty(
+                name=name, priority=priority,
+                override_action=wafv2.CfnWebACL.OverrideActionProperty(none={}),
+                statement=wafv2.CfnWebACL.StatementProperty(
+                    managed_rule_group_statement=wafv2.CfnWebACL.ManagedRuleGroupStatementProperty(
+                        vendor_name="AWS", name=name,
+                    )
+                ),
+                visibility_config=_visibility(name),
+            )
+
+        rate_rule = wafv2.CfnWebACL.RuleProperty(
+            name="PerIpRateLimit", priority=0,
+            action=wafv2.CfnWebACL.RuleActionProperty(block={}),
+            statement=wafv2.CfnWebACL.StatementProperty(
+                rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(
+                    limit=stage.waf_requests_per_ip_per_5min, aggregate_key_type="IP",
+                )
+            ),
+            visibility_config=_visibility("PerIpRateLimit"),
+        )
+        acl = wafv2.CfnWebACL(
+            self, "WebAcl",
+            scope="REGIONAL",
+            default_action=wafv2.CfnWebACL.DefaultActionProperty(allow={}),
+            visibility_config=_visibility(f"prakerja-{stage.name}"),
+            rules=[
+                rate_rule,
+                managed("AWSManagedRulesCommonRuleSet", 1),
+                managed("AWSManagedRulesKnownBadInputsRuleSet", 2),
+            ],
+        )
+        stage_arn = Stack.of(self).format_arn(
+            service="apigateway", account="",
+            resource=f"/restapis/{self.rest_api.rest_api_id}/stages/{self.rest_api.deployment_stage.stage_name}",
+        )
+        association = wafv2.CfnWebACLAssociation(self, "WebAclAssociation", resource_arn=stage_arn, web_acl_arn=acl.attr_arn)
+        association.node.add_dependency(self.rest_api.deployment_stage)
+
+
+def _visibility(name: str) -> wafv2.CfnWebACL.VisibilityConfigProperty:
+    return wafv2.CfnWebACL.VisibilityConfigProperty(
+        cloud_watch_metrics_enabled=True, metric_name=name, sampled_requests_enabled=True,
+    )

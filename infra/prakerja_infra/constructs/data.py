@@ -1,0 +1,92 @@
+"""Tables and keys: where applicants and their personal data live."""
+
+from __future__ import annotations
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_secretsmanager as secretsmanager
+from constructs import Construct
+
+from prakerja_infra.nag import acknowledge
+from prakerja_infra.stage import StageConfig
+
+
+class Data(Construct):
+    """DynamoDB tables (PITR, KMS encryption) and the personal-data keys.
+
+    Key design for the registration surge (~1,300 registrations/s): every item's partition
+    key is a random applicant id or a keyed hash (NIK, KK, account), so writes spread
+    evenly; uniqueness is enforced by conditional writes on those guard items, never by
+    reading first; nothing on a request path scans.
+    """
+
+    def __init__(self, scope: Construct, construct_id: str, *, stage: StageConfig) -> None:
+        super().__init__(scope, construct_id)
+        removal = RemovalPolicy.RETAIN if stage.retain_data else RemovalPolicy.DESTROY
+
+        self.personal_data_key = kms.Key(
+            self,
+            "PersonalDataKey",
+            description=f"Prakerja {stage.name}: encrypts personal data, tables and the hashing secret",
+            enable_key_rotation=True,
+            removal_policy=removal,
+            pending_window=Duration.days(7 if not stage.retain_data else 30),
+        )
+
+        # The keyed-hash (HMAC) key for NIK/KK lookups. Not rotated automatically: a new key
+        # gets a new key id and hashes are re-derived from the encrypted copies (docs/).
+        self.hashing_secret = secretsmanager.Secret(
+            self,
+            "PersonalDataHashingKey",
+            description="HMAC key for lookups by NIK and KK hash",
+            encryption_key=self.personal_data_key,
+            generate_secret_string=secretsmanager.SecretStringGenerator(
+                password_length=64, exclude_punctuation=True
+            ),
+            removal_policy=removal,
+        )
+        acknowledge(
+            self.hashing_secret, "AwsSolutions-SMG4",
+            "Rotating the HMAC key invalidates every stored lookup hash; rotation is a planned "
+            "re-hash job keyed by key id (docs/personal-data.md), not a blind schedule.",
+        )
+
+        self.applicants = self._table(
+            "ApplicantsTable", removal,
+            partition_key="pk", sort_key="sk",
+        )
+        self.exclusions = self._table(
+            "ExclusionsTable", removal,
+            partition_key="nik_hash", sort_key="source",
+        )
+        self.idempotency = self._table(
+            "IdempotencyTable", removal,
+            partition_key="id", sort_key=None, ttl_attribute="expiration",
+        )
+
+    def _table(
+        self,
+        construct_id: str,
+        removal: RemovalPolicy,
+        *,
+        partition_key: str,
+        sort_key: str | None,
+        ttl_attribute: str | None = None,
+    ) -> dynamodb.Table:
+        return dynamodb.Table(
+            self,
+            construct_id,
+            partition_key=dynamodb.Attribute(name=partition_key, type=dynamodb.AttributeType.STRING),
+            sort_key=dynamodb.Attribute(name=sort_key, type=dynamodb.AttributeType.STRING) if sort_key else None,
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            # AWS-managed KMS encryption at rest; the personal data inside items is additionally
+            # encrypted with personal_data_key by the application (envelope), so table access
+            # alone never reveals a NIK, and functions need no key grants to read other fields.
+            encryption=dynamodb.TableEncryption.AWS_MANAGED,
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+            time_to_live_attribute=ttl_attribute,
+            removal_policy=removal,
+        )

@@ -1,0 +1,91 @@
+"""One Lambda function definition for every handler: runtime, layers, logging, tracing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from prakerja_infra.bundling import dependencies_layer, shared_layer
+from prakerja_infra.stage import StageConfig
+
+ROOT = Path(__file__).resolve().parents[3]
+FUNCTIONS_DIR = ROOT / "functions"
+# Keep the runtime in step with bundling.LAMBDA_PYTHON_VERSION.
+RUNTIME = lambda_.Runtime.PYTHON_3_14
+SERVICE_NAME = "prakerja"
+METRICS_NAMESPACE = "Prakerja"
+RETENTION = {14: logs.RetentionDays.TWO_WEEKS, 30: logs.RetentionDays.ONE_MONTH, 365: logs.RetentionDays.ONE_YEAR}
+
+
+class Layers(Construct):
+    """The third-party dependencies layer and the shared-code (``prakerja``) layer."""
+
+    def __init__(self, scope: Construct, construct_id: str) -> None:
+        super().__init__(scope, construct_id)
+        self.dependencies = lambda_.LayerVersion(
+            self, "Dependencies",
+            code=lambda_.Code.from_asset(str(dependencies_layer()), exclude=[".stamp"]),
+            compatible_runtimes=[RUNTIME],
+            compatible_architectures=[lambda_.Architecture.ARM_64],
+            description="Pinned third-party packages (requirements/lambda.lock)",
+        )
+        self.shared = lambda_.LayerVersion(
+            self, "Shared",
+            code=lambda_.Code.from_asset(str(shared_layer()), exclude=[".stamp"]),
+            compatible_runtimes=[RUNTIME],
+            compatible_architectures=[lambda_.Architecture.ARM_64],
+            description="prakerja package: domain rules, services, adapters",
+        )
+
+
+class PrakerjaFunction(Construct):
+    """A handler from ``functions/`` with Powertools configured and its own log group.
+
+    Permissions are granted by the caller, one by one: each function gets only what its
+    handler uses.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        stage: StageConfig,
+        layers: Layers,
+        handler: str,
+        description: str,
+        environment: dict[str, str],
+        timeout: Duration = Duration.seconds(15),
+    ) -> None:
+        super().__init__(scope, construct_id)
+        log_group = logs.LogGroup(
+            self, "Logs",
+            retention=RETENTION[stage.log_retention_days],
+            removal_policy=RemovalPolicy.RETAIN if stage.retain_data else RemovalPolicy.DESTROY,
+        )
+        self.function = lambda_.Function(
+            self, "Function",
+            runtime=RUNTIME,
+            architecture=lambda_.Architecture.ARM_64,
+            handler=handler,
+            code=lambda_.Code.from_asset(str(FUNCTIONS_DIR), exclude=["**/__pycache__", "**/*.pyc"]),
+            layers=[layers.dependencies, layers.shared],
+            memory_size=stage.lambda_memory_mb,
+            timeout=timeout,
+            description=description,
+            tracing=lambda_.Tracing.ACTIVE,
+            log_group=log_group,
+            logging_format=lambda_.LoggingFormat.JSON,
+            environment={
+                "STAGE": stage.name,
+                "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,
+                "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
+                "POWERTOOLS_LOG_LEVEL": "INFO",
+                **environment,
+            },
+        )
+
