@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import aws_cdk as cdk  # noqa: E402
+import aws_cdk as cdk
 
-from prakerja_infra.nag import add_checks  # noqa: E402
-from prakerja_infra.stack import PrakerjaStack  # noqa: E402
-from prakerja_infra.stage import stage_config  # noqa: E402
+from prakerja_infra.nag import add_checks
+from prakerja_infra.stack import PrakerjaStack
+from prakerja_infra.stage import stage_config
 
 
 def build_app(stage_name: str | None = None, outdir: str | None = None) -> cdk.App:
@@ -33,7 +34,7 @@ def build_app(stage_name: str | None = None, outdir: str | None = None) -> cdk.A
 def _stage_argument() -> str | None:
     # `python infra/app.py -c stage=prod` mirrors the CDK CLI's context flag.
     args = sys.argv[1:]
-    for flag, value in zip(args, args[1:], strict=False):
+    for flag, value in itertools.pairwise(args):
         if flag == "-c" and value.startswith("stage="):
             return value.removeprefix("stage=")
     return None

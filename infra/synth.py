@@ -45,7 +45,9 @@ def ensure_synthesized(stage: str = "dev", *, force: bool = False) -> Path:
     env = {**os.environ, "JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION": "1"}
     subprocess.run(  # noqa: S603 - fixed argument list
         [sys.executable, str(ROOT / "infra" / "app.py"), "-c", f"stage={stage}"],
-        cwd=ROOT, env=env, check=True,
+        cwd=ROOT,
+        env=env,
+        check=True,
     )
     stamp.write_text(digest)
     return template_path(stage)

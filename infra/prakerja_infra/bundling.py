@@ -43,8 +43,8 @@ def _is_current(target: Path, digest: str) -> bool:
 
 def _pinned_requirements() -> list[str]:
     pins = []
-    for line in LAMBDA_LOCK.read_text().splitlines():
-        line = line.strip()
+    for raw in LAMBDA_LOCK.read_text().splitlines():
+        line = raw.strip()
         if not line or line.startswith("#"):
             continue
         name = line.split("==")[0].split("[")[0].strip().lower()
@@ -64,10 +64,22 @@ def dependencies_layer() -> Path:
     # --no-deps: the lock is complete, and the runtime-provided packages are left out on purpose.
     subprocess.run(  # noqa: S603 - fixed argument list, no shell
         [
-            sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
-            "--platform", LAMBDA_PLATFORM, "--implementation", "cp",
-            "--python-version", LAMBDA_PYTHON_VERSION, "--only-binary=:all:",
-            "--target", str(target / "python"), *_pinned_requirements(),
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--platform",
+            LAMBDA_PLATFORM,
+            "--implementation",
+            "cp",
+            "--python-version",
+            LAMBDA_PYTHON_VERSION,
+            "--only-binary=:all:",
+            "--target",
+            str(target / "python"),
+            *_pinned_requirements(),
         ],
         check=True,
     )

@@ -9,7 +9,9 @@ from constructs import IConstruct
 
 def add_checks(app: cdk.App) -> None:
     """Every synth runs the AwsSolutions pack; a violation fails the synth."""
-    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app, verbose=True, write_suppressions_to_cloud_formation=True))
+    cdk.Validations.of(app).add_plugins(
+        AwsSolutionsChecks(app, verbose=True, write_suppressions_to_cloud_formation=True)
+    )
 
 
 def acknowledge(scope: IConstruct, rule_id: str, reason: str) -> None:

@@ -8,7 +8,7 @@ from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from prakerja_infra.constructs.api import Access, Api, Route
-from prakerja_infra.constructs.auth import OPS_GROUP, Auth
+from prakerja_infra.constructs.auth import Auth
 from prakerja_infra.constructs.data import Data
 from prakerja_infra.constructs.functions import Layers, PrakerjaFunction
 from prakerja_infra.constructs.observability import Observability
@@ -29,56 +29,66 @@ class PrakerjaStack(Stack):
 
         def function(construct_id: str, handler: str, description: str, **environment: str) -> lambda_.Function:
             return PrakerjaFunction(
-                self, construct_id, stage=stage, layers=layers, handler=handler,
-                description=description, environment=environment,
+                self,
+                construct_id,
+                stage=stage,
+                layers=layers,
+                handler=handler,
+                description=description,
+                environment=environment,
             ).function
 
-        personal_data = {
-            "PERSONAL_DATA_KEY_ARN": data.personal_data_key.key_arn,
-            "HASHING_SECRET_ARN": data.hashing_secret.secret_arn,
-        }
+        personal_data_key = {"PERSONAL_DATA_KEY_ARN": data.personal_data_key.key_arn}
+        hashing_secret = {"HASHING_SECRET_ARN": data.hashing_secret.secret_arn}
 
         # --- registration workflow (e-KYC + screening)
         verify_identity = function(
-            "VerifyIdentity", "registration_workflow.handlers.verify_identity",
+            "VerifyIdentity",
+            "registration_workflow.verify_identity.lambda_handler",
             "Registration workflow: e-KYC against the civil registry",
             APPLICANTS_TABLE=data.applicants.table_name,
             CIVIL_REGISTRY_URL=str(stage.civil_registry_url),
-            **personal_data,
+            **personal_data_key,
         )
         data.applicants.grant_read_write_data(verify_identity)
         data.personal_data_key.grant(verify_identity, "kms:Decrypt")
 
         screen_eligibility = function(
-            "ScreenEligibility", "registration_workflow.handlers.screen_eligibility",
+            "ScreenEligibility",
+            "registration_workflow.screen_eligibility.lambda_handler",
             "Registration workflow: eligibility rules and the decision",
             APPLICANTS_TABLE=data.applicants.table_name,
             EXCLUSIONS_TABLE=data.exclusions.table_name,
-            **personal_data,
+            **personal_data_key,
         )
         data.applicants.grant_read_write_data(screen_eligibility)
         data.exclusions.grant_read_data(screen_eligibility)
         data.personal_data_key.grant(screen_eligibility, "kms:Decrypt")
-        data.hashing_secret.grant_read(screen_eligibility)
 
         registration = RegistrationWorkflow(
-            self, "RegistrationWorkflow", stage=stage,
-            verify_identity=verify_identity, screen_eligibility=screen_eligibility,
+            self,
+            "RegistrationWorkflow",
+            stage=stage,
+            verify_identity=verify_identity,
+            screen_eligibility=screen_eligibility,
         )
 
         # --- API functions
         public_api = function(
-            "PublicApi", "public_api.handler.lambda_handler",
+            "PublicApi",
+            "public_api.handler.lambda_handler",
             "Public routes: health and the OpenAPI document",
             API_VERSION="1",
         )
         applicant_api = function(
-            "ApplicantApi", "applicant_api.handler.lambda_handler",
+            "ApplicantApi",
+            "applicant_api.handler.lambda_handler",
             "Applicant routes: profile, assessment",
             APPLICANTS_TABLE=data.applicants.table_name,
             IDEMPOTENCY_TABLE=data.idempotency.table_name,
             REGISTRATION_STATE_MACHINE_ARN=registration.state_machine.state_machine_arn,
-            **personal_data,
+            **personal_data_key,
+            **hashing_secret,
         )
         data.applicants.grant_read_write_data(applicant_api)
         data.idempotency.grant_read_write_data(applicant_api)
@@ -87,32 +97,45 @@ class PrakerjaStack(Stack):
         registration.state_machine.grant_start_execution(applicant_api)
 
         ops_api = function(
-            "OpsApi", "ops_api.handler.lambda_handler",
+            "OpsApi",
+            "ops_api.handler.lambda_handler",
             "Ops routes: exclusion lists",
             EXCLUSIONS_TABLE=data.exclusions.table_name,
-            OPS_GROUP=OPS_GROUP,
-            **personal_data,
+            **hashing_secret,
         )
         data.exclusions.grant_read_write_data(ops_api)
         data.hashing_secret.grant_read(ops_api)
 
-        api = Api(self, "Api", stage=stage, user_pool=auth.user_pool, routes=[
-            Route("GET", "/v1/health", public_api, Access.PUBLIC),
-            Route("GET", "/v1/openapi.json", public_api, Access.PUBLIC),
-            Route("GET", "/v1/docs", public_api, Access.PUBLIC),
-            Route("POST", "/v1/applicants", applicant_api, Access.USER),
-            Route("GET", "/v1/applicants/me", applicant_api, Access.USER),
-            Route("GET", "/v1/assessment", applicant_api, Access.USER),
-            Route("POST", "/v1/applicants/me/assessment", applicant_api, Access.USER),
-            Route("POST", "/v1/ops/exclusion-lists/{source}", ops_api, Access.USER),
-        ])
+        api = Api(
+            self,
+            "Api",
+            stage=stage,
+            user_pool=auth.user_pool,
+            routes=[
+                Route("GET", "/v1/health", public_api, Access.PUBLIC),
+                Route("GET", "/v1/openapi.json", public_api, Access.PUBLIC),
+                Route("GET", "/v1/docs", public_api, Access.PUBLIC),
+                Route("POST", "/v1/applicants", applicant_api, Access.USER),
+                Route("GET", "/v1/applicants/me", applicant_api, Access.USER),
+                Route("GET", "/v1/assessment", applicant_api, Access.USER),
+                Route("POST", "/v1/applicants/me/assessment", applicant_api, Access.USER),
+                Route("POST", "/v1/ops/exclusion-lists/{source}", ops_api, Access.USER),
+            ],
+        )
 
         functions = {
-            "PublicApi": public_api, "ApplicantApi": applicant_api, "OpsApi": ops_api,
-            "VerifyIdentity": verify_identity, "ScreenEligibility": screen_eligibility,
+            "PublicApi": public_api,
+            "ApplicantApi": applicant_api,
+            "OpsApi": ops_api,
+            "VerifyIdentity": verify_identity,
+            "ScreenEligibility": screen_eligibility,
         }
         Observability(
-            self, "Observability", stage=stage, api=api.rest_api, functions=functions,
+            self,
+            "Observability",
+            stage=stage,
+            api=api.rest_api,
+            functions=functions,
             state_machines={"Registration": registration.state_machine},
         )
 
@@ -134,6 +157,7 @@ def _justify_lambda_role(fn: lambda_.Function, name: str) -> None:
         f"{name}: AWSLambdaBasicExecutionRole only lets the function write its own logs.",
     )
     acknowledge(
-        role, "AwsSolutions-IAM5[Resource::*]",
+        role,
+        "AwsSolutions-IAM5[Resource::*]",
         f"{name}: X-Ray PutTraceSegments/PutTelemetryRecords have no resource-level permissions.",
     )

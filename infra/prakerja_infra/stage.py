@@ -29,18 +29,30 @@ class StageConfig(BaseModel):
 
 STAGES: dict[str, StageConfig] = {
     "dev": StageConfig(
-        name="dev", api_rate_limit=50, api_burst_limit=100, waf_requests_per_ip_per_5min=2000,
-        log_retention_days=14, retain_data=False,
+        name="dev",
+        api_rate_limit=50,
+        api_burst_limit=100,
+        waf_requests_per_ip_per_5min=2000,
+        log_retention_days=14,
+        retain_data=False,
         civil_registry_url=HttpUrl("https://dukcapil-sandbox.example.go.id/api/v1"),
     ),
     "staging": StageConfig(
-        name="staging", api_rate_limit=2000, api_burst_limit=4000, waf_requests_per_ip_per_5min=100000,
-        log_retention_days=30, retain_data=False,
+        name="staging",
+        api_rate_limit=2000,
+        api_burst_limit=4000,
+        waf_requests_per_ip_per_5min=100000,
+        log_retention_days=30,
+        retain_data=False,
         civil_registry_url=HttpUrl("https://dukcapil-sandbox.example.go.id/api/v1"),
     ),
     "prod": StageConfig(
-        name="prod", api_rate_limit=5000, api_burst_limit=10000, waf_requests_per_ip_per_5min=1000,
-        log_retention_days=365, retain_data=True,
+        name="prod",
+        api_rate_limit=5000,
+        api_burst_limit=10000,
+        waf_requests_per_ip_per_5min=1000,
+        log_retention_days=365,
+        retain_data=True,
         civil_registry_url=HttpUrl("https://dukcapil.example.go.id/api/v1"),
     ),
 }

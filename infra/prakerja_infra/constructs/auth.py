@@ -23,8 +23,11 @@ class Auth(Construct):
             auto_verify=cognito.AutoVerifiedAttrs(email=True),  # the e-mail OTP of the journey
             account_recovery=cognito.AccountRecovery.EMAIL_ONLY,
             password_policy=cognito.PasswordPolicy(
-                min_length=10, require_digits=True, require_lowercase=True,
-                require_uppercase=True, require_symbols=True,
+                min_length=10,
+                require_digits=True,
+                require_lowercase=True,
+                require_uppercase=True,
+                require_symbols=True,
             ),
             mfa=cognito.Mfa.OPTIONAL,
             mfa_second_factor=cognito.MfaSecondFactor(sms=False, otp=True),
@@ -33,7 +36,8 @@ class Auth(Construct):
             removal_policy=RemovalPolicy.RETAIN if stage.retain_data else RemovalPolicy.DESTROY,
         )
         acknowledge(
-            self.user_pool, "AwsSolutions-COG2",
+            self.user_pool,
+            "AwsSolutions-COG2",
             "Millions of applicants sign up with e-mail OTP verification; TOTP MFA is offered "
             "(optional) and required of the ops group by policy, not of every applicant.",
         )
@@ -45,6 +49,9 @@ class Auth(Construct):
             id_token_validity=Duration.hours(1),
         )
         cognito.CfnUserPoolGroup(
-            self, "OpsGroup", user_pool_id=self.user_pool.user_pool_id, group_name=OPS_GROUP,
+            self,
+            "OpsGroup",
+            user_pool_id=self.user_pool.user_pool_id,
+            group_name=OPS_GROUP,
             description="Operations staff: waves, exclusion lists, payouts, ledger",
         )

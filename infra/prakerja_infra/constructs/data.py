@@ -41,28 +41,34 @@ class Data(Construct):
             "PersonalDataHashingKey",
             description="HMAC key for lookups by NIK and KK hash",
             encryption_key=self.personal_data_key,
-            generate_secret_string=secretsmanager.SecretStringGenerator(
-                password_length=64, exclude_punctuation=True
-            ),
+            generate_secret_string=secretsmanager.SecretStringGenerator(password_length=64, exclude_punctuation=True),
             removal_policy=removal,
         )
         acknowledge(
-            self.hashing_secret, "AwsSolutions-SMG4",
+            self.hashing_secret,
+            "AwsSolutions-SMG4",
             "Rotating the HMAC key invalidates every stored lookup hash; rotation is a planned "
             "re-hash job keyed by key id (docs/personal-data.md), not a blind schedule.",
         )
 
         self.applicants = self._table(
-            "ApplicantsTable", removal,
-            partition_key="pk", sort_key="sk",
+            "ApplicantsTable",
+            removal,
+            partition_key="pk",
+            sort_key="sk",
         )
         self.exclusions = self._table(
-            "ExclusionsTable", removal,
-            partition_key="nik_hash", sort_key="source",
+            "ExclusionsTable",
+            removal,
+            partition_key="nik_hash",
+            sort_key="source",
         )
         self.idempotency = self._table(
-            "IdempotencyTable", removal,
-            partition_key="id", sort_key=None, ttl_attribute="expiration",
+            "IdempotencyTable",
+            removal,
+            partition_key="id",
+            sort_key=None,
+            ttl_attribute="expiration",
         )
 
     def _table(

@@ -18,7 +18,11 @@ FUNCTIONS_DIR = ROOT / "functions"
 RUNTIME = lambda_.Runtime.PYTHON_3_14
 SERVICE_NAME = "prakerja"
 METRICS_NAMESPACE = "Prakerja"
-RETENTION = {14: logs.RetentionDays.TWO_WEEKS, 30: logs.RetentionDays.ONE_MONTH, 365: logs.RetentionDays.ONE_YEAR}
+RETENTION = {
+    14: logs.RetentionDays.TWO_WEEKS,
+    30: logs.RetentionDays.ONE_MONTH,
+    365: logs.RetentionDays.ONE_YEAR,
+}
 
 
 class Layers(Construct):
@@ -27,14 +31,16 @@ class Layers(Construct):
     def __init__(self, scope: Construct, construct_id: str) -> None:
         super().__init__(scope, construct_id)
         self.dependencies = lambda_.LayerVersion(
-            self, "Dependencies",
+            self,
+            "Dependencies",
             code=lambda_.Code.from_asset(str(dependencies_layer()), exclude=[".stamp"]),
             compatible_runtimes=[RUNTIME],
             compatible_architectures=[lambda_.Architecture.ARM_64],
             description="Pinned third-party packages (requirements/lambda.lock)",
         )
         self.shared = lambda_.LayerVersion(
-            self, "Shared",
+            self,
+            "Shared",
             code=lambda_.Code.from_asset(str(shared_layer()), exclude=[".stamp"]),
             compatible_runtimes=[RUNTIME],
             compatible_architectures=[lambda_.Architecture.ARM_64],
@@ -59,23 +65,25 @@ class PrakerjaFunction(Construct):
         handler: str,
         description: str,
         environment: dict[str, str],
-        timeout: Duration = Duration.seconds(15),
+        timeout_seconds: int = 15,
     ) -> None:
         super().__init__(scope, construct_id)
         log_group = logs.LogGroup(
-            self, "Logs",
+            self,
+            "Logs",
             retention=RETENTION[stage.log_retention_days],
             removal_policy=RemovalPolicy.RETAIN if stage.retain_data else RemovalPolicy.DESTROY,
         )
         self.function = lambda_.Function(
-            self, "Function",
+            self,
+            "Function",
             runtime=RUNTIME,
             architecture=lambda_.Architecture.ARM_64,
             handler=handler,
             code=lambda_.Code.from_asset(str(FUNCTIONS_DIR), exclude=["**/__pycache__", "**/*.pyc"]),
             layers=[layers.dependencies, layers.shared],
             memory_size=stage.lambda_memory_mb,
-            timeout=timeout,
+            timeout=Duration.seconds(timeout_seconds),
             description=description,
             tracing=lambda_.Tracing.ACTIVE,
             log_group=log_group,
@@ -88,4 +96,3 @@ class PrakerjaFunction(Construct):
                 **environment,
             },
         )
-

@@ -41,7 +41,11 @@ class Observability(Construct):
 
         def alarm(name: str, metric: cloudwatch.IMetric, threshold: float) -> None:
             created = cloudwatch.Alarm(
-                self, name, metric=metric, threshold=threshold, evaluation_periods=1,
+                self,
+                name,
+                metric=metric,
+                threshold=threshold,
+                evaluation_periods=1,
                 comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
                 treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
             )

@@ -33,7 +33,8 @@ class RegistrationWorkflow(Construct):
         super().__init__(scope, construct_id)
 
         verify = tasks.LambdaInvoke(
-            self, "VerifyIdentity",
+            self,
+            "VerifyIdentity",
             comment="e-KYC: NIK, name and birth date against the civil registry (Dukcapil)",
             lambda_function=verify_identity,
             payload=sfn.TaskInput.from_object({"applicant_id": sfn.JsonPath.string_at("$.applicant_id")}),
@@ -44,16 +45,22 @@ class RegistrationWorkflow(Construct):
             },
         )
         verify.add_retry(
-            errors=[REGISTRY_UNAVAILABLE], interval=Duration.seconds(2), max_attempts=5, backoff_rate=2.0,
+            errors=[REGISTRY_UNAVAILABLE],
+            interval=Duration.seconds(2),
+            max_attempts=5,
+            backoff_rate=2.0,
         )
         screen = tasks.LambdaInvoke(
-            self, "ScreenEligibility",
+            self,
+            "ScreenEligibility",
             comment="Layered eligibility rules; records VERIFIED or REJECTED with every reason",
             lambda_function=screen_eligibility,
-            payload=sfn.TaskInput.from_object({
-                "applicant_id": sfn.JsonPath.string_at("$.applicant_id"),
-                "registry": sfn.JsonPath.string_at("$.registry"),
-            }),
+            payload=sfn.TaskInput.from_object(
+                {
+                    "applicant_id": sfn.JsonPath.string_at("$.applicant_id"),
+                    "registry": sfn.JsonPath.string_at("$.registry"),
+                }
+            ),
             payload_response_only=True,
         )
         decision = (
@@ -65,7 +72,8 @@ class RegistrationWorkflow(Construct):
             self, "Logs", retention=logs.RetentionDays.ONE_MONTH, removal_policy=RemovalPolicy.DESTROY
         )
         self.state_machine = sfn.StateMachine(
-            self, "StateMachine",
+            self,
+            "StateMachine",
             state_machine_name=f"prakerja-{stage.name}-registration",
             definition_body=sfn.DefinitionBody.from_chainable(verify.next(screen).next(decision)),
             state_machine_type=sfn.StateMachineType.STANDARD,
@@ -77,10 +85,12 @@ class RegistrationWorkflow(Construct):
         for task_function in (verify_identity, screen_eligibility):
             logical_id = stack.resolve(stack.get_logical_id(task_function.node.default_child))  # type: ignore[arg-type]
             acknowledge(
-                self.state_machine, f"AwsSolutions-IAM5[Resource::<{logical_id}.Arn>:*]",
+                self.state_machine,
+                f"AwsSolutions-IAM5[Resource::<{logical_id}.Arn>:*]",
                 "LambdaInvoke may call its task function's versions and aliases (ARN:*), nothing else.",
             )
         acknowledge(
-            self.state_machine, "AwsSolutions-IAM5[Resource::*]",
+            self.state_machine,
+            "AwsSolutions-IAM5[Resource::*]",
             "X-Ray and CloudWatch log delivery actions have no resource-level permissions.",
         )

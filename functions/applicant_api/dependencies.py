@@ -1,0 +1,33 @@
+"""Wiring of the applicant API: settings from the environment, AWS clients, services.
+Built once per cold start by handler.py; routes ask for them only when called."""
+
+from __future__ import annotations
+
+from functools import cache
+
+import boto3
+
+from prakerja.adapters.dynamodb_applicants import DynamoDBApplicantRepository
+from prakerja.adapters.kms_cipher import KmsCipher
+from prakerja.adapters.secrets_hasher import load_hasher
+from prakerja.adapters.stepfunctions_starter import StepFunctionsStarter
+from prakerja.clock import SystemClock
+from prakerja.config import ApplicantApiSettings, load_settings
+from prakerja.registration.service import PersonalDataVault, RegistrationService
+
+
+@cache
+def settings() -> ApplicantApiSettings:
+    return load_settings(ApplicantApiSettings)
+
+
+@cache
+def registration_service() -> RegistrationService:
+    config = settings()
+    return RegistrationService(
+        applicants=DynamoDBApplicantRepository(boto3.client("dynamodb"), config.applicants_table),
+        vault=PersonalDataVault(KmsCipher(boto3.client("kms"), config.personal_data_key_arn)),
+        hasher=load_hasher(boto3.client("secretsmanager"), config.hashing_secret_arn),
+        workflow=StepFunctionsStarter(boto3.client("stepfunctions"), config.registration_state_machine_arn),
+        clock=SystemClock(),
+    )

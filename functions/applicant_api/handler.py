@@ -1,0 +1,24 @@
+"""Lambda entry point of the applicant routes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from applicant_api.dependencies import registration_service
+from applicant_api.routes import router
+from prakerja.http.app import create_app
+from prakerja.observability import logger, metrics, tracer
+
+app = create_app()
+app.include_router(router)
+registration_service()  # cold start: configuration validated, clients and hashing key ready
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,74 @@
+"""Applicant routes: profile and the basic assessment (API.md, "Applicants")."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.metrics import MetricUnit
+
+from applicant_api.dependencies import registration_service
+from applicant_api.views import ApplicantProfileView, AssessmentResultView, RegistrationCreated
+from prakerja.http.auth import caller
+from prakerja.http.schemas import problem_responses
+from prakerja.observability import logger, metrics
+from prakerja.registration.assessment import load_assessment
+from prakerja.registration.models import AssessmentSubmission, RegistrationRequest
+
+router = Router()
+
+
+@router.post(
+    "/v1/applicants",
+    summary="Create my applicant profile and start verification",
+    responses={
+        201: {"description": "Profile created; the registration workflow started"},
+        **problem_responses(400, 401, 409, 413, 422),
+    },
+    tags=["Applicants"],
+)
+def create_profile(body: RegistrationRequest) -> Response[RegistrationCreated]:
+    record = registration_service().register(caller(router).account_id, body)
+    metrics.add_metric(name="Registrations", unit=MetricUnit.Count, value=1)
+    logger.info("profile created", extra={"applicant_id": record.applicant_id})
+    return Response(
+        status_code=201,
+        content_type="application/json",
+        body=RegistrationCreated(applicant_id=record.applicant_id, status=record.status),
+    )
+
+
+@router.get(
+    "/v1/applicants/me",
+    summary="My profile (NIK masked), status and rejection reasons",
+    responses=problem_responses(401, 404),
+    tags=["Applicants"],
+)
+def my_profile() -> ApplicantProfileView:
+    return ApplicantProfileView.of(registration_service().profile(caller(router).account_id))
+
+
+@router.get(
+    "/v1/assessment",
+    summary="The basic motivation and ability test",
+    responses=problem_responses(401),
+    tags=["Applicants"],
+)
+def assessment() -> dict[str, Any]:
+    caller(router)
+    return load_assessment().public_view()
+
+
+@router.post(
+    "/v1/applicants/me/assessment",
+    summary="Submit answers to the assessment; may be retaken",
+    responses=problem_responses(400, 401, 404, 413, 422),
+    tags=["Applicants"],
+)
+def submit_assessment(body: AssessmentSubmission) -> AssessmentResultView:
+    result = registration_service().submit_assessment(caller(router).account_id, body)
+    metrics.add_metric(
+        name="AssessmentsPassed" if result.passed else "AssessmentsFailed", unit=MetricUnit.Count, value=1
+    )
+    return AssessmentResultView(score=result.score, passed=result.passed)

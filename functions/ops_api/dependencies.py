@@ -1,0 +1,23 @@
+"""Wiring of the ops API, built once per cold start."""
+
+from __future__ import annotations
+
+from functools import cache
+
+import boto3
+
+from prakerja.adapters.dynamodb_exclusions import DynamoDBExclusionRepository
+from prakerja.adapters.secrets_hasher import load_hasher
+from prakerja.clock import SystemClock
+from prakerja.config import OpsApiSettings, load_settings
+from prakerja.exclusions import ExclusionListService
+
+
+@cache
+def exclusion_lists() -> ExclusionListService:
+    config = load_settings(OpsApiSettings)
+    return ExclusionListService(
+        lists=DynamoDBExclusionRepository(boto3.client("dynamodb"), config.exclusions_table),
+        hasher=load_hasher(boto3.client("secretsmanager"), config.hashing_secret_arn),
+        clock=SystemClock(),
+    )

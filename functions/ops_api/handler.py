@@ -1,0 +1,24 @@
+"""Lambda entry point of the ops routes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from ops_api.dependencies import exclusion_lists
+from ops_api.routes import router
+from prakerja.http.app import create_app
+from prakerja.observability import logger, metrics, tracer
+
+app = create_app()
+app.include_router(router)
+exclusion_lists()  # cold start: configuration validated, hashing key loaded
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

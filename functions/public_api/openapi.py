@@ -1,0 +1,49 @@
+"""Builds the API's OpenAPI document from every function's routes.
+
+Each function serves only its own routes, but the document covers all of them, so it is
+built by including every router in one throwaway resolver.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, Server
+
+import prakerja
+from prakerja.http.schemas import Problem
+
+TITLE = "Prakerja program API"
+DESCRIPTION = (
+    "Registration, waves and the verifiable draw, training purchases and incentive payouts of a "
+    "national pre-employment card program. Errors are RFC 9457 problems with a stable `code`."
+)
+PUBLIC_PATHS = frozenset({"/v1/health", "/v1/openapi.json", "/v1/docs"})
+
+
+def build_document(*routers: Router) -> dict[str, Any]:
+    resolver = APIGatewayRestResolver(enable_validation=True)
+    for router in routers:
+        resolver.include_router(router)
+    document: dict[str, Any] = json.loads(
+        resolver.get_openapi_json_schema(
+            title=TITLE,
+            version=prakerja.__version__,
+            description=DESCRIPTION,
+            servers=[Server(url="/")],
+            security_schemes={"bearer": HTTPBearer(bearerFormat="JWT")},
+            security=[{"bearer": []}],
+        )
+    )
+    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    problem_schema = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    schemas.update(problem_schema.pop("$defs", {}))
+    schemas["Problem"] = problem_schema
+    for path, operations in document.get("paths", {}).items():
+        if path in PUBLIC_PATHS:
+            for operation in operations.values():
+                operation["security"] = []
+    return document

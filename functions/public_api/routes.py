@@ -1,0 +1,51 @@
+"""Public routes: health, the OpenAPI document and a Swagger UI. No credentials."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from pydantic import BaseModel
+
+import prakerja
+from applicant_api.routes import router as applicant_routes
+from ops_api.routes import router as ops_routes
+from public_api.openapi import build_document
+
+router = Router()
+
+SWAGGER_UI = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Prakerja API</title>
+<link rel="stylesheet" href="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui.css"></head>
+<body><div id="ui"></div>
+<script src="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui-bundle.js"></script>
+<script>SwaggerUIBundle({url: "openapi.json", dom_id: "#ui"});</script>
+</body></html>"""
+
+
+class Health(BaseModel):
+    status: str
+    version: str
+
+
+@router.get("/v1/health", summary="Liveness of the API", tags=["Public"])
+def health() -> Health:
+    return Health(status="ok", version=prakerja.__version__)
+
+
+@router.get("/v1/openapi.json", summary="This API's OpenAPI document", tags=["Public"])
+def openapi_json() -> dict[str, Any]:
+    return openapi_document()
+
+
+@router.get("/v1/docs", summary="Swagger UI for the OpenAPI document", tags=["Public"])
+def docs() -> Response[str]:
+    return Response(status_code=200, content_type="text/html; charset=utf-8", body=SWAGGER_UI)
+
+
+@cache
+def openapi_document() -> dict[str, Any]:
+    """Every function's routes; a new function's router is added here."""
+    return build_document(router, applicant_routes, ops_routes)

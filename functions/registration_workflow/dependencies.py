@@ -1,0 +1,37 @@
+"""Wiring of the registration workflow's steps; each step function validates only its own
+settings at cold start (they run as separate Lambda functions)."""
+
+from __future__ import annotations
+
+import boto3
+
+from prakerja.adapters.civil_registry import HttpCivilRegistry
+from prakerja.adapters.dynamodb_applicants import DynamoDBApplicantRepository
+from prakerja.adapters.dynamodb_exclusions import DynamoDBExclusionRepository
+from prakerja.adapters.kms_cipher import KmsCipher
+from prakerja.clock import SystemClock
+from prakerja.config import ScreenEligibilitySettings, VerifyIdentitySettings, load_settings
+from prakerja.program import load_program
+from prakerja.registration.service import PersonalDataVault, VerificationService
+
+
+def identity_verification() -> VerificationService:
+    config = load_settings(VerifyIdentitySettings)
+    return VerificationService(
+        applicants=DynamoDBApplicantRepository(boto3.client("dynamodb"), config.applicants_table),
+        vault=PersonalDataVault(KmsCipher(boto3.client("kms"), config.personal_data_key_arn)),
+        clock=SystemClock(),
+        registry=HttpCivilRegistry(str(config.civil_registry_url), config.civil_registry_timeout_seconds),
+    )
+
+
+def eligibility_screening() -> VerificationService:
+    config = load_settings(ScreenEligibilitySettings)
+    dynamodb = boto3.client("dynamodb")
+    return VerificationService(
+        applicants=DynamoDBApplicantRepository(dynamodb, config.applicants_table),
+        vault=PersonalDataVault(KmsCipher(boto3.client("kms"), config.personal_data_key_arn)),
+        clock=SystemClock(),
+        exclusions=DynamoDBExclusionRepository(dynamodb, config.exclusions_table),
+        rules=load_program().registration,
+    )

@@ -1,0 +1,251 @@
+"""Applicants in DynamoDB.
+
+Items of the applicants table (partition keys are random ids or keyed hashes, so the
+registration surge spreads over partitions):
+- ``APPLICANT#<id> / PROFILE``: the profile (personal data encrypted in ``personal_data``)
+- ``ACCOUNT#<sub> / GUARD`` and ``NIK#<hash> / GUARD``: one profile per account and per NIK,
+  claimed in the same transaction as the profile
+- ``KK#<hash> / SLOTS``: the applicant ids holding the family card's places
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+from prakerja.adapters.dynamodb import cancellation_codes, from_item, to_item, ts, value
+from prakerja.registration.eligibility import RegistryVerdict
+from prakerja.registration.models import (
+    ApplicantStatus,
+    EducationLevel,
+    EmploymentStatus,
+    Gender,
+    RejectionReason,
+)
+from prakerja.registration.ports import KkLimitReached, NikAlreadyRegistered, ProfileExists
+from prakerja.registration.records import ApplicantRecord, AssessmentRecord
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef, UpdateTypeDef
+
+PROFILE = "PROFILE"
+GUARD = "GUARD"
+SLOTS = "SLOTS"
+CONDITION_FAILED = "ConditionalCheckFailed"
+
+
+def profile_key(applicant_id: str) -> dict[str, Any]:
+    return to_item({"pk": f"APPLICANT#{applicant_id}", "sk": PROFILE})
+
+
+class DynamoDBApplicantRepository:
+    def __init__(self, client: DynamoDBClient, table_name: str) -> None:
+        self._db = client
+        self._table = table_name
+
+    def create(self, applicant: ApplicantRecord) -> None:
+        def guard(pk: str) -> TransactWriteItemTypeDef:
+            return {
+                "Put": {
+                    "TableName": self._table,
+                    "Item": to_item({"pk": pk, "sk": GUARD, "applicant_id": applicant.applicant_id}),
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            }
+
+        try:
+            self._db.transact_write_items(
+                TransactItems=[
+                    guard(f"ACCOUNT#{applicant.account_id}"),
+                    guard(f"NIK#{applicant.nik_hash}"),
+                    {
+                        "Put": {
+                            "TableName": self._table,
+                            "Item": _to_profile_item(applicant),
+                            "ConditionExpression": "attribute_not_exists(pk)",
+                        }
+                    },
+                ],
+                # A retried request (same applicant id) is not applied twice.
+                ClientRequestToken=applicant.applicant_id[:36],
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "TransactionCanceledException":
+                raise
+            codes = cancellation_codes(error)
+            if codes and codes[0] == CONDITION_FAILED:
+                raise ProfileExists() from None
+            if len(codes) > 1 and codes[1] == CONDITION_FAILED:
+                raise NikAlreadyRegistered() from None
+            raise
+
+    def get(self, applicant_id: str) -> ApplicantRecord | None:
+        item = self._db.get_item(TableName=self._table, Key=profile_key(applicant_id), ConsistentRead=True).get("Item")
+        return _from_profile_item(from_item(item)) if item else None
+
+    def find_by_account(self, account_id: str) -> ApplicantRecord | None:
+        guard = self._db.get_item(
+            TableName=self._table,
+            Key=to_item({"pk": f"ACCOUNT#{account_id}", "sk": GUARD}),
+            ConsistentRead=True,
+        ).get("Item")
+        if not guard:
+            return None
+        return self.get(str(from_item(guard)["applicant_id"]))
+
+    def record_assessment(self, applicant_id: str, assessment: AssessmentRecord) -> None:
+        self._db.update_item(
+            TableName=self._table,
+            Key=profile_key(applicant_id),
+            UpdateExpression="SET assessment = :a, updated_at = :t",
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeValues={
+                ":a": value(
+                    {
+                        "score": assessment.score,
+                        "passed": assessment.passed,
+                        "attempts": assessment.attempts,
+                        "taken_at": ts(assessment.taken_at),
+                    }
+                ),
+                ":t": value(ts(assessment.taken_at)),
+            },
+        )
+
+    def record_registry_verdict(self, applicant_id: str, verdict: RegistryVerdict, at: datetime) -> None:
+        self._db.update_item(
+            TableName=self._table,
+            Key=profile_key(applicant_id),
+            UpdateExpression="SET registry = :v, registry_checked_at = :t, updated_at = :t",
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeValues={":v": value(verdict.value), ":t": value(ts(at))},
+        )
+
+    def decide(
+        self,
+        applicant_id: str,
+        status: ApplicantStatus,
+        reasons: Iterable[RejectionReason],
+        at: datetime,
+        *,
+        kk_hash: str | None = None,
+        kk_limit: int = 0,
+    ) -> ApplicantRecord:
+        decision: UpdateTypeDef = {
+            "TableName": self._table,
+            "Key": profile_key(applicant_id),
+            "UpdateExpression": "SET #status = :status, reasons = :reasons, decided_at = :t, updated_at = :t",
+            "ConditionExpression": "#status = :verifying",
+            "ExpressionAttributeNames": {"#status": "status"},
+            "ExpressionAttributeValues": {
+                ":status": value(status.value),
+                ":reasons": value([r.value for r in reasons]),
+                ":verifying": value(ApplicantStatus.VERIFYING.value),
+                ":t": value(ts(at)),
+            },
+        }
+        try:
+            if kk_hash is None:
+                self._db.update_item(**decision)
+            else:
+                self._db.transact_write_items(
+                    TransactItems=[
+                        {"Update": self._kk_place(kk_hash, applicant_id, kk_limit)},
+                        {"Update": decision},
+                    ]
+                )
+        except ClientError as error:
+            code = error.response["Error"]["Code"]
+            if code == "TransactionCanceledException":
+                kk_code, decision_code = [*cancellation_codes(error), "None", "None"][:2]
+                if decision_code != CONDITION_FAILED and kk_code == CONDITION_FAILED:
+                    raise KkLimitReached() from None
+                if decision_code != CONDITION_FAILED:
+                    raise
+            elif code != "ConditionalCheckFailedException":
+                raise
+            # The decision was taken before (a retried step): it stands as it is.
+        record = self.get(applicant_id)
+        assert record is not None
+        return record
+
+    def _kk_place(self, kk_hash: str, applicant_id: str, kk_limit: int) -> UpdateTypeDef:
+        return {
+            "TableName": self._table,
+            "Key": to_item({"pk": f"KK#{kk_hash}", "sk": SLOTS}),
+            "UpdateExpression": "ADD members :me",
+            "ConditionExpression": "attribute_not_exists(members) OR size(members) < :limit OR contains(members, :id)",
+            "ExpressionAttributeValues": {
+                ":me": {"SS": [applicant_id]},
+                ":limit": value(kk_limit),
+                ":id": value(applicant_id),
+            },
+        }
+
+    def kk_has_room(self, kk_hash: str, applicant_id: str, kk_limit: int) -> bool:
+        item = self._db.get_item(
+            TableName=self._table, Key=to_item({"pk": f"KK#{kk_hash}", "sk": SLOTS}), ConsistentRead=True
+        ).get("Item")
+        members = set(from_item(item).get("members", set())) if item else set()
+        return applicant_id in members or len(members) < kk_limit
+
+
+def _to_profile_item(a: ApplicantRecord) -> dict[str, Any]:
+    return to_item(
+        {
+            "pk": f"APPLICANT#{a.applicant_id}",
+            "sk": PROFILE,
+            "applicant_id": a.applicant_id,
+            "account_id": a.account_id,
+            "nik_hash": a.nik_hash,
+            "kk_hash": a.kk_hash,
+            "nik_masked": a.nik_masked,
+            "personal_data": a.personal_data,
+            "gender": a.gender.value,
+            "province_code": a.province_code,
+            "regency_code": a.regency_code,
+            "education_level": a.education_level.value,
+            "employment_status": a.employment_status.value,
+            "status": a.status.value,
+            "reasons": [r.value for r in a.reasons],
+            "registry": a.registry.value if a.registry else None,
+            "wave_id": a.wave_id,
+            "created_at": ts(a.created_at),
+            "updated_at": ts(a.updated_at),
+        }
+    )
+
+
+def _from_profile_item(item: dict[str, Any]) -> ApplicantRecord:
+    assessment = item.get("assessment")
+    return ApplicantRecord(
+        applicant_id=item["applicant_id"],
+        account_id=item["account_id"],
+        nik_hash=item["nik_hash"],
+        kk_hash=item["kk_hash"],
+        nik_masked=item["nik_masked"],
+        personal_data=item["personal_data"],
+        gender=Gender(item["gender"]),
+        province_code=item["province_code"],
+        regency_code=item["regency_code"],
+        education_level=EducationLevel(item["education_level"]),
+        employment_status=EmploymentStatus(item["employment_status"]),
+        status=ApplicantStatus(item["status"]),
+        created_at=datetime.fromisoformat(item["created_at"]),
+        updated_at=datetime.fromisoformat(item["updated_at"]),
+        reasons=tuple(RejectionReason(r) for r in item.get("reasons", [])),
+        registry=RegistryVerdict(item["registry"]) if item.get("registry") else None,
+        assessment=AssessmentRecord(
+            score=int(assessment["score"]),
+            passed=bool(assessment["passed"]),
+            attempts=int(assessment["attempts"]),
+            taken_at=datetime.fromisoformat(assessment["taken_at"]),
+        )
+        if assessment
+        else None,
+        wave_id=item.get("wave_id"),
+    )

@@ -1,0 +1,23 @@
+"""Starts the registration workflow; the execution is named after the applicant, so a second
+start for the same applicant is refused by Step Functions and harmless."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mypy_boto3_stepfunctions import SFNClient
+
+
+class StepFunctionsStarter:
+    def __init__(self, client: SFNClient, state_machine_arn: str) -> None:
+        self._sfn = client
+        self._arn = state_machine_arn
+
+    def start(self, applicant_id: str) -> None:
+        with contextlib.suppress(self._sfn.exceptions.ExecutionAlreadyExists):
+            self._sfn.start_execution(
+                stateMachineArn=self._arn, name=applicant_id, input=json.dumps({"applicant_id": applicant_id})
+            )

@@ -1,0 +1,51 @@
+"""Function configuration, parsed from the environment and validated at cold start.
+
+Each function reads only the settings it needs; a missing or malformed variable fails the
+cold start with a clear message instead of a half-working function.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl
+
+S = TypeVar("S", bound=BaseModel)
+
+
+class _Settings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+class PersonalDataSettings(_Settings):
+    personal_data_key_arn: str = Field(min_length=1)
+
+
+class ApplicantApiSettings(PersonalDataSettings):
+    hashing_secret_arn: str = Field(min_length=1)
+    applicants_table: str = Field(min_length=1)
+    idempotency_table: str = Field(min_length=1)
+    registration_state_machine_arn: str = Field(min_length=1)
+
+
+class OpsApiSettings(_Settings):
+    exclusions_table: str = Field(min_length=1)
+    hashing_secret_arn: str = Field(min_length=1)
+
+
+class VerifyIdentitySettings(PersonalDataSettings):
+    applicants_table: str = Field(min_length=1)
+    civil_registry_url: HttpUrl
+    civil_registry_timeout_seconds: float = 5.0
+
+
+class ScreenEligibilitySettings(PersonalDataSettings):
+    applicants_table: str = Field(min_length=1)
+    exclusions_table: str = Field(min_length=1)
+
+
+def load_settings(model: type[S]) -> S:
+    """Environment variables are the upper-case field names (APPLICANTS_TABLE, ...)."""
+    values = {name: os.environ[name.upper()] for name in model.model_fields if name.upper() in os.environ}
+    return model.model_validate(values)

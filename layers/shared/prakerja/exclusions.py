@@ -1,0 +1,58 @@
+"""Agency exclusion lists (ASN, TNI, POLRI, ...), the priority list and the formal-education
+and other-assistance lists: imported by ops, stored only as keyed NIK hashes."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
+
+from prakerja.clock import Clock
+from prakerja.errors import NotFound
+from prakerja.personal_data import PersonalDataHasher
+from prakerja.registration.models import ExclusionSource
+from prakerja.registration.nik import NikError, parse_nik
+from prakerja.registration.ports import ExclusionRepository
+
+MAX_NIKS_PER_UPLOAD = 5000
+
+
+class ExclusionListUpload(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    niks: list[str] = Field(min_length=1, max_length=MAX_NIKS_PER_UPLOAD)
+
+    @field_validator("niks")
+    @classmethod
+    def _valid_niks(cls, niks: list[str]) -> list[str]:
+        for index, nik in enumerate(niks):
+            try:
+                parse_nik(nik)
+            except NikError as error:
+                # The position, not the value: a NIK never goes into a response or a log.
+                raise PydanticCustomError(error.code, f"entry {index}: {error.message}") from None
+        return niks
+
+
+class ExclusionListImported(BaseModel):
+    source: ExclusionSource
+    received: int
+    stored: int  # distinct NIKs in this upload
+
+
+class UnknownList(NotFound):
+    def __init__(self) -> None:
+        super().__init__("EXCLUSION_LIST_UNKNOWN", f"Lists are: {', '.join(s.value for s in ExclusionSource)}.")
+
+
+class ExclusionListService:
+    def __init__(self, lists: ExclusionRepository, hasher: PersonalDataHasher, clock: Clock) -> None:
+        self._lists = lists
+        self._hasher = hasher
+        self._clock = clock
+
+    def import_list(self, source: str, upload: ExclusionListUpload) -> ExclusionListImported:
+        if source not in ExclusionSource.__members__:
+            raise UnknownList()
+        list_source = ExclusionSource(source)
+        stored = self._lists.add(list_source, (self._hasher.digest("nik", n) for n in upload.niks), self._clock.now())
+        return ExclusionListImported(source=list_source, received=len(upload.niks), stored=stored)

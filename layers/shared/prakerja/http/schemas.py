@@ -1,0 +1,42 @@
+"""Response shapes shared by several routes, for the OpenAPI document."""
+
+from __future__ import annotations
+
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse, OpenAPIResponseContentSchema
+from pydantic import BaseModel, Field
+
+
+class FieldProblem(BaseModel):
+    field: str
+    message: str
+    code: str
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details, served as application/problem+json."""
+
+    type: str
+    title: str
+    status: int
+    code: str = Field(description="Stable machine-readable UPPER_SNAKE code")
+    detail: str
+    errors: list[FieldProblem] | None = None
+
+
+def problem_responses(*statuses: int) -> dict[int, OpenAPIResponse]:
+    """OpenAPI `responses` entries for the problem statuses a route can answer."""
+    descriptions = {
+        400: "Malformed JSON",
+        401: "No or invalid credentials",
+        403: "Not allowed",
+        404: "Unknown resource",
+        409: "Conflict with the current state",
+        413: "Body over 64 KiB",
+        422: "Validation failed",
+        429: "Throttled",
+    }
+    schema: OpenAPIResponseContentSchema = {"schema": {"$ref": "#/components/schemas/Problem"}}
+    return {
+        status: OpenAPIResponse(description=descriptions[status], content={"application/problem+json": schema})
+        for status in statuses
+    }

@@ -1,0 +1,14 @@
+"""Powertools Logger, Tracer and Metrics, created once per process.
+
+Service name and metrics namespace come from the function environment
+(POWERTOOLS_SERVICE_NAME, POWERTOOLS_METRICS_NAMESPACE), set by the CDK construct.
+Never pass personal data to any of them: log ids, codes and counts only.
+"""
+
+from __future__ import annotations
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()

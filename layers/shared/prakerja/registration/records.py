@@ -1,0 +1,66 @@
+"""What is stored about an applicant. Personal data only ever appears here encrypted
+(``personal_data``) or as keyed hashes; the clear fields are codes and dates the program
+reports on."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+
+from pydantic import BaseModel, ConfigDict
+
+from prakerja.registration.eligibility import RegistryVerdict
+from prakerja.registration.models import (
+    ApplicantStatus,
+    EducationLevel,
+    EmploymentStatus,
+    Gender,
+    RejectionReason,
+)
+
+
+class PersonalData(BaseModel):
+    """The encrypted part of a profile (one KMS ciphertext per applicant)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    nik: str
+    kk_number: str
+    full_name: str
+    date_of_birth: date
+    phone: str
+    email: str
+
+
+@dataclass(frozen=True)
+class AssessmentRecord:
+    score: int
+    passed: bool
+    attempts: int
+    taken_at: datetime
+
+
+@dataclass(frozen=True)
+class ApplicantRecord:
+    applicant_id: str
+    account_id: str
+    nik_hash: str
+    kk_hash: str
+    nik_masked: str
+    personal_data: str  # ciphertext of PersonalData, bound to applicant_id
+    gender: Gender
+    province_code: str
+    regency_code: str
+    education_level: EducationLevel
+    employment_status: EmploymentStatus
+    status: ApplicantStatus
+    created_at: datetime
+    updated_at: datetime
+    reasons: tuple[RejectionReason, ...] = ()
+    registry: RegistryVerdict | None = None
+    assessment: AssessmentRecord | None = None
+    wave_id: str | None = None
+    extra: dict[str, object] = field(default_factory=dict)
+
+    def with_changes(self, **changes: object) -> ApplicantRecord:
+        return replace(self, **changes)  # type: ignore[arg-type]

@@ -1,0 +1,155 @@
+"""In-memory fakes of the registration ports, with the same guarantees as the DynamoDB
+implementations (one profile per account and per NIK, family-card places, one decision)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
+
+from prakerja.registration.eligibility import RegistryVerdict
+from prakerja.registration.models import ApplicantStatus, ExclusionSource, RejectionReason
+from prakerja.registration.ports import (
+    CivilRegistryUnavailable,
+    KkLimitReached,
+    NikAlreadyRegistered,
+    ProfileExists,
+)
+from prakerja.registration.records import ApplicantRecord, AssessmentRecord
+
+
+class FakeApplicants:
+    def __init__(self) -> None:
+        self.profiles: dict[str, ApplicantRecord] = {}
+        self.by_account: dict[str, str] = {}
+        self.by_nik: dict[str, str] = {}
+        self.kk_members: dict[str, set[str]] = {}
+        self._lock = threading.Lock()
+
+    def create(self, applicant: ApplicantRecord) -> None:
+        with self._lock:
+            if applicant.account_id in self.by_account:
+                raise ProfileExists()
+            if applicant.nik_hash in self.by_nik:
+                raise NikAlreadyRegistered()
+            self.by_account[applicant.account_id] = applicant.applicant_id
+            self.by_nik[applicant.nik_hash] = applicant.applicant_id
+            self.profiles[applicant.applicant_id] = applicant
+
+    def get(self, applicant_id: str) -> ApplicantRecord | None:
+        return self.profiles.get(applicant_id)
+
+    def find_by_account(self, account_id: str) -> ApplicantRecord | None:
+        applicant_id = self.by_account.get(account_id)
+        return self.profiles.get(applicant_id) if applicant_id else None
+
+    def record_assessment(self, applicant_id: str, assessment: AssessmentRecord) -> None:
+        self._update(applicant_id, assessment=assessment, updated_at=assessment.taken_at)
+
+    def record_registry_verdict(self, applicant_id: str, verdict: RegistryVerdict, at: datetime) -> None:
+        self._update(applicant_id, registry=verdict, updated_at=at)
+
+    def decide(
+        self,
+        applicant_id: str,
+        status: ApplicantStatus,
+        reasons: Iterable[RejectionReason],
+        at: datetime,
+        *,
+        kk_hash: str | None = None,
+        kk_limit: int = 0,
+    ) -> ApplicantRecord:
+        with self._lock:
+            record = self.profiles[applicant_id]
+            if record.status is not ApplicantStatus.VERIFYING:
+                return record
+            if kk_hash is not None:
+                members = self.kk_members.setdefault(kk_hash, set())
+                if applicant_id not in members and len(members) >= kk_limit:
+                    raise KkLimitReached()
+                members.add(applicant_id)
+            decided = replace(record, status=status, reasons=tuple(reasons), updated_at=at)
+            self.profiles[applicant_id] = decided
+            return decided
+
+    def kk_has_room(self, kk_hash: str, applicant_id: str, kk_limit: int) -> bool:
+        members = self.kk_members.get(kk_hash, set())
+        return applicant_id in members or len(members) < kk_limit
+
+    def _update(self, applicant_id: str, **changes: object) -> None:
+        with self._lock:
+            self.profiles[applicant_id] = replace(self.profiles[applicant_id], **changes)  # type: ignore[arg-type]
+
+
+class FakeExclusions:
+    def __init__(self) -> None:
+        self.entries: set[tuple[str, str]] = set()
+
+    def add(self, source: ExclusionSource | str, nik_hashes: Iterable[str], at: datetime) -> int:
+        unique = set(nik_hashes)
+        self.entries |= {(h, str(source)) for h in unique}
+        return len(unique)
+
+    def sources_for(self, nik_hash: str) -> frozenset[str]:
+        return frozenset(source for h, source in self.entries if h == nik_hash)
+
+
+class FakeCipher:
+    """Reversible, context-bound 'encryption' that keeps the plaintext out of the record."""
+
+    def encrypt(self, plaintext: bytes, context: dict[str, str]) -> str:
+        envelope = json.dumps({"c": context, "p": base64.b64encode(plaintext[::-1]).decode()})
+        return base64.b64encode(envelope.encode()).decode()
+
+    def decrypt(self, ciphertext: str, context: dict[str, str]) -> bytes:
+        envelope = json.loads(base64.b64decode(ciphertext))
+        if envelope["c"] != context:
+            raise PermissionError("encryption context mismatch")
+        return base64.b64decode(envelope["p"])[::-1]
+
+
+@dataclass
+class FakeRegistry:
+    """The civil registry: residents by NIK; ``outages`` failing calls before it answers."""
+
+    residents: dict[str, tuple[str, date]] = field(default_factory=dict)
+    outages: int = 0
+    calls: int = 0
+
+    def add(self, nik: str, full_name: str, date_of_birth: date) -> None:
+        self.residents[nik] = (full_name, date_of_birth)
+
+    def verify(self, nik: str, full_name: str, date_of_birth: date) -> RegistryVerdict:
+        self.calls += 1
+        if self.outages:
+            self.outages -= 1
+            raise CivilRegistryUnavailable("simulated outage")
+        resident = self.residents.get(nik)
+        if resident is None:
+            return RegistryVerdict.NOT_FOUND
+        name, born = resident
+        same_name = " ".join(name.lower().split()) == " ".join(full_name.lower().split())
+        return RegistryVerdict.MATCH if same_name and born == date_of_birth else RegistryVerdict.MISMATCH
+
+
+@dataclass
+class FakeWorkflow:
+    started: list[str] = field(default_factory=list)
+
+    def start(self, applicant_id: str) -> None:
+        if applicant_id not in self.started:
+            self.started.append(applicant_id)
+
+
+@dataclass
+class FixedClock:
+    moment: datetime = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)
+
+    def now(self) -> datetime:
+        return self.moment
+
+    def advance(self, **delta: float) -> None:
+        self.moment += timedelta(**delta)
