@@ -1,0 +1,48 @@
+"""Data-layer tests on moto, with every table, key and secret created from the synthesized
+CDK template (the same provisioning code the local runtime uses)."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+from synth import ensure_synthesized
+
+from localcloud.provision import Resources, provision
+
+REGION = "ap-southeast-3"
+
+
+@pytest.fixture(scope="session")
+def template() -> dict[str, Any]:
+    path: Path = ensure_synthesized("dev")
+    return json.loads(path.read_text())  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def aws(template: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> Iterator[Resources]:
+    for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    with mock_aws():
+        yield provision(template, lambda service: boto3.client(service, region_name=REGION))
+
+
+def physical(resources: Resources, prefix: str) -> str:
+    return str(resources.find(prefix).ref)
+
+
+@pytest.fixture
+def clients() -> dict[str, Any]:
+    assert "AWS_ENDPOINT_URL" not in os.environ
+    return {
+        name: boto3.client(name, region_name=REGION) for name in ("dynamodb", "kms", "secretsmanager", "stepfunctions")
+    }

@@ -1,0 +1,111 @@
+"""DynamoDBApplicantRepository on moto: the guarantees registration relies on."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from localcloud.provision import Resources
+from prakerja.adapters.dynamodb_applicants import DynamoDBApplicantRepository
+from prakerja.registration.eligibility import RegistryVerdict
+from prakerja.registration.models import (
+    ApplicantStatus,
+    EducationLevel,
+    EmploymentStatus,
+    Gender,
+    RejectionReason,
+)
+from prakerja.registration.ports import KkLimitReached, NikAlreadyRegistered, ProfileExists
+from prakerja.registration.records import ApplicantRecord, AssessmentRecord
+from tests.integration.conftest import physical
+
+NOW = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)
+
+
+def applicant(
+    applicant_id: str, *, account: str | None = None, nik_hash: str | None = None, kk: str = "kk-1"
+) -> ApplicantRecord:
+    return ApplicantRecord(
+        applicant_id=applicant_id,
+        account_id=account or f"account-{applicant_id}",
+        nik_hash=nik_hash or f"k1:nik-{applicant_id}",
+        kk_hash=f"k1:{kk}",
+        nik_masked="32**********0001",
+        personal_data="ciphertext",
+        gender=Gender.F,
+        province_code="32",
+        regency_code="3273",
+        education_level=EducationLevel.SMA,
+        employment_status=EmploymentStatus.UNEMPLOYED,
+        status=ApplicantStatus.VERIFYING,
+        created_at=NOW,
+        updated_at=NOW,
+    )
+
+
+@pytest.fixture
+def repo(aws: Resources, clients: dict[str, Any]) -> DynamoDBApplicantRepository:
+    return DynamoDBApplicantRepository(clients["dynamodb"], physical(aws, "DataApplicantsTable"))
+
+
+def test_profile_round_trips(repo: DynamoDBApplicantRepository) -> None:
+    record = applicant("a1")
+    repo.create(record)
+    assert repo.get("a1") == record
+    assert repo.find_by_account("account-a1") == record
+    assert repo.find_by_account("someone-else") is None
+    assert repo.get("missing") is None
+
+
+def test_second_profile_for_an_account_or_a_nik_is_refused_and_writes_nothing(
+    repo: DynamoDBApplicantRepository, aws: Resources, clients: dict[str, Any]
+) -> None:
+    repo.create(applicant("a1", account="acc", nik_hash="k1:nik"))
+    with pytest.raises(ProfileExists):
+        repo.create(applicant("a2", account="acc"))
+    with pytest.raises(NikAlreadyRegistered):
+        repo.create(applicant("a3", nik_hash="k1:nik"))
+    assert repo.get("a2") is None and repo.get("a3") is None
+    items = clients["dynamodb"].scan(TableName=physical(aws, "DataApplicantsTable"))["Items"]
+    assert len(items) == 3  # the first profile and its two guards, nothing of the refused ones
+
+
+def test_decision_is_taken_once(repo: DynamoDBApplicantRepository) -> None:
+    repo.create(applicant("a1"))
+    repo.record_registry_verdict("a1", RegistryVerdict.MATCH, NOW)
+    rejected = repo.decide("a1", ApplicantStatus.REJECTED, [RejectionReason.UNDERAGE], NOW)
+    assert rejected.status is ApplicantStatus.REJECTED and rejected.reasons == (RejectionReason.UNDERAGE,)
+    again = repo.decide("a1", ApplicantStatus.VERIFIED, [], NOW)
+    assert again.status is ApplicantStatus.REJECTED and again.registry is RegistryVerdict.MATCH
+
+
+def test_family_card_places_are_limited_and_a_retry_keeps_its_place(repo: DynamoDBApplicantRepository) -> None:
+    for applicant_id in ("a1", "a2", "a3"):
+        repo.create(applicant(applicant_id, kk="shared"))
+    assert (
+        repo.decide("a1", ApplicantStatus.VERIFIED, [], NOW, kk_hash="k1:shared", kk_limit=2).status
+        is ApplicantStatus.VERIFIED
+    )
+    assert (
+        repo.decide("a2", ApplicantStatus.VERIFIED, [], NOW, kk_hash="k1:shared", kk_limit=2).status
+        is ApplicantStatus.VERIFIED
+    )
+    # a retried step of an applicant who already holds a place is not refused
+    assert (
+        repo.decide("a2", ApplicantStatus.VERIFIED, [], NOW, kk_hash="k1:shared", kk_limit=2).status
+        is ApplicantStatus.VERIFIED
+    )
+    assert not repo.kk_has_room("k1:shared", "a3", 2)
+    assert repo.kk_has_room("k1:shared", "a1", 2)
+    with pytest.raises(KkLimitReached):
+        repo.decide("a3", ApplicantStatus.VERIFIED, [], NOW, kk_hash="k1:shared", kk_limit=2)
+    assert repo.get("a3").status is ApplicantStatus.VERIFYING  # type: ignore[union-attr]
+
+
+def test_assessment_is_recorded(repo: DynamoDBApplicantRepository) -> None:
+    repo.create(applicant("a1"))
+    repo.record_assessment("a1", AssessmentRecord(score=70, passed=True, attempts=2, taken_at=NOW))
+    stored = repo.get("a1")
+    assert stored is not None and stored.assessment == AssessmentRecord(score=70, passed=True, attempts=2, taken_at=NOW)
