@@ -33,7 +33,7 @@ def aws(template: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> Iterator[R
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
     with mock_aws():
-        yield provision(template, lambda service: boto3.client(service, region_name=REGION))
+        yield provision(template, lambda service: boto3.client(service, region_name=REGION))  # type: ignore[call-overload]
 
 
 def physical(resources: Resources, prefix: str) -> str:
