@@ -2,31 +2,46 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
-from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from prakerja.errors import DomainError
-from prakerja.http.problems import from_domain_error, from_validation_errors, problem
+from prakerja.http.problems import PROBLEM_CONTENT_TYPE, from_domain_error, from_validation_errors, problem
 from prakerja.observability import logger
 
 MAX_BODY_BYTES = 64 * 1024
 
 
-def _limit_body_size(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[str]:
-    body = app.current_event.body or ""
-    size = len(body.encode()) if not app.current_event.is_base64_encoded else len(body) * 3 // 4
-    if size > MAX_BODY_BYTES:
-        return problem(
-            413, "PAYLOAD_TOO_LARGE", "Payload too large", f"The body may be at most {MAX_BODY_BYTES} bytes."
-        )
-    return next_middleware(app)
+def _body_size(event: Mapping[str, Any]) -> int:
+    body = event.get("body") or ""
+    return len(body) * 3 // 4 if event.get("isBase64Encoded") else len(body.encode())
 
 
-def create_app() -> APIGatewayRestResolver:
-    app = APIGatewayRestResolver(enable_validation=True)
-    app.use(middlewares=[_limit_body_size])
+class ProblemResolver(APIGatewayRestResolver):
+    """Refuses bodies over the API's limit before routing, so that the answer is a 413
+    whatever the route's validation would have said about the content."""
+
+    def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
+        if _body_size(event) > MAX_BODY_BYTES:
+            too_large = problem(
+                413, "PAYLOAD_TOO_LARGE", "Payload too large", f"The body may be at most {MAX_BODY_BYTES} bytes."
+            )
+            return {
+                "statusCode": too_large.status_code,
+                "headers": {"Content-Type": PROBLEM_CONTENT_TYPE},
+                "body": too_large.body,
+                "isBase64Encoded": False,
+            }
+        return super().resolve(event, context)
+
+
+def create_app() -> ProblemResolver:
+    app = ProblemResolver(enable_validation=True)
 
     @app.exception_handler(DomainError)
     def _domain_error(error: DomainError) -> Response[str]:
