@@ -12,9 +12,9 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
-from synth import ensure_synthesized
 
 from localcloud.provision import Resources, provision
+from synth import ensure_synthesized
 
 REGION = "ap-southeast-3"
 
