@@ -262,10 +262,15 @@ class ApiGateway:
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         request = Request(environ)
-        if request.path == "/_local" or request.path.startswith("/_local/"):
-            response = self._local_routes(request)
-        else:
-            response = self.handle(request)
+        try:
+            if request.path == "/_local" or request.path.startswith("/_local/"):
+                response = self._local_routes(request)
+            else:
+                response = self.handle(request)
+        except Exception:  # a runtime bug or a stopping runtime: answer like API Gateway would
+            LOG.exception("%s request failed inside the local runtime", request.method)
+            context = {"requestId": str(uuid.uuid4()), "path": request.path, "httpMethod": request.method}
+            response = self.gateway_response("API_CONFIGURATION_ERROR", request, context)
         return response(environ, start_response)
 
     def handle(self, request: Request) -> Response:
@@ -280,13 +285,13 @@ class ApiGateway:
             found = self.model.match(request.method, path)
         if found is None:
             response = self.gateway_response("MISSING_AUTHENTICATION_TOKEN", request, context)
-            self._log(request.method, "(no route)", response, started)
-            return response
-        route, params = found
-        context["resourcePath"] = route.resource_path
-        response = self._dispatch(request, route, path, params, request_id, context)
+            resource_path = "(no route)"
+        else:
+            route, params = found
+            context["resourcePath"] = resource_path = route.resource_path
+            response = self._dispatch(request, route, path, params, request_id, context)
         response.headers["x-amzn-RequestId"] = request_id
-        self._log(request.method, route.resource_path, response, started)
+        self._log(request.method, resource_path, response, started)
         return response
 
     def _dispatch(  # noqa: PLR0911 - one return per API Gateway outcome

@@ -217,6 +217,7 @@ def worker_main(spec: FunctionSpec, conn: Connection) -> None:
     """Entry point of a worker process."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the runtime, which stops us
     _redirect_output(spec.log_path)
+    sys.dont_write_bytecode = True  # the code directory is read-only on Lambda: no __pycache__
     os.environ.clear()
     os.environ.update(spec.environment)
     time.tzset()
@@ -377,6 +378,9 @@ class FunctionPool:
             _, payload, errored = worker.conn.recv()
             healthy = True
             return InvokeResult(str(payload), bool(errored), "")
+        except TimeoutError as init_timeout:  # the cold start never finished
+            failure = {"errorType": "Sandbox.Timedout", "errorMessage": str(init_timeout)}
+            return InvokeResult(json.dumps(failure), True, "")
         except (EOFError, OSError):
             code = worker.process.exitcode
             message = f"RequestId: {request_id} Error: Runtime exited with error: exit status {code}"
@@ -477,6 +481,14 @@ def moto_invocations_routed_to(
     from moto.awslambda.models import LambdaFunction  # noqa: PLC0415 - workers must not load moto
 
     original = LambdaFunction._invoke_lambda
+    original_invoke = LambdaFunction.invoke
+
+    def invoke(self: Any, body: str, request_headers: Any, response_headers: Any) -> Any:
+        # InvocationType=Event returns at once on AWS; moto would run the function first.
+        if (request_headers or {}).get("X-Amz-Invocation-Type") == "Event":
+            threading.Thread(target=original_invoke, args=(self, body, {}, {}), daemon=True).start()
+            return ""
+        return original_invoke(self, body, request_headers, response_headers)
 
     def _invoke_lambda(self: Any, event: Any = None) -> tuple[str, bool, str]:
         pool = workers.pool(str(self.function_name))
@@ -490,7 +502,9 @@ def moto_invocations_routed_to(
         return result.payload, result.errored, result.logs
 
     LambdaFunction._invoke_lambda = _invoke_lambda  # type: ignore[method-assign]
+    LambdaFunction.invoke = invoke  # type: ignore[method-assign]
     try:
         yield
     finally:
         LambdaFunction._invoke_lambda = original  # type: ignore[method-assign]
+        LambdaFunction.invoke = original_invoke  # type: ignore[method-assign]

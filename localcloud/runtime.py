@@ -5,7 +5,15 @@
 
 moto serves the AWS services on `moto_url`; the emulated API Gateway and the /_local
 routes on `api_url`; each Lambda function runs its real handler in worker processes.
-moto's state is global to the process, so only one LocalCloud may run at a time.
+
+moto's state is global to the process, so only one LocalCloud may run at a time, and
+`moto.mock_aws()` must not be used while it runs (it resets every backend). In pytest, give
+the fixture package or module scope so it stops before other tests use mock_aws:
+
+    @pytest.fixture(scope="package")
+    def cloud(tmp_path_factory):
+        with LocalCloud(ensure_synthesized("dev"), api_port=0, state_dir=tmp_path_factory.mktemp("lc")) as c:
+            yield c
 """
 
 from __future__ import annotations
@@ -111,7 +119,9 @@ class _Server:
     def __init__(self, host: str, port: int, app: WSGIApp, handler: type[WSGIRequestHandler]) -> None:
         self.httpd: BaseWSGIServer = make_server(host, port, app, threaded=True, request_handler=handler)
         self.port = int(self.httpd.server_address[1])
-        self._thread = threading.Thread(target=self.httpd.serve_forever, name=f"http:{self.port}", daemon=True)
+        self._thread = threading.Thread(
+            target=self.httpd.serve_forever, args=(0.1,), name=f"http:{self.port}", daemon=True
+        )
         self._closed = False
 
     def serve(self) -> None:

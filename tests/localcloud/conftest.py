@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -17,8 +18,9 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="session")
-def template_body() -> dict:
-    return json.loads(TEMPLATE.read_text())
+def template_body() -> dict[str, Any]:
+    body: dict[str, Any] = json.loads(TEMPLATE.read_text())
+    return body
 
 
 @pytest.fixture(scope="module")
