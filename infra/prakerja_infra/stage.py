@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Literal
 
+from aws_cdk import RemovalPolicy
+from aws_cdk import aws_logs as logs
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 
 StageName = Literal["dev", "staging", "prod"]
@@ -50,7 +52,9 @@ STAGES: dict[str, StageConfig] = {
         name="prod",
         api_rate_limit=5000,
         api_burst_limit=10000,
-        waf_requests_per_ip_per_5min=1000,
+        # Mobile carriers put many applicants behind one address (CGNAT): the per-IP limit
+        # stops scripted abuse, not a busy carrier gateway.
+        waf_requests_per_ip_per_5min=5000,
         log_retention_days=365,
         retain_data=True,
         civil_registry_url=HttpUrl("https://dukcapil.example.go.id/api/v1"),
@@ -63,3 +67,15 @@ def stage_config(name: str) -> StageConfig:
         return STAGES[name]
     except KeyError:
         raise ValueError(f"unknown stage {name!r}; expected one of {sorted(STAGES)}") from None
+
+
+def log_retention(stage: StageConfig) -> logs.RetentionDays:
+    return _RETENTION[stage.log_retention_days]
+
+
+def removal_policy(stage: StageConfig) -> RemovalPolicy:
+    """Data, keys and logs survive a stack deletion everywhere but dev."""
+    return RemovalPolicy.RETAIN if stage.retain_data else RemovalPolicy.DESTROY
+
+
+_RETENTION = {14: logs.RetentionDays.TWO_WEEKS, 30: logs.RetentionDays.ONE_MONTH, 365: logs.RetentionDays.ONE_YEAR}

@@ -15,7 +15,7 @@ from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
 from prakerja_infra.nag import acknowledge
-from prakerja_infra.stage import StageConfig
+from prakerja_infra.stage import StageConfig, log_retention, removal_policy
 
 
 class Access(Enum):
@@ -42,7 +42,9 @@ class Api(Construct):
         routes: list[Route],
     ) -> None:
         super().__init__(scope, construct_id)
-        access_logs = logs.LogGroup(self, "AccessLogs", retention=logs.RetentionDays.ONE_MONTH)
+        access_logs = logs.LogGroup(
+            self, "AccessLogs", retention=log_retention(stage), removal_policy=removal_policy(stage)
+        )
         self.rest_api = apigw.RestApi(
             self,
             "RestApi",

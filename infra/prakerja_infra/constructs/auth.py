@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Duration
 from aws_cdk import aws_cognito as cognito
 from constructs import Construct
 
 from prakerja_infra.nag import acknowledge
-from prakerja_infra.stage import StageConfig
+from prakerja_infra.stage import StageConfig, removal_policy
 
 OPS_GROUP = "ops"
 
@@ -33,7 +33,7 @@ class Auth(Construct):
             mfa_second_factor=cognito.MfaSecondFactor(sms=False, otp=True),
             feature_plan=cognito.FeaturePlan.PLUS,
             standard_threat_protection_mode=cognito.StandardThreatProtectionMode.FULL_FUNCTION,
-            removal_policy=RemovalPolicy.RETAIN if stage.retain_data else RemovalPolicy.DESTROY,
+            removal_policy=removal_policy(stage),
         )
         acknowledge(
             self.user_pool,
@@ -43,7 +43,9 @@ class Auth(Construct):
         )
         self.client = self.user_pool.add_client(
             "WebClient",
-            auth_flows=cognito.AuthFlow(user_srp=True, user_password=True),
+            auth_flows=cognito.AuthFlow(user_srp=True),
+            # The web app signs in with SRP; no hosted UI, so no OAuth flows or callback URLs.
+            disable_o_auth=True,
             prevent_user_existence_errors=True,
             access_token_validity=Duration.hours(1),
             id_token_validity=Duration.hours(1),

@@ -9,7 +9,7 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from prakerja_infra.nag import acknowledge
-from prakerja_infra.stage import StageConfig
+from prakerja_infra.stage import StageConfig, removal_policy
 
 
 class Data(Construct):
@@ -23,7 +23,7 @@ class Data(Construct):
 
     def __init__(self, scope: Construct, construct_id: str, *, stage: StageConfig) -> None:
         super().__init__(scope, construct_id)
-        removal = RemovalPolicy.RETAIN if stage.retain_data else RemovalPolicy.DESTROY
+        removal = removal_policy(stage)
 
         self.personal_data_key = kms.Key(
             self,

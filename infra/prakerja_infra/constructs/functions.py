@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Duration
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from prakerja_infra.bundling import dependencies_layer, shared_layer
-from prakerja_infra.stage import StageConfig
+from prakerja_infra.stage import StageConfig, log_retention, removal_policy
 
 ROOT = Path(__file__).resolve().parents[3]
 FUNCTIONS_DIR = ROOT / "functions"
@@ -18,11 +18,6 @@ FUNCTIONS_DIR = ROOT / "functions"
 RUNTIME = lambda_.Runtime.PYTHON_3_14
 SERVICE_NAME = "prakerja"
 METRICS_NAMESPACE = "Prakerja"
-RETENTION = {
-    14: logs.RetentionDays.TWO_WEEKS,
-    30: logs.RetentionDays.ONE_MONTH,
-    365: logs.RetentionDays.ONE_YEAR,
-}
 
 
 class Layers(Construct):
@@ -71,8 +66,8 @@ class PrakerjaFunction(Construct):
         log_group = logs.LogGroup(
             self,
             "Logs",
-            retention=RETENTION[stage.log_retention_days],
-            removal_policy=RemovalPolicy.RETAIN if stage.retain_data else RemovalPolicy.DESTROY,
+            retention=log_retention(stage),
+            removal_policy=removal_policy(stage),
         )
         self.function = lambda_.Function(
             self,

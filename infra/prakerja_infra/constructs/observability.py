@@ -14,7 +14,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from prakerja_infra.stage import StageConfig
+from prakerja_infra.stage import StageConfig, removal_policy
 
 
 class Observability(Construct):
@@ -30,7 +30,14 @@ class Observability(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         # CloudWatch must be allowed to use the topic's key, which rules out the AWS managed one.
-        alarm_key = kms.Key(self, "AlarmTopicKey", enable_key_rotation=True, description="Alarm topic encryption")
+        alarm_key = kms.Key(
+            self,
+            "AlarmTopicKey",
+            enable_key_rotation=True,
+            description="Alarm topic encryption",
+            # Like every key of the stage: kept when a prod stack is deleted, deleted with a dev one.
+            removal_policy=removal_policy(stage),
+        )
         alarm_key.grant(iam.ServicePrincipal("cloudwatch.amazonaws.com"), "kms:Decrypt", "kms:GenerateDataKey")
         self.alarm_topic = sns.Topic(
             self, "AlarmTopic", display_name=f"Prakerja {stage.name} alarms", master_key=alarm_key

@@ -6,7 +6,7 @@ data: the execution history is visible to anyone with console access.
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
@@ -14,7 +14,7 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from prakerja_infra.nag import acknowledge
-from prakerja_infra.stage import StageConfig
+from prakerja_infra.stage import StageConfig, log_retention, removal_policy
 
 # Raised by the e-KYC step when the civil registry does not answer; retried with backoff.
 REGISTRY_UNAVAILABLE = "CivilRegistryUnavailable"
@@ -68,9 +68,7 @@ class RegistrationWorkflow(Construct):
             .when(sfn.Condition.string_equals("$.status", "VERIFIED"), sfn.Succeed(self, "Verified"))
             .otherwise(sfn.Succeed(self, "Rejected"))
         )
-        log_group = logs.LogGroup(
-            self, "Logs", retention=logs.RetentionDays.ONE_MONTH, removal_policy=RemovalPolicy.DESTROY
-        )
+        log_group = logs.LogGroup(self, "Logs", retention=log_retention(stage), removal_policy=removal_policy(stage))
         self.state_machine = sfn.StateMachine(
             self,
             "StateMachine",

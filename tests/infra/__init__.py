@@ -1,0 +1,1 @@
+"""Tests of the synthesized CloudFormation templates (what `npx cdk deploy` would deploy)."""

@@ -1,0 +1,116 @@
+"""Lambda functions: runtime, architecture, tracing, layers, logging, configuration."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from prakerja_infra.stage import stage_config
+from tests.infra.cfn import (
+    FUNCTION_HANDLERS,
+    CfnTemplate,
+    Resource,
+    functions,
+    literal_strings,
+    referenced_ids,
+    resources,
+)
+
+NAMES = sorted(FUNCTION_HANDLERS)
+
+# Variable names that would hold a credential if they held a value rather than a reference.
+SECRET_NAME = re.compile(r"SECRET|PASSWORD|PASSWD|TOKEN|PRIVATE|CREDENTIAL|API_?KEY|(^|_)KEY$", re.IGNORECASE)
+# Values that are credentials whatever the variable is called.
+SECRET_VALUE = [
+    re.compile(r"(AKIA|ASIA)[0-9A-Z]{16}"),  # AWS access key id
+    re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY"),
+    re.compile(r"://[^/\s:@]+:[^/\s@]+@"),  # credentials in a URL
+    re.compile(r"^[A-Za-z0-9+/=_-]{32,}$"),  # a long opaque token (ids, hashes, base64)
+    re.compile(r"\{\{resolve:(secretsmanager|ssm-secure):"),  # a dynamic reference: the value in plain text
+]
+
+
+@pytest.fixture(scope="module")
+def by_name(dev_template: CfnTemplate) -> dict[str, Resource]:
+    return {name: function for name, (_, function) in functions(dev_template).items()}
+
+
+def _properties(by_name: dict[str, Resource], name: str) -> dict[str, Any]:
+    properties: dict[str, Any] = by_name[name]["Properties"]
+    return properties
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_runtime_architecture_and_tracing(by_name: dict[str, Resource], name: str) -> None:
+    properties = _properties(by_name, name)
+    assert properties["Runtime"] == "python3.14"
+    assert properties["Architectures"] == ["arm64"]
+    assert properties["TracingConfig"] == {"Mode": "Active"}
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_uses_both_layers_built_for_the_same_runtime(
+    dev_template: CfnTemplate, by_name: dict[str, Resource], name: str
+) -> None:
+    layers = _properties(by_name, name)["Layers"]
+    assert len(layers) == 2
+    for layer in layers:
+        (layer_id,) = referenced_ids(layer)
+        layer_properties = dev_template["Resources"][layer_id]["Properties"]
+        assert dev_template["Resources"][layer_id]["Type"] == "AWS::Lambda::LayerVersion"
+        assert layer_properties["CompatibleRuntimes"] == ["python3.14"]
+        assert layer_properties["CompatibleArchitectures"] == ["arm64"]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_logs_json_to_its_own_log_group_with_retention(
+    dev_template: CfnTemplate, by_name: dict[str, Resource], name: str
+) -> None:
+    logging = _properties(by_name, name)["LoggingConfig"]
+    assert logging["LogFormat"] == "JSON"
+    (group_id,) = referenced_ids(logging["LogGroup"])
+    group = dev_template["Resources"][group_id]
+    assert group["Type"] == "AWS::Logs::LogGroup"
+    assert group["Properties"]["RetentionInDays"] == stage_config("dev").log_retention_days
+    assert group_id.startswith(name), f"{name} logs to {group_id}"
+
+
+def test_no_two_functions_share_a_log_group(by_name: dict[str, Resource]) -> None:
+    groups = [str(p["Properties"]["LoggingConfig"]["LogGroup"]) for p in by_name.values()]
+    assert len(set(groups)) == len(groups)
+
+
+def test_every_log_group_has_a_retention(dev_template: CfnTemplate) -> None:
+    for lid, group in resources(dev_template, "AWS::Logs::LogGroup").items():
+        assert group["Properties"].get("RetentionInDays"), f"{lid} keeps logs forever"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_powertools_is_configured(by_name: dict[str, Resource], name: str) -> None:
+    variables = _properties(by_name, name)["Environment"]["Variables"]
+    assert variables["POWERTOOLS_SERVICE_NAME"] == "prakerja"
+    assert variables["POWERTOOLS_METRICS_NAMESPACE"]
+    assert variables["STAGE"] == "dev"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_no_environment_variable_holds_a_secret(by_name: dict[str, Resource], name: str) -> None:
+    variables: dict[str, Any] = _properties(by_name, name)["Environment"]["Variables"]
+    for variable, value in variables.items():
+        for text in literal_strings(value):
+            for pattern in SECRET_VALUE:
+                assert not pattern.search(text), f"{name}: {variable} looks like a secret value"
+        if SECRET_NAME.search(variable):
+            # A reference to where the secret lives (its ARN), never the secret.
+            assert variable.endswith(("_ARN", "_NAME", "_ID")), f"{name}: {variable}"
+            assert isinstance(value, dict) or value.startswith("arn:"), f"{name}: {variable}={value!r}"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_timeout_and_memory_are_bounded(by_name: dict[str, Resource], name: str) -> None:
+    properties = _properties(by_name, name)
+    # API Gateway gives up after 29 s; a longer function timeout only bills for answers nobody reads.
+    assert 1 <= properties["Timeout"] <= 29
+    assert properties["MemorySize"] == stage_config("dev").lambda_memory_mb

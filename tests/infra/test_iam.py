@@ -1,0 +1,192 @@
+"""Least privilege, function by function: what each Lambda role may do, read from the IAM policies
+attached to it in the template."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from tests.infra.cfn import (
+    FUNCTION_HANDLERS,
+    CfnTemplate,
+    Permissions,
+    function_permissions,
+    functions,
+    logical_id,
+    resolve_string,
+    resources,
+)
+
+NAMES = sorted(FUNCTION_HANDLERS)
+# Anything that produces ciphertext under the personal-data key.
+ENCRYPT_ACTIONS = ("kms:Encrypt", "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:ReEncryptTo")
+TABLE_WRITE_ACTIONS = (
+    "dynamodb:PutItem",
+    "dynamodb:BatchWriteItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:PartiQLInsert",
+    "dynamodb:PartiQLUpdate",
+    "dynamodb:PartiQLDelete",
+)
+
+
+@dataclass(frozen=True)
+class Stack:
+    permissions: dict[str, Permissions]
+    applicants: str
+    exclusions: str
+    idempotency: str
+    personal_data_key: str
+    hashing_secret: str
+    registration: str
+
+    def table(self, name: str) -> str:
+        return {"applicants": self.applicants, "exclusions": self.exclusions, "idempotency": self.idempotency}[name]
+
+
+@pytest.fixture(scope="module")
+def stack(dev_template: CfnTemplate) -> Stack:
+    return Stack(
+        permissions={
+            name: function_permissions(dev_template, function)
+            for name, (_, function) in functions(dev_template).items()
+        },
+        applicants=logical_id(dev_template, "AWS::DynamoDB::Table", "DataApplicantsTable"),
+        exclusions=logical_id(dev_template, "AWS::DynamoDB::Table", "DataExclusionsTable"),
+        idempotency=logical_id(dev_template, "AWS::DynamoDB::Table", "DataIdempotencyTable"),
+        personal_data_key=logical_id(dev_template, "AWS::KMS::Key", "DataPersonalDataKey"),
+        hashing_secret=logical_id(dev_template, "AWS::SecretsManager::Secret", "DataPersonalDataHashingKey"),
+        registration=logical_id(dev_template, "AWS::StepFunctions::StateMachine", "RegistrationWorkflowStateMachine"),
+    )
+
+
+def test_every_function_is_known_and_runs_its_handler(dev_template: CfnTemplate) -> None:
+    found = functions(dev_template)
+    assert sorted(found) == NAMES
+    for name, (_, function) in found.items():
+        assert function["Properties"]["Handler"] == FUNCTION_HANDLERS[name]
+
+
+def test_each_function_has_its_own_role(stack: Stack) -> None:
+    roles = [p.role_id for p in stack.permissions.values()]
+    assert len(set(roles)) == len(roles)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_no_wildcard_actions_or_negations(stack: Stack, name: str) -> None:
+    for statement in stack.permissions[name].statements:
+        assert statement.effect == "Allow", statement.raw
+        assert not {"NotAction", "NotResource", "NotPrincipal"} & set(statement.raw), statement.raw
+        for action in statement.actions:
+            assert action != "*" and not action.endswith(":*"), f"{name}: {action}"
+
+
+def test_no_policy_in_the_stack_grants_a_whole_service(dev_template: CfnTemplate) -> None:
+    for lid, policy in resources(dev_template, "AWS::IAM::Policy").items():
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            for action in actions:
+                assert action != "*" and not action.endswith(":*"), f"{lid}: {action}"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_no_dynamodb_action_on_every_resource(stack: Stack, name: str) -> None:
+    for statement in stack.permissions[name].statements:
+        if any(a.lower().startswith("dynamodb:") for a in statement.actions):
+            assert not statement.any_resource, f"{name}: {statement.raw}"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_the_only_managed_policy_is_basic_execution(stack: Stack, name: str) -> None:
+    arns = [resolve_string(arn) for arn in stack.permissions[name].managed_policy_arns]
+    assert arns == ["arn:${AWS::Partition}:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"]
+
+
+# Which function may read (GetItem) and write (PutItem) which table. Anything not listed: neither.
+TABLE_ACCESS = {
+    "PublicApi": {},
+    "ApplicantApi": {"applicants": "rw", "idempotency": "rw"},
+    "OpsApi": {"exclusions": "rw"},
+    "VerifyIdentity": {"applicants": "rw"},
+    "ScreenEligibility": {"applicants": "rw", "exclusions": "r"},
+}
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("table", ["applicants", "exclusions", "idempotency"])
+def test_table_access_matrix(stack: Stack, name: str, table: str) -> None:
+    permissions = stack.permissions[name]
+    expected = TABLE_ACCESS[name].get(table, "")
+    table_id = stack.table(table)
+    assert permissions.allows("dynamodb:GetItem", on=table_id) == ("r" in expected)
+    for action in TABLE_WRITE_ACTIONS:
+        # Nothing writes through PartiQL, so nobody is granted it.
+        assert permissions.allows(action, on=table_id) == ("w" in expected and "PartiQL" not in action), action
+
+
+def test_screen_eligibility_reads_exclusions_but_cannot_write_them(stack: Stack) -> None:
+    permissions = stack.permissions["ScreenEligibility"]
+    on_exclusions = permissions.actions_on(stack.exclusions)
+    assert {"dynamodb:GetItem", "dynamodb:Query"} <= on_exclusions
+    assert not {"dynamodb:PutItem", "dynamodb:BatchWriteItem", "dynamodb:UpdateItem"} & on_exclusions
+    for action in TABLE_WRITE_ACTIONS:
+        assert not permissions.allows(action, on=stack.exclusions), action
+
+
+def test_ops_api_cannot_touch_applicants(stack: Stack) -> None:
+    permissions = stack.permissions["OpsApi"]
+    assert permissions.actions_on(stack.applicants) == set()
+    assert not permissions.allows("dynamodb:GetItem", on=stack.applicants)
+    # Nor decrypt what the applicants table holds.
+    assert not permissions.allows("kms:Decrypt", on=stack.personal_data_key)
+
+
+def test_public_api_has_no_data_permissions(stack: Stack) -> None:
+    actions = stack.permissions["PublicApi"].actions()
+    assert actions == {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+    for service in ("dynamodb:", "kms:", "secretsmanager:", "states:"):
+        assert not [a for a in actions if a.lower().startswith(service)]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_only_applicant_api_may_encrypt_personal_data(stack: Stack, name: str) -> None:
+    permissions = stack.permissions[name]
+    may_encrypt = any(permissions.allows(action) for action in ENCRYPT_ACTIONS)
+    assert may_encrypt == (name == "ApplicantApi")
+    if may_encrypt:
+        assert permissions.allows("kms:Encrypt", on=stack.personal_data_key)
+        kms_statements = [s for s in permissions.statements if any(a.startswith("kms:") for a in s.actions)]
+        assert all(not s.any_resource and s.on(stack.personal_data_key) for s in kms_statements)
+
+
+@pytest.mark.parametrize("name", ["VerifyIdentity", "ScreenEligibility"])
+def test_workflow_functions_decrypt_but_never_encrypt(stack: Stack, name: str) -> None:
+    permissions = stack.permissions[name]
+    assert permissions.allows("kms:Decrypt", on=stack.personal_data_key)
+    for action in ENCRYPT_ACTIONS:
+        assert not permissions.allows(action), action
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_only_applicant_api_starts_registrations(stack: Stack, name: str) -> None:
+    permissions = stack.permissions[name]
+    starting = [s for s in permissions.statements if s.allows("states:StartExecution")]
+    if name != "ApplicantApi":
+        assert starting == []
+        return
+    assert starting, "ApplicantApi starts the registration workflow"
+    for statement in starting:
+        assert list(statement.resources) == [{"Ref": stack.registration}], statement.raw
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_only_the_api_functions_that_hash_read_the_hashing_secret(stack: Stack, name: str) -> None:
+    may_read = stack.permissions[name].allows("secretsmanager:GetSecretValue")
+    assert may_read == (name in {"ApplicantApi", "OpsApi"})
+    if may_read:
+        assert stack.permissions[name].allows("secretsmanager:GetSecretValue", on=stack.hashing_secret)
+        assert not any(
+            s.any_resource for s in stack.permissions[name].statements if s.allows("secretsmanager:GetSecretValue")
+        )

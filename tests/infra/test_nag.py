@@ -1,0 +1,55 @@
+"""cdk-nag (AwsSolutions) runs on every synth and fails it on a violation; every acknowledgment
+carries its reason into the template."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.infra.cfn import CfnTemplate, cdk_nag_suppressions
+
+MIN_REASON = 20
+
+
+def test_dev_synth_passed_the_checks(dev_template_path: Path, dev_template: CfnTemplate) -> None:
+    # The synth itself fails on an unacknowledged finding; its report must hold no violation either.
+    report = json.loads((dev_template_path.parent / "validation-report.json").read_text())
+    for plugin in report["pluginReports"]:
+        assert not plugin.get("violations"), json.dumps(plugin["violations"], indent=1)[:2000]
+    # Written by the cdk-nag plugin (write_suppressions_to_cloud_formation): proof it ran on this template.
+    assert list(cdk_nag_suppressions(dev_template)), "no cdk_nag metadata: were the checks skipped?"
+
+
+def test_every_acknowledgment_has_a_reason(dev_template: CfnTemplate) -> None:
+    for lid, rule in cdk_nag_suppressions(dev_template):
+        assert rule["id"].startswith("AwsSolutions-"), f"{lid}: {rule}"
+        reason = rule.get("reason", "").strip()
+        assert len(reason) >= MIN_REASON, f"{lid}: {rule['id']} acknowledged without a reason: {reason!r}"
+        assert reason != rule["id"]
+
+
+@pytest.mark.parametrize("rule", ["AwsSolutions-IAM4", "AwsSolutions-IAM5"])
+def test_iam_acknowledgments_name_the_exact_finding(dev_template: CfnTemplate, rule: str) -> None:
+    """A blanket IAM4/IAM5 acknowledgment would also hide every future wildcard or managed policy."""
+    for lid, suppression in cdk_nag_suppressions(dev_template):
+        if suppression["id"].split("[")[0] == rule:
+            assert suppression["id"].startswith(f"{rule}[") and suppression["id"].endswith("]"), f"{lid}: {suppression}"
+
+
+def test_a_violation_fails_the_synth(tmp_path: Path) -> None:
+    """The checks as the app adds them, on a one-resource app: a topic that allows publishing without TLS."""
+    import aws_cdk as cdk
+    from aws_cdk import aws_sns as sns
+
+    from prakerja_infra.nag import add_checks
+
+    app = cdk.App(outdir=str(tmp_path))
+    sns.Topic(cdk.Stack(app, "Violating"), "Topic")
+    add_checks(app)
+    with pytest.raises(RuntimeError, match="ValidationFailed"):
+        app.synth()
+    report = json.loads((tmp_path / "validation-report.json").read_text())
+    rules = {v["ruleName"] for plugin in report["pluginReports"] for v in plugin["violations"]}
+    assert "AwsSolutions-SNS3" in rules
