@@ -13,12 +13,18 @@ from prakerja.adapters.secrets_hasher import load_hasher
 from prakerja.adapters.stepfunctions_starter import StepFunctionsStarter
 from prakerja.clock import SystemClock
 from prakerja.config import ApplicantApiSettings, load_settings
+from prakerja.http.idempotency import IdempotentResponses
 from prakerja.registration.service import PersonalDataVault, RegistrationService
 
 
 @cache
 def settings() -> ApplicantApiSettings:
     return load_settings(ApplicantApiSettings)
+
+
+@cache
+def idempotent_responses() -> IdempotentResponses:
+    return IdempotentResponses(settings().idempotency_table)
 
 
 @cache

@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Header
 from aws_lambda_powertools.metrics import MetricUnit
 
-from applicant_api.dependencies import registration_service
+from applicant_api.dependencies import idempotent_responses, registration_service
 from applicant_api.views import ApplicantProfileView, AssessmentResultView, RegistrationCreated
 from prakerja.http.auth import caller
+from prakerja.http.idempotency import HEADER
 from prakerja.http.schemas import problem_responses
 from prakerja.observability import logger, metrics
 from prakerja.registration.assessment import load_assessment
 from prakerja.registration.models import AssessmentSubmission, RegistrationRequest
 
 router = Router()
+
+# A repeat with the same key and body returns the first answer and has no second effect.
+IdempotencyKey = Annotated[str | None, Header(alias=HEADER, description="Client-chosen key, 8-128 characters")]
 
 
 @router.post(
@@ -28,14 +33,21 @@ router = Router()
     },
     tags=["Applicants"],
 )
-def create_profile(body: RegistrationRequest) -> Response[RegistrationCreated]:
-    record = registration_service().register(caller(router).account_id, body)
-    metrics.add_metric(name="Registrations", unit=MetricUnit.Count, value=1)
-    logger.info("profile created", extra={"applicant_id": record.applicant_id})
-    return Response(
-        status_code=201,
-        content_type="application/json",
-        body=RegistrationCreated(applicant_id=record.applicant_id, status=record.status),
+def create_profile(body: RegistrationRequest, idempotency_key: IdempotencyKey = None) -> Response[str]:
+    account_id = caller(router).account_id
+
+    def register() -> tuple[int, dict[str, Any]]:
+        record = registration_service().register(account_id, body)
+        metrics.add_metric(name="Registrations", unit=MetricUnit.Count, value=1)
+        logger.info("profile created", extra={"applicant_id": record.applicant_id})
+        return 201, RegistrationCreated(applicant_id=record.applicant_id, status=record.status).model_dump(mode="json")
+
+    return idempotent_responses().respond(
+        account_id=account_id,
+        operation="create_profile",
+        key=idempotency_key,
+        body=body.model_dump(mode="json"),
+        produce=register,
     )
 
 
@@ -66,9 +78,19 @@ def assessment() -> dict[str, Any]:
     responses=problem_responses(400, 401, 404, 413, 422),
     tags=["Applicants"],
 )
-def submit_assessment(body: AssessmentSubmission) -> AssessmentResultView:
-    result = registration_service().submit_assessment(caller(router).account_id, body)
-    metrics.add_metric(
-        name="AssessmentsPassed" if result.passed else "AssessmentsFailed", unit=MetricUnit.Count, value=1
+def submit_assessment(body: AssessmentSubmission, idempotency_key: IdempotencyKey = None) -> Response[str]:
+    account_id = caller(router).account_id
+
+    def score() -> tuple[int, dict[str, Any]]:
+        result = registration_service().submit_assessment(account_id, body)
+        passed = "AssessmentsPassed" if result.passed else "AssessmentsFailed"
+        metrics.add_metric(name=passed, unit=MetricUnit.Count, value=1)
+        return 200, AssessmentResultView(score=result.score, passed=result.passed).model_dump(mode="json")
+
+    return idempotent_responses().respond(
+        account_id=account_id,
+        operation="submit_assessment",
+        key=idempotency_key,
+        body=body.model_dump(mode="json"),
+        produce=score,
     )
-    return AssessmentResultView(score=result.score, passed=result.passed)
