@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import time
+from datetime import date
 from typing import Any
 
 import pytest
@@ -29,7 +30,7 @@ def _problem(response: Any, status: int, code: str) -> None:
         ({"nik": "32O1231705950001"}, "NIK_INVALID"),  # a letter O
         ({"nik": 3201231705950001}, "INVALID_VALUE"),  # a number, not a string
         (
-            {"nik": build_nik(dob=__import__("datetime").date(1995, 5, 17)).replace("1705", "3102")},
+            {"nik": build_nik(dob=date(1995, 5, 17)).replace("1705", "3102")},  # 31 February
             "NIK_BIRTH_DATE_INVALID",
         ),
         ({"date_of_birth": "1995-02-30"}, "DATE_OF_BIRTH_INVALID"),

@@ -103,6 +103,25 @@ def test_one_profile_per_account_and_per_nik() -> None:
         world.register("account-2", body)
 
 
+def test_a_lost_workflow_start_is_started_again_when_the_client_retries() -> None:
+    world = World()
+    body = world.body()
+    failing = world.workflow.start
+
+    def unreachable(applicant_id: str) -> None:
+        raise ConnectionError("Step Functions unreachable")
+
+    world.workflow.start = unreachable  # type: ignore[method-assign]
+    with pytest.raises(ConnectionError):
+        world.register("account-1", body)
+    assert world.workflow.started == []
+
+    world.workflow.start = failing  # type: ignore[method-assign]
+    with pytest.raises(ProfileExists):
+        world.register("account-1", body)
+    assert world.workflow.started == [world.applicants.by_account["account-1"]]
+
+
 def test_profile_shows_own_data_and_is_missing_for_an_account_without_one() -> None:
     world = World()
     body = world.body(full_name="Siti Aminah", gender="F")

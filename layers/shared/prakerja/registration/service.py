@@ -26,6 +26,7 @@ from prakerja.registration.ports import (
     ExclusionRepository,
     KkLimitReached,
     PersonalDataCipher,
+    ProfileExists,
     WorkflowStarter,
 )
 from prakerja.registration.records import ApplicantRecord, AssessmentRecord, PersonalData
@@ -109,7 +110,15 @@ class RegistrationService:
             created_at=now,
             updated_at=now,
         )
-        self._applicants.create(record)
+        try:
+            self._applicants.create(record)
+        except ProfileExists:
+            # A start lost after the profile was stored (Step Functions unreachable) is
+            # retried by the client's retry; starting is idempotent per applicant.
+            existing = self._applicants.find_by_account(account_id)
+            if existing is not None and existing.status is ApplicantStatus.VERIFYING:
+                self._workflow.start(existing.applicant_id)
+            raise
         self._workflow.start(applicant_id)
         return record
 
