@@ -96,6 +96,7 @@ def main(argv: list[str] | None = None) -> int:
 
     started = time.monotonic()
     sys.path.insert(0, str(ROOT / "infra"))
+    sys.path.insert(0, str(ROOT / "layers" / "shared"))  # the runtime answers problems like the API does
     from synth import ensure_synthesized  # noqa: PLC0415 - infra/ is not a package on the path
 
     template = ensure_synthesized(args.stage)

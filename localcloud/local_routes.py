@@ -20,8 +20,9 @@ from typing import Any
 from werkzeug.wrappers import Request, Response
 
 from localcloud.civil_registry import CivilRegistry, Resident
+from prakerja.errors import FieldError
+from prakerja.http.problems import PROBLEM_CONTENT_TYPE, problem_body
 
-PROBLEM_TYPE = "https://prakerja.example/problems/"
 _DIGITS16 = re.compile(r"^\d{16}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -33,16 +34,9 @@ class BadRequest(Exception):
 
 
 def problem(status: int, code: str, title: str, detail: str, errors: list[dict[str, str]] | None = None) -> Response:
-    body: dict[str, Any] = {
-        "type": PROBLEM_TYPE + code.lower().replace("_", "-"),
-        "title": title,
-        "status": status,
-        "code": code,
-        "detail": detail,
-    }
-    if errors:
-        body["errors"] = errors
-    return Response(json.dumps(body), status=status, content_type="application/problem+json")
+    field_errors = [FieldError(e["field"], e["message"], e.get("code", code)) for e in errors or []]
+    body = problem_body(status, code, title, detail, field_errors)
+    return Response(json.dumps(body), status=status, content_type=PROBLEM_CONTENT_TYPE)
 
 
 def json_response(body: Any, status: int = 200) -> Response:

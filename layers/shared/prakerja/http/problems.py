@@ -24,14 +24,8 @@ _PYDANTIC_CODES = {
 _UPPER_SNAKE = re.compile(r"^[A-Z][A-Z0-9_]+$")
 
 
-def problem(
-    status: int,
-    code: str,
-    title: str,
-    detail: str,
-    errors: Sequence[FieldError] = (),
-    headers: dict[str, str] | None = None,
-) -> Response[str]:
+def problem_body(status: int, code: str, title: str, detail: str, errors: Sequence[FieldError] = ()) -> dict[str, Any]:
+    """The RFC 9457 document itself; also what the local runtime's own routes answer."""
     body: dict[str, Any] = {
         "type": PROBLEM_TYPE_BASE + code.lower().replace("_", "-"),
         "title": title,
@@ -41,6 +35,18 @@ def problem(
     }
     if errors:
         body["errors"] = [{"field": e.field, "message": e.message, "code": e.code} for e in errors]
+    return body
+
+
+def problem(
+    status: int,
+    code: str,
+    title: str,
+    detail: str,
+    errors: Sequence[FieldError] = (),
+    headers: dict[str, str] | None = None,
+) -> Response[str]:
+    body = problem_body(status, code, title, detail, errors)
     return Response(
         status_code=status,
         content_type=PROBLEM_CONTENT_TYPE,
