@@ -19,6 +19,8 @@ from prakerja.registration.ports import (
     ProfileExists,
 )
 from prakerja.registration.records import ApplicantRecord, AssessmentRecord
+from prakerja.waves.models import Wave, WaveStatus
+from prakerja.waves.ports import JoinRefused, WaveNotOpen
 
 
 class FakeApplicants:
@@ -153,3 +155,48 @@ class FixedClock:
 
     def advance(self, **delta: float) -> None:
         self.moment += timedelta(**delta)
+
+
+class FakeWaves:
+    """Waves in memory; ``join`` is atomic like the DynamoDB transaction it stands for."""
+
+    def __init__(self, applicants: FakeApplicants) -> None:
+        self.waves: dict[str, Wave] = {}
+        self.participants: dict[str, dict[str, str]] = {}
+        self._applicants = applicants
+        self.refuse_next_join = False
+
+    def create(self, wave: Wave) -> None:
+        self.waves[wave.wave_id] = wave
+
+    def get(self, wave_id: str) -> Wave | None:
+        return self.waves.get(wave_id)
+
+    def list_waves(self, limit: int, next_token: str | None) -> tuple[list[Wave], str | None]:
+        ordered = sorted(self.waves.values(), key=lambda w: w.created_at, reverse=True)
+        start = int(next_token or 0)
+        page = ordered[start : start + limit]
+        return page, str(start + limit) if start + limit < len(ordered) else None
+
+    def join(self, wave: Wave, applicant_id: str, province_code: str, at: datetime) -> None:
+        record = self._applicants.profiles[applicant_id]
+        if self.refuse_next_join or record.status not in {ApplicantStatus.VERIFIED, ApplicantStatus.NOT_SELECTED}:
+            self.refuse_next_join = False
+            raise JoinRefused()
+        self._applicants.profiles[applicant_id] = replace(record, status=ApplicantStatus.IN_WAVE, wave_id=wave.wave_id)
+        self.participants.setdefault(wave.wave_id, {})[applicant_id] = province_code
+
+    def joined_by_province(self, wave_id: str) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for province in self.participants.get(wave_id, {}).values():
+            counts[province] = counts.get(province, 0) + 1
+        return counts
+
+    def start_selection(self, wave_id: str, seed: str, at: datetime) -> None:
+        wave = self.waves[wave_id]
+        if wave.status is not WaveStatus.OPEN:
+            raise WaveNotOpen()
+        self.waves[wave_id] = replace(wave, status=WaveStatus.SELECTING, seed=seed, closed_at=at)
+
+    def record_execution(self, wave_id: str, execution_arn: str) -> None:
+        self.waves[wave_id] = replace(self.waves[wave_id], execution_arn=execution_arn)

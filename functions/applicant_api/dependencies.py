@@ -8,6 +8,7 @@ from functools import cache
 import boto3
 
 from prakerja.adapters.dynamodb_applicants import DynamoDBApplicantRepository
+from prakerja.adapters.dynamodb_waves import DynamoDBWaveRepository
 from prakerja.adapters.kms_cipher import KmsCipher
 from prakerja.adapters.secrets_hasher import load_hasher
 from prakerja.adapters.stepfunctions_starter import StepFunctionsStarter
@@ -15,6 +16,7 @@ from prakerja.clock import SystemClock
 from prakerja.config import ApplicantApiSettings, load_settings
 from prakerja.http.idempotency import IdempotentResponses
 from prakerja.registration.service import PersonalDataVault, RegistrationService
+from prakerja.waves.service import WaveService
 
 
 @cache
@@ -28,10 +30,22 @@ def idempotent_responses() -> IdempotentResponses:
 
 
 @cache
+def applicants() -> DynamoDBApplicantRepository:
+    return DynamoDBApplicantRepository(boto3.client("dynamodb"), settings().applicants_table)
+
+
+@cache
+def wave_service() -> WaveService:
+    config = settings()
+    waves = DynamoDBWaveRepository(boto3.client("dynamodb"), config.waves_table, config.applicants_table)
+    return WaveService(waves=waves, clock=SystemClock(), applicants=applicants())
+
+
+@cache
 def registration_service() -> RegistrationService:
     config = settings()
     return RegistrationService(
-        applicants=DynamoDBApplicantRepository(boto3.client("dynamodb"), config.applicants_table),
+        applicants=applicants(),
         vault=PersonalDataVault(KmsCipher(boto3.client("kms"), config.personal_data_key_arn)),
         hasher=load_hasher(boto3.client("secretsmanager"), config.hashing_secret_arn),
         workflow=StepFunctionsStarter(boto3.client("stepfunctions"), config.registration_state_machine_arn),

@@ -7,7 +7,7 @@ from typing import Any
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from applicant_api.dependencies import registration_service
+from applicant_api.dependencies import registration_service, wave_service
 from applicant_api.routes import router
 from prakerja.http.app import create_app
 from prakerja.observability import logger, metrics, tracer
@@ -15,6 +15,7 @@ from prakerja.observability import logger, metrics, tracer
 app = create_app()
 app.include_router(router)
 registration_service()  # cold start: configuration validated, clients and hashing key ready
+wave_service()
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)

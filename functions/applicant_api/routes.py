@@ -6,10 +6,10 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.params import Header
+from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 from aws_lambda_powertools.metrics import MetricUnit
 
-from applicant_api.dependencies import idempotent_responses, registration_service
+from applicant_api.dependencies import idempotent_responses, registration_service, wave_service
 from applicant_api.views import ApplicantProfileView, AssessmentResultView, RegistrationCreated
 from prakerja.http.auth import caller
 from prakerja.http.idempotency import HEADER
@@ -17,6 +17,7 @@ from prakerja.http.schemas import problem_responses
 from prakerja.observability import logger, metrics
 from prakerja.registration.assessment import load_assessment
 from prakerja.registration.models import AssessmentSubmission, RegistrationRequest
+from prakerja.waves.views import Joined, WaveList, WaveView
 
 router = Router()
 
@@ -94,3 +95,30 @@ def submit_assessment(body: AssessmentSubmission, idempotency_key: IdempotencyKe
         body=body.model_dump(mode="json"),
         produce=score,
     )
+
+
+@router.get(
+    "/v1/waves",
+    summary="Open waves",
+    responses=problem_responses(401, 422),
+    tags=["Waves"],
+)
+def open_waves(
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    next_token: Annotated[str | None, Query(max_length=512)] = None,
+) -> WaveList:
+    caller(router)
+    waves, token = wave_service().open_waves(limit, next_token)
+    return WaveList(items=[WaveView.of(w) for w in waves], next_token=token)
+
+
+@router.post(
+    "/v1/waves/<wave_id>/join",
+    summary="Join an open wave (one at a time; verified and assessed applicants)",
+    responses=problem_responses(401, 404, 409),
+    tags=["Waves"],
+)
+def join_wave(wave_id: str) -> Joined:
+    wave = wave_service().join(caller(router).account_id, wave_id)
+    metrics.add_metric(name="WaveJoins", unit=MetricUnit.Count, value=1)
+    return Joined(status="IN_WAVE", wave_id=wave.wave_id)

@@ -7,15 +7,28 @@ from functools import cache
 import boto3
 
 from prakerja.adapters.dynamodb_exclusions import DynamoDBExclusionRepository
+from prakerja.adapters.dynamodb_waves import DynamoDBWaveRepository
 from prakerja.adapters.secrets_hasher import load_hasher
 from prakerja.clock import SystemClock
 from prakerja.config import OpsApiSettings, load_settings
 from prakerja.exclusions import ExclusionListService
+from prakerja.waves.service import WaveService
+
+
+@cache
+def settings() -> OpsApiSettings:
+    return load_settings(OpsApiSettings)
+
+
+@cache
+def wave_service() -> WaveService:
+    config = settings()
+    return WaveService(waves=DynamoDBWaveRepository(boto3.client("dynamodb"), config.waves_table), clock=SystemClock())
 
 
 @cache
 def exclusion_lists() -> ExclusionListService:
-    config = load_settings(OpsApiSettings)
+    config = settings()
     return ExclusionListService(
         lists=DynamoDBExclusionRepository(boto3.client("dynamodb"), config.exclusions_table),
         hasher=load_hasher(boto3.client("secretsmanager"), config.hashing_secret_arn),

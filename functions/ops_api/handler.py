@@ -7,7 +7,7 @@ from typing import Any
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from ops_api.dependencies import exclusion_lists
+from ops_api.dependencies import exclusion_lists, wave_service
 from ops_api.routes import router
 from prakerja.http.app import create_app
 from prakerja.observability import logger, metrics, tracer
@@ -15,6 +15,7 @@ from prakerja.observability import logger, metrics, tracer
 app = create_app()
 app.include_router(router)
 exclusion_lists()  # cold start: configuration validated, hashing key loaded
+wave_service()
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)

@@ -1,7 +1,8 @@
 """Builds the two Lambda layers without Docker, once per change of their inputs.
 
 - ``dependencies``: the pinned third-party wheels for the Lambda runtime's Python and
-  architecture (``pip --platform manylinux2014_aarch64 --only-binary=:all:``).
+  architecture (``pip --platform manylinux2014_aarch64 --platform manylinux_2_28_aarch64
+  --only-binary=:all:``).
 - ``shared``: the ``prakerja`` package (domain, services, adapters).
 
 Each build directory carries a stamp with the hash of its inputs, so synthesizing again
@@ -22,7 +23,8 @@ LAMBDA_LOCK = ROOT / "requirements" / "lambda.lock"
 SHARED_SOURCE = ROOT / "layers" / "shared" / "prakerja"
 
 LAMBDA_PYTHON_VERSION = "3.14"
-LAMBDA_PLATFORM = "manylinux2014_aarch64"
+# Lambda's Amazon Linux 2023 has glibc 2.34: manylinux2014 and manylinux_2_28 wheels both run.
+LAMBDA_PLATFORMS = ("manylinux2014_aarch64", "manylinux_2_28_aarch64")
 # The Lambda Python runtime ships boto3 and its dependencies; bundling them again only
 # makes the layer larger and can shadow the runtime's patched versions.
 PROVIDED_BY_RUNTIME = frozenset({"boto3", "botocore", "s3transfer", "jmespath", "urllib3", "python-dateutil", "six"})
@@ -56,7 +58,7 @@ def _pinned_requirements() -> list[str]:
 def dependencies_layer() -> Path:
     """Directory of the third-party layer (``python/`` inside), built if stale."""
     target = BUILD / "dependencies"
-    digest = _digest([LAMBDA_LOCK], f"{LAMBDA_PYTHON_VERSION}/{LAMBDA_PLATFORM}")
+    digest = _digest([LAMBDA_LOCK], f"{LAMBDA_PYTHON_VERSION}/{LAMBDA_PLATFORMS}")
     if _is_current(target, digest):
         return target
     shutil.rmtree(target, ignore_errors=True)
@@ -70,13 +72,14 @@ def dependencies_layer() -> Path:
             "install",
             "--quiet",
             "--no-deps",
-            "--platform",
-            LAMBDA_PLATFORM,
+            *(arg for platform in LAMBDA_PLATFORMS for arg in ("--platform", platform)),
             "--implementation",
             "cp",
             "--python-version",
             LAMBDA_PYTHON_VERSION,
             "--only-binary=:all:",
+            # The wheels are for the Lambda runtime's Python, not this interpreter's.
+            "--ignore-requires-python",
             "--target",
             str(target / "python"),
             *_pinned_requirements(),

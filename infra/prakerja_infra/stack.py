@@ -85,12 +85,14 @@ class PrakerjaStack(Stack):
             "applicant_api.handler.lambda_handler",
             "Applicant routes: profile, assessment",
             APPLICANTS_TABLE=data.applicants.table_name,
+            WAVES_TABLE=data.waves.table_name,
             IDEMPOTENCY_TABLE=data.idempotency.table_name,
             REGISTRATION_STATE_MACHINE_ARN=registration.state_machine.state_machine_arn,
             **personal_data_key,
             **hashing_secret,
         )
         data.applicants.grant_read_write_data(applicant_api)
+        data.waves.grant_read_write_data(applicant_api)
         data.idempotency.grant_read_write_data(applicant_api)
         data.personal_data_key.grant(applicant_api, "kms:Encrypt", "kms:Decrypt")
         data.hashing_secret.grant_read(applicant_api)
@@ -101,9 +103,11 @@ class PrakerjaStack(Stack):
             "ops_api.handler.lambda_handler",
             "Ops routes: exclusion lists",
             EXCLUSIONS_TABLE=data.exclusions.table_name,
+            WAVES_TABLE=data.waves.table_name,
             **hashing_secret,
         )
         data.exclusions.grant_read_write_data(ops_api)
+        data.waves.grant_read_write_data(ops_api)
         data.hashing_secret.grant_read(ops_api)
 
         api = Api(
@@ -119,7 +123,11 @@ class PrakerjaStack(Stack):
                 Route("GET", "/v1/applicants/me", applicant_api, Access.USER),
                 Route("GET", "/v1/assessment", applicant_api, Access.USER),
                 Route("POST", "/v1/applicants/me/assessment", applicant_api, Access.USER),
+                Route("GET", "/v1/waves", applicant_api, Access.USER),
+                Route("POST", "/v1/waves/{wave_id}/join", applicant_api, Access.USER),
                 Route("POST", "/v1/ops/exclusion-lists/{source}", ops_api, Access.USER),
+                Route("POST", "/v1/ops/waves", ops_api, Access.USER),
+                Route("GET", "/v1/ops/waves/{wave_id}", ops_api, Access.USER),
             ],
         )
 

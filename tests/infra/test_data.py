@@ -10,9 +10,9 @@ from tests.infra.cfn import CfnTemplate, one, referenced_ids, resources
 TABLE = "AWS::DynamoDB::Table"
 
 
-def test_there_are_the_three_tables(dev_template: CfnTemplate) -> None:
+def test_there_are_the_four_tables(dev_template: CfnTemplate) -> None:
     names = sorted(lid.removeprefix("Data")[:-8] for lid in resources(dev_template, TABLE))
-    assert names == ["ApplicantsTable", "ExclusionsTable", "IdempotencyTable"]
+    assert names == ["ApplicantsTable", "ExclusionsTable", "IdempotencyTable", "WavesTable"]
 
 
 def test_every_table_has_pitr_encryption_and_on_demand_billing(dev: Template) -> None:
@@ -43,6 +43,7 @@ def test_idempotency_table_expires_records_on_expiration(dev_template: CfnTempla
         ("DataApplicantsTable", "pk", "sk"),
         ("DataExclusionsTable", "nik_hash", "source"),
         ("DataIdempotencyTable", "id", None),
+        ("DataWavesTable", "pk", "sk"),
     ],
 )
 def test_key_schema(dev_template: CfnTemplate, prefix: str, hash_key: str, range_key: str | None) -> None:

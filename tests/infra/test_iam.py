@@ -38,12 +38,14 @@ class Stack:
     applicants: str
     exclusions: str
     idempotency: str
+    waves: str
     personal_data_key: str
     hashing_secret: str
     registration: str
 
     def table(self, name: str) -> str:
-        return {"applicants": self.applicants, "exclusions": self.exclusions, "idempotency": self.idempotency}[name]
+        tables = {"applicants": self.applicants, "exclusions": self.exclusions, "idempotency": self.idempotency}
+        return {**tables, "waves": self.waves}[name]
 
 
 @pytest.fixture(scope="module")
@@ -56,6 +58,7 @@ def stack(dev_template: CfnTemplate) -> Stack:
         applicants=logical_id(dev_template, "AWS::DynamoDB::Table", "DataApplicantsTable"),
         exclusions=logical_id(dev_template, "AWS::DynamoDB::Table", "DataExclusionsTable"),
         idempotency=logical_id(dev_template, "AWS::DynamoDB::Table", "DataIdempotencyTable"),
+        waves=logical_id(dev_template, "AWS::DynamoDB::Table", "DataWavesTable"),
         personal_data_key=logical_id(dev_template, "AWS::KMS::Key", "DataPersonalDataKey"),
         hashing_secret=logical_id(dev_template, "AWS::SecretsManager::Secret", "DataPersonalDataHashingKey"),
         registration=logical_id(dev_template, "AWS::StepFunctions::StateMachine", "RegistrationWorkflowStateMachine"),
@@ -107,15 +110,15 @@ def test_the_only_managed_policy_is_basic_execution(stack: Stack, name: str) -> 
 # Which function may read (GetItem) and write (PutItem) which table. Anything not listed: neither.
 TABLE_ACCESS = {
     "PublicApi": {},
-    "ApplicantApi": {"applicants": "rw", "idempotency": "rw"},
-    "OpsApi": {"exclusions": "rw"},
+    "ApplicantApi": {"applicants": "rw", "idempotency": "rw", "waves": "rw"},
+    "OpsApi": {"exclusions": "rw", "waves": "rw"},
     "VerifyIdentity": {"applicants": "rw"},
     "ScreenEligibility": {"applicants": "rw", "exclusions": "r"},
 }
 
 
 @pytest.mark.parametrize("name", NAMES)
-@pytest.mark.parametrize("table", ["applicants", "exclusions", "idempotency"])
+@pytest.mark.parametrize("table", ["applicants", "exclusions", "idempotency", "waves"])
 def test_table_access_matrix(stack: Stack, name: str, table: str) -> None:
     permissions = stack.permissions[name]
     expected = TABLE_ACCESS[name].get(table, "")

@@ -18,7 +18,7 @@ def _data_resources(template: CfnTemplate) -> dict[str, str | None]:
         for resource_type in DATA_TYPES
         for lid, resource in resources(template, resource_type).items()
     }
-    assert len([t for t in found if "Table" in t]) == 3
+    assert len([t for t in found if "Table" in t]) == 4
     return found
 
 

@@ -63,6 +63,8 @@ class Data(Construct):
             partition_key="nik_hash",
             sort_key="source",
         )
+        # Waves, their sharded participant lists and join counters (see dynamodb_waves.py).
+        self.waves = self._table("WavesTable", removal, partition_key="pk", sort_key="sk")
         self.idempotency = self._table(
             "IdempotencyTable",
             removal,

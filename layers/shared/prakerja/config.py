@@ -25,12 +25,14 @@ class PersonalDataSettings(_Settings):
 class ApplicantApiSettings(PersonalDataSettings):
     hashing_secret_arn: str = Field(min_length=1)
     applicants_table: str = Field(min_length=1)
+    waves_table: str = Field(min_length=1)
     idempotency_table: str = Field(min_length=1)
     registration_state_machine_arn: str = Field(min_length=1)
 
 
 class OpsApiSettings(_Settings):
     exclusions_table: str = Field(min_length=1)
+    waves_table: str = Field(min_length=1)
     hashing_secret_arn: str = Field(min_length=1)
 
 

@@ -1,0 +1,244 @@
+"""Waves in DynamoDB.
+
+Items of the waves table:
+- ``WAVE#<id> / META``: the wave
+- ``WAVES / <created_at>#<id>``: the list of waves (few and rarely written: one partition)
+- ``WAVE#<id>#P#<shard> / <applicant_id>``: a participant, in one of 64 shards so that joins
+  spread over partitions and the selection workflow reads the shards in parallel
+- ``WAVE#<id>#C#<shard> / JOINED``: per-province join counters, sharded the same way
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+from prakerja.adapters.dynamodb import from_item, to_item, ts, value
+from prakerja.adapters.dynamodb_applicants import profile_key
+from prakerja.errors import ValidationFailed
+from prakerja.registration.models import ApplicantStatus
+from prakerja.waves.models import PARTICIPANT_SHARDS, Wave, WaveStatus, participant_shard
+from prakerja.waves.ports import JoinRefused, WaveNotOpen
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+META = "META"
+INDEX = "WAVES"
+JOINED = "JOINED"
+
+
+def wave_key(wave_id: str) -> dict[str, Any]:
+    return to_item({"pk": f"WAVE#{wave_id}", "sk": META})
+
+
+def participants_partition(wave_id: str, shard: int) -> str:
+    return f"WAVE#{wave_id}#P#{shard:02d}"
+
+
+class DynamoDBWaveRepository:
+    def __init__(self, client: DynamoDBClient, waves_table: str, applicants_table: str | None = None) -> None:
+        """``applicants_table`` only where applicants join (ops manage waves without it)."""
+        self._db = client
+        self._table = waves_table
+        self._applicants = applicants_table
+
+    def create(self, wave: Wave) -> None:
+        self._db.transact_write_items(
+            TransactItems=[
+                {
+                    "Put": {
+                        "TableName": self._table,
+                        "Item": _to_item(wave),
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                },
+                {
+                    "Put": {
+                        "TableName": self._table,
+                        "Item": to_item(
+                            {"pk": INDEX, "sk": f"{ts(wave.created_at)}#{wave.wave_id}", "wave_id": wave.wave_id}
+                        ),
+                    }
+                },
+            ]
+        )
+
+    def get(self, wave_id: str) -> Wave | None:
+        item = self._db.get_item(TableName=self._table, Key=wave_key(wave_id), ConsistentRead=True).get("Item")
+        return _from_item(from_item(item)) if item else None
+
+    def list_waves(self, limit: int, next_token: str | None) -> tuple[list[Wave], str | None]:
+        query: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "pk = :index",
+            "ExpressionAttributeValues": {":index": value(INDEX)},
+            "ScanIndexForward": False,
+            "Limit": limit,
+        }
+        if next_token:
+            query["ExclusiveStartKey"] = _decode_token(next_token)
+        page = self._db.query(**query)
+        ids = [str(from_item(item)["wave_id"]) for item in page.get("Items", [])]
+        waves = [w for w in (self.get(wave_id) for wave_id in ids) if w is not None]
+        last = page.get("LastEvaluatedKey")
+        return waves, _encode_token(last) if last else None
+
+    def join(self, wave: Wave, applicant_id: str, province_code: str, at: datetime) -> None:
+        if self._applicants is None:
+            raise RuntimeError("joining needs the applicants table")
+        shard = participant_shard(applicant_id)
+        try:
+            self._db.transact_write_items(
+                TransactItems=[
+                    {
+                        "Update": {
+                            "TableName": self._applicants,
+                            "Key": profile_key(applicant_id),
+                            "UpdateExpression": "SET #status = :in_wave, wave_id = :wave, updated_at = :at",
+                            "ConditionExpression": "#status IN (:verified, :not_selected) AND assessment.passed = :yes",
+                            "ExpressionAttributeNames": {"#status": "status"},
+                            "ExpressionAttributeValues": {
+                                ":in_wave": value(ApplicantStatus.IN_WAVE.value),
+                                ":verified": value(ApplicantStatus.VERIFIED.value),
+                                ":not_selected": value(ApplicantStatus.NOT_SELECTED.value),
+                                ":yes": value(True),
+                                ":wave": value(wave.wave_id),
+                                ":at": value(ts(at)),
+                            },
+                        }
+                    },
+                    {
+                        "Put": {
+                            "TableName": self._table,
+                            "Item": to_item(
+                                {
+                                    "pk": participants_partition(wave.wave_id, shard),
+                                    "sk": applicant_id,
+                                    "province_code": province_code,
+                                    "joined_at": ts(at),
+                                }
+                            ),
+                            "ConditionExpression": "attribute_not_exists(pk)",
+                        }
+                    },
+                    {
+                        "Update": {
+                            "TableName": self._table,
+                            "Key": to_item({"pk": f"WAVE#{wave.wave_id}#C#{shard:02d}", "sk": JOINED}),
+                            "UpdateExpression": "ADD #province :one",
+                            "ExpressionAttributeNames": {"#province": f"p{province_code}"},
+                            "ExpressionAttributeValues": {":one": value(1)},
+                        }
+                    },
+                    {
+                        "ConditionCheck": {
+                            "TableName": self._table,
+                            "Key": wave_key(wave.wave_id),
+                            "ConditionExpression": "#status = :open",
+                            "ExpressionAttributeNames": {"#status": "status"},
+                            "ExpressionAttributeValues": {":open": value(WaveStatus.OPEN.value)},
+                        }
+                    },
+                ]
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "TransactionCanceledException":
+                raise JoinRefused() from None
+            raise
+
+    def joined_by_province(self, wave_id: str) -> dict[str, int]:
+        keys = [to_item({"pk": f"WAVE#{wave_id}#C#{shard:02d}", "sk": JOINED}) for shard in range(PARTICIPANT_SHARDS)]
+        counts: dict[str, int] = {}
+        request: Any = {self._table: {"Keys": keys}}
+        while request:
+            response = self._db.batch_get_item(RequestItems=request)
+            for item in response.get("Responses", {}).get(self._table, []):
+                for name, number in from_item(item).items():
+                    if name.startswith("p") and name[1:].isdigit():
+                        counts[name[1:]] = counts.get(name[1:], 0) + int(number)
+            request = response.get("UnprocessedKeys") or None
+        return dict(sorted(counts.items()))
+
+    def start_selection(self, wave_id: str, seed: str, at: datetime) -> None:
+        try:
+            self._db.update_item(
+                TableName=self._table,
+                Key=wave_key(wave_id),
+                UpdateExpression="SET #status = :selecting, seed = :seed, closed_at = :at",
+                ConditionExpression="#status = :open",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={
+                    ":selecting": value(WaveStatus.SELECTING.value),
+                    ":open": value(WaveStatus.OPEN.value),
+                    ":seed": value(seed),
+                    ":at": value(ts(at)),
+                },
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                raise WaveNotOpen() from None
+            raise
+
+    def record_execution(self, wave_id: str, execution_arn: str) -> None:
+        self._db.update_item(
+            TableName=self._table,
+            Key=wave_key(wave_id),
+            UpdateExpression="SET execution_arn = :arn",
+            ExpressionAttributeValues={":arn": value(execution_arn)},
+        )
+
+
+def _encode_token(key: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(from_item(key)).encode()).decode()
+
+
+def _decode_token(token: str) -> dict[str, Any]:
+    try:
+        decoded = json.loads(base64.urlsafe_b64decode(token.encode()))
+        if not isinstance(decoded, dict) or set(decoded) != {"pk", "sk"} or decoded["pk"] != INDEX:
+            raise ValueError("not a wave list token")
+        return to_item({"pk": INDEX, "sk": str(decoded["sk"])})
+    except (ValueError, UnicodeDecodeError) as error:
+        raise ValidationFailed("NEXT_TOKEN_INVALID", "next_token is not one this API issued.") from error
+
+
+def _to_item(wave: Wave) -> dict[str, Any]:
+    return to_item(
+        {
+            "pk": f"WAVE#{wave.wave_id}",
+            "sk": META,
+            "wave_id": wave.wave_id,
+            "name": wave.name,
+            "opens_at": ts(wave.opens_at),
+            "closes_at": ts(wave.closes_at),
+            "quota_total": wave.quota_total,
+            "quotas": wave.quotas,
+            "scheme": wave.scheme,
+            "seed_commitment": wave.seed_commitment,
+            "status": wave.status.value,
+            "created_at": ts(wave.created_at),
+        }
+    )
+
+
+def _from_item(item: dict[str, Any]) -> Wave:
+    return Wave(
+        wave_id=item["wave_id"],
+        name=item["name"],
+        opens_at=datetime.fromisoformat(item["opens_at"]),
+        closes_at=datetime.fromisoformat(item["closes_at"]),
+        quota_total=int(item["quota_total"]),
+        quotas={k: int(v) for k, v in item.get("quotas", {}).items()},
+        scheme=item["scheme"],
+        seed_commitment=item["seed_commitment"],
+        status=WaveStatus(item["status"]),
+        created_at=datetime.fromisoformat(item["created_at"]),
+        seed=item.get("seed"),
+        closed_at=datetime.fromisoformat(item["closed_at"]) if item.get("closed_at") else None,
+        execution_arn=item.get("execution_arn"),
+    )

@@ -1,0 +1,61 @@
+"""What the API shows of waves."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+from prakerja.clock import iso
+from prakerja.waves.models import Wave, WaveStatus
+
+
+class WaveView(BaseModel):
+    wave_id: str
+    name: str
+    opens_at: str
+    closes_at: str
+    quota_total: int
+    quotas: dict[str, int]
+    scheme: str
+    status: WaveStatus
+    seed_commitment: str
+
+    @classmethod
+    def of(cls, wave: Wave) -> WaveView:
+        return cls(
+            wave_id=wave.wave_id,
+            name=wave.name,
+            opens_at=iso(wave.opens_at),
+            closes_at=iso(wave.closes_at),
+            quota_total=wave.quota_total,
+            quotas=wave.quotas,
+            scheme=wave.scheme,
+            status=wave.status,
+            seed_commitment=wave.seed_commitment,
+        )
+
+
+class WaveList(BaseModel):
+    items: list[WaveView]
+    next_token: str | None = None
+
+
+class WaveCreated(BaseModel):
+    wave_id: str
+
+
+class Joined(BaseModel):
+    status: str
+    wave_id: str
+
+
+class ProvinceCounts(BaseModel):
+    joined: int
+    eligible: int | None = None  # known once the selection workflow has re-screened
+    selected: int | None = None
+
+
+class WaveStatusView(WaveView):
+    """``GET /v1/ops/waves/{wave_id}``: the wave, its counts per province and its execution."""
+
+    provinces: dict[str, ProvinceCounts]
+    execution_arn: str | None
