@@ -29,7 +29,7 @@ synth: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy layers/shared/prakerja functions infra localcloud bench tests
+	$(VENV)/bin/mypy layers/shared/prakerja functions infra localcloud bench tools tests
 
 format: install
 	$(VENV)/bin/ruff format .

@@ -1,0 +1,1 @@
+"""The selection draw of a wave (``prakerja-draw-v1``)."""
