@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 META = "META"
 INDEX = "WAVES"
 JOINED = "JOINED"
+_BATCH_GET = 100  # BatchGetItem's limit
 
 
 def wave_key(wave_id: str) -> dict[str, Any]:
@@ -84,7 +85,8 @@ class DynamoDBWaveRepository:
             query["ExclusiveStartKey"] = _decode_token(next_token)
         page = self._db.query(**query)
         ids = [str(from_item(item)["wave_id"]) for item in page.get("Items", [])]
-        waves = [w for w in (self.get(wave_id) for wave_id in ids) if w is not None]
+        found = {wave.wave_id: wave for wave in map(_from_item, self._batch_get([wave_key(i) for i in ids]))}
+        waves = [found[wave_id] for wave_id in ids if wave_id in found]  # newest first, as listed
         last = page.get("LastEvaluatedKey")
         return waves, _encode_token(last) if last else None
 
@@ -154,15 +156,23 @@ class DynamoDBWaveRepository:
     def joined_by_province(self, wave_id: str) -> dict[str, int]:
         keys = [to_item({"pk": f"WAVE#{wave_id}#C#{shard:02d}", "sk": JOINED}) for shard in range(PARTICIPANT_SHARDS)]
         counts: dict[str, int] = {}
-        request: Any = {self._table: {"Keys": keys}}
-        while request:
-            response = self._db.batch_get_item(RequestItems=request)
-            for item in response.get("Responses", {}).get(self._table, []):
-                for name, number in from_item(item).items():
-                    if name.startswith("p") and name[1:].isdigit():
-                        counts[name[1:]] = counts.get(name[1:], 0) + int(number)
-            request = response.get("UnprocessedKeys") or None
+        for counter in self._batch_get(keys):
+            for name, number in counter.items():
+                if name.startswith("p") and name[1:].isdigit():
+                    counts[name[1:]] = counts.get(name[1:], 0) + int(number)
         return dict(sorted(counts.items()))
+
+    def _batch_get(self, keys: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Items of these keys (missing ones left out), in BatchGetItem's chunks of 100,
+        retrying what DynamoDB left unprocessed."""
+        items: list[dict[str, Any]] = []
+        for start in range(0, len(keys), _BATCH_GET):
+            request: Any = {self._table: {"Keys": keys[start : start + _BATCH_GET], "ConsistentRead": True}}
+            while request:
+                response = self._db.batch_get_item(RequestItems=request)
+                items.extend(from_item(item) for item in response.get("Responses", {}).get(self._table, []))
+                request = response.get("UnprocessedKeys") or None
+        return items
 
     def start_selection(self, wave_id: str, seed: str, at: datetime) -> None:
         try:
