@@ -6,7 +6,8 @@ from __future__ import annotations
 import base64
 import json
 import threading
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 
@@ -19,7 +20,8 @@ from prakerja.registration.ports import (
     ProfileExists,
 )
 from prakerja.registration.records import ApplicantRecord, AssessmentRecord
-from prakerja.waves.models import Wave, WaveStatus
+from prakerja.selection.ports import JoinedParticipant, Settled, Settlement
+from prakerja.waves.models import Wave, WaveReport, WaveStatus, participant_shard
 from prakerja.waves.ports import JoinRefused, WaveNotOpen
 
 
@@ -98,6 +100,10 @@ class FakeExclusions:
     def sources_for(self, nik_hash: str) -> frozenset[str]:
         return frozenset(source for h, source in self.entries if h == nik_hash)
 
+    def sources_for_many(self, nik_hashes: Collection[str]) -> dict[str, frozenset[str]]:
+        found = {h: self.sources_for(h) for h in nik_hashes}
+        return {h: sources for h, sources in found.items() if sources}
+
 
 class FakeCipher:
     """Reversible, context-bound 'encryption' that keeps the plaintext out of the record."""
@@ -162,7 +168,7 @@ class FakeWaves:
 
     def __init__(self, applicants: FakeApplicants) -> None:
         self.waves: dict[str, Wave] = {}
-        self.participants: dict[str, dict[str, str]] = {}
+        self.joined: dict[str, dict[str, JoinedParticipant]] = {}
         self._applicants = applicants
         self.refuse_next_join = False
 
@@ -178,19 +184,30 @@ class FakeWaves:
         page = ordered[start : start + limit]
         return page, str(start + limit) if start + limit < len(ordered) else None
 
-    def join(self, wave: Wave, applicant_id: str, province_code: str, at: datetime) -> None:
-        record = self._applicants.profiles[applicant_id]
-        if self.refuse_next_join or record.status not in {ApplicantStatus.VERIFIED, ApplicantStatus.NOT_SELECTED}:
+    def join(self, wave: Wave, applicant: ApplicantRecord, at: datetime) -> None:
+        record = self._applicants.profiles[applicant.applicant_id]
+        joinable = {ApplicantStatus.VERIFIED, ApplicantStatus.NOT_SELECTED}
+        if (
+            self.refuse_next_join
+            or record.status not in joinable
+            or self.waves[wave.wave_id].status is not WaveStatus.OPEN
+        ):
             self.refuse_next_join = False
             raise JoinRefused()
-        self._applicants.profiles[applicant_id] = replace(record, status=ApplicantStatus.IN_WAVE, wave_id=wave.wave_id)
-        self.participants.setdefault(wave.wave_id, {})[applicant_id] = province_code
+        self._applicants.profiles[record.applicant_id] = replace(
+            record, status=ApplicantStatus.IN_WAVE, wave_id=wave.wave_id
+        )
+        self.joined.setdefault(wave.wave_id, {})[record.applicant_id] = JoinedParticipant(
+            record.applicant_id, record.province_code, record.nik_hash
+        )
 
     def joined_by_province(self, wave_id: str) -> dict[str, int]:
-        counts: dict[str, int] = {}
-        for province in self.participants.get(wave_id, {}).values():
-            counts[province] = counts.get(province, 0) + 1
-        return counts
+        return dict(Counter(p.province_code for p in self.joined.get(wave_id, {}).values()))
+
+    def participants(self, wave_id: str, shard: int) -> Iterator[JoinedParticipant]:
+        for p in list(self.joined.get(wave_id, {}).values()):
+            if participant_shard(p.applicant_id) == shard:
+                yield p
 
     def start_selection(self, wave_id: str, seed: str, at: datetime) -> None:
         wave = self.waves[wave_id]
@@ -200,3 +217,67 @@ class FakeWaves:
 
     def record_execution(self, wave_id: str, execution_arn: str) -> None:
         self.waves[wave_id] = replace(self.waves[wave_id], execution_arn=execution_arn)
+
+    def publish_result(self, wave_id: str, report: WaveReport) -> None:
+        wave = self.waves[wave_id]
+        if wave.status is WaveStatus.SELECTING:
+            self.waves[wave_id] = replace(wave, status=WaveStatus.SELECTED, report=report)
+
+
+@dataclass
+class FakeSelectionStarter:
+    """Starts at most one execution per wave, like StartExecution with the wave as its name."""
+
+    started: list[str] = field(default_factory=list)
+
+    def start(self, wave_id: str) -> str:
+        if wave_id not in self.started:
+            self.started.append(wave_id)
+        return f"arn:aws:states:ap-southeast-3:000000000000:execution:selection:{wave_id}"
+
+
+class FakeObjectStore:
+    def __init__(self) -> None:
+        self.objects: dict[str, bytes] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> bytes | None:
+        return self.objects.get(key)
+
+    def put(self, key: str, data: bytes, content_type: str) -> None:
+        self.objects[key] = data
+
+    def put_if_absent(self, key: str, data: bytes, content_type: str) -> bool:
+        with self._lock:
+            if key in self.objects:
+                return False
+            self.objects[key] = data
+            return True
+
+
+class FakeOutcomes:
+    """Settles on FakeApplicants with the DynamoDB writer's conditions: only an applicant still
+    IN_WAVE of the wave, one card per number; each outcome written leaves one outbox message."""
+
+    def __init__(self, applicants: FakeApplicants) -> None:
+        self._applicants = applicants
+        self.card_numbers: dict[str, str] = {}
+        self.outbox: list[Settlement] = []
+        self.taken_numbers: set[str] = set()  # numbers to refuse once, as if already issued
+
+    def settle(self, settlements: Sequence[Settlement]) -> list[Settled]:
+        return [self._settle_one(s) for s in settlements]
+
+    def _settle_one(self, s: Settlement) -> Settled:
+        record = self._applicants.profiles[s.applicant_id]
+        if record.status is not ApplicantStatus.IN_WAVE or record.wave_id != s.wave_id:
+            return Settled.ALREADY_SETTLED
+        if s.card is not None:
+            if s.card.card_number in self.card_numbers or s.card.card_number in self.taken_numbers:
+                self.taken_numbers.discard(s.card.card_number)
+                return Settled.CARD_NUMBER_TAKEN
+            self.card_numbers[s.card.card_number] = s.applicant_id
+        reasons = tuple(RejectionReason(r) for r in s.reasons)
+        self._applicants.profiles[s.applicant_id] = replace(record, status=s.status, reasons=reasons, card=s.card)
+        self.outbox.append(s)
+        return Settled.APPLIED

@@ -9,6 +9,7 @@ import boto3
 from prakerja.adapters.dynamodb_exclusions import DynamoDBExclusionRepository
 from prakerja.adapters.dynamodb_waves import DynamoDBWaveRepository
 from prakerja.adapters.secrets_hasher import load_hasher
+from prakerja.adapters.stepfunctions_starter import SelectionWorkflowStarter
 from prakerja.clock import SystemClock
 from prakerja.config import OpsApiSettings, load_settings
 from prakerja.exclusions import ExclusionListService
@@ -23,7 +24,11 @@ def settings() -> OpsApiSettings:
 @cache
 def wave_service() -> WaveService:
     config = settings()
-    return WaveService(waves=DynamoDBWaveRepository(boto3.client("dynamodb"), config.waves_table), clock=SystemClock())
+    return WaveService(
+        waves=DynamoDBWaveRepository(boto3.client("dynamodb"), config.waves_table),
+        clock=SystemClock(),
+        selection=SelectionWorkflowStarter(boto3.client("stepfunctions"), config.selection_state_machine_arn),
+    )
 
 
 @cache

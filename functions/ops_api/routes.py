@@ -7,12 +7,20 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.metrics import MetricUnit
 
 from ops_api.dependencies import exclusion_lists, wave_service
+from prakerja.clock import iso
 from prakerja.exclusions import ExclusionListImported, ExclusionListUpload
 from prakerja.http.auth import ops_caller
 from prakerja.http.schemas import problem_responses
 from prakerja.observability import logger, metrics
-from prakerja.waves.models import WaveRequest
-from prakerja.waves.views import ProvinceCounts, WaveCreated, WaveStatusView, WaveView
+from prakerja.waves.models import CloseRequest, WaveRequest
+from prakerja.waves.views import (
+    ProvinceCounts,
+    SelectionStarted,
+    WaveCreated,
+    WaveResultView,
+    WaveStatusView,
+    WaveView,
+)
 
 router = Router()
 
@@ -56,14 +64,32 @@ def wave_status(wave_id: str) -> WaveStatusView:
     ops_caller(router)
     service = wave_service()
     wave = service.get(wave_id)
-    joined = service.joined_by_province(wave_id)
-    report = wave.report.get("provinces", {})
-    provinces = {
-        code: ProvinceCounts(
-            joined=count,
-            eligible=report.get(code, {}).get("eligible"),
-            selected=report.get(code, {}).get("selected"),
-        )
-        for code, count in joined.items()
-    }
-    return WaveStatusView(**WaveView.of(wave).model_dump(), provinces=provinces, execution_arn=wave.execution_arn)
+    if wave.report is not None:  # after the draw: what the selection workflow counted
+        provinces = {code: ProvinceCounts(**p.model_dump()) for code, p in wave.report.provinces.items()}
+    else:
+        provinces = {code: ProvinceCounts(joined=n) for code, n in service.joined_by_province(wave_id).items()}
+    return WaveStatusView(
+        **WaveView.of(wave).model_dump(),
+        provinces=provinces,
+        execution_arn=wave.execution_arn,
+        closed_at=iso(wave.closed_at) if wave.closed_at else None,
+        result=WaveResultView.of(wave.report) if wave.report else None,
+    )
+
+
+@router.post(
+    "/v1/ops/waves/<wave_id>/close",
+    summary="Close a wave with its revealed seed and start the selection workflow",
+    responses={202: {"description": "Selection started"}, **problem_responses(400, 401, 403, 404, 409, 413, 422)},
+    tags=["Ops"],
+)
+def close_wave(wave_id: str, body: CloseRequest) -> Response[str]:
+    ops_caller(router)
+    execution_arn = wave_service().close(wave_id, body)
+    metrics.add_metric(name="WavesClosed", unit=MetricUnit.Count, value=1)
+    logger.info("wave closed", extra={"wave_id": wave_id, "execution_arn": execution_arn})
+    return Response(
+        status_code=202,
+        content_type="application/json",
+        body=SelectionStarted(execution_arn=execution_arn).model_dump_json(),
+    )

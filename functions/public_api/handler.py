@@ -9,10 +9,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from prakerja.http.app import create_app
 from prakerja.observability import logger, metrics, tracer
+from public_api.dependencies import published_draw
 from public_api.routes import router
 
 app = create_app()
 app.include_router(router)
+published_draw()  # cold start: configuration validated
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from functools import cache
-from typing import Any
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import BaseModel
 
 import prakerja
 from applicant_api.routes import router as applicant_routes
 from ops_api.routes import router as ops_routes
+from prakerja.http.schemas import problem_responses
+from prakerja.selection.published import DrawPage
+from public_api.dependencies import published_draw
 from public_api.openapi import build_document
 
 router = Router()
@@ -43,6 +47,19 @@ def openapi_json() -> dict[str, Any]:
 @router.get("/v1/docs", summary="Swagger UI for the OpenAPI document", tags=["Public"])
 def docs() -> Response[str]:
     return Response(status_code=200, content_type="text/html; charset=utf-8", body=SWAGGER_UI)
+
+
+@router.get(
+    "/v1/waves/<wave_id>/draw",
+    summary="A wave's published draw (prakerja-draw-v1): everything needed to recompute it",
+    responses=problem_responses(404, 409, 422),
+    tags=["Public"],
+)
+def wave_draw(
+    wave_id: str,
+    next_token: Annotated[str | None, Query(max_length=20)] = None,
+) -> DrawPage:
+    return published_draw().page(wave_id, next_token)
 
 
 @cache

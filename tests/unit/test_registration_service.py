@@ -13,6 +13,8 @@ from prakerja.program import RegistrationRules
 from prakerja.registration.assessment import load_assessment
 from prakerja.registration.eligibility import RegistryVerdict
 from prakerja.registration.models import (
+    BLACKLIST,
+    PREVIOUS_RECIPIENTS,
     ApplicantStatus,
     AssessmentSubmission,
     ExclusionSource,
@@ -21,8 +23,6 @@ from prakerja.registration.models import (
 )
 from prakerja.registration.ports import CivilRegistryUnavailable, NikAlreadyRegistered, ProfileExists
 from prakerja.registration.service import (
-    BLACKLIST,
-    PREVIOUS_RECIPIENTS,
     PersonalDataVault,
     ProfileNotFound,
     RegistrationService,

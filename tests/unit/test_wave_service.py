@@ -59,7 +59,7 @@ def test_join_refusals(status: ApplicantStatus, passed: bool, code: str) -> None
     with pytest.raises(Conflict) as refused:
         service.join("acc", "wave-1")
     assert refused.value.code == code
-    assert waves.participants == {}
+    assert waves.joined == {}
 
 
 def test_not_selected_applicants_may_join_again() -> None:

@@ -34,6 +34,28 @@ class OpsApiSettings(_Settings):
     exclusions_table: str = Field(min_length=1)
     waves_table: str = Field(min_length=1)
     hashing_secret_arn: str = Field(min_length=1)
+    selection_state_machine_arn: str = Field(min_length=1)
+
+
+class PublicApiSettings(_Settings):
+    waves_table: str = Field(min_length=1)
+    selection_bucket: str = Field(min_length=1)
+
+
+class SelectionSettings(_Settings):
+    """The selection workflow's plan, merge and publish steps."""
+
+    waves_table: str = Field(min_length=1)
+    selection_bucket: str = Field(min_length=1)
+
+
+class SnapshotShardSettings(SelectionSettings):
+    exclusions_table: str = Field(min_length=1)  # re-screening at close
+
+
+class ApplyShardSettings(SelectionSettings):
+    applicants_table: str = Field(min_length=1)  # outcomes and cards
+    outbox_table: str = Field(min_length=1)  # the notification of each outcome
 
 
 class VerifyIdentitySettings(PersonalDataSettings):

@@ -6,6 +6,8 @@ registration surge spreads over partitions):
 - ``ACCOUNT#<sub> / GUARD`` and ``NIK#<hash> / GUARD``: one profile per account and per NIK,
   claimed in the same transaction as the profile
 - ``KK#<hash> / SLOTS``: the applicant ids holding the family card's places
+- ``CARD#<number> / GUARD``: one card per number, claimed when the card is issued (the card
+  itself is the profile's ``card`` attribute)
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from prakerja.registration.models import (
 )
 from prakerja.registration.ports import KkLimitReached, NikAlreadyRegistered, ProfileExists
 from prakerja.registration.records import ApplicantRecord, AssessmentRecord
+from prakerja.selection.cards import CardRecord
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -248,4 +251,27 @@ def _from_profile_item(item: dict[str, Any]) -> ApplicantRecord:
         if assessment
         else None,
         wave_id=item.get("wave_id"),
+        card=card_from_item(item["card"]) if item.get("card") else None,
+    )
+
+
+def card_to_item(card: CardRecord) -> dict[str, Any]:
+    return {
+        "card_number": card.card_number,
+        "scheme": card.scheme,
+        "training_balance": card.training_balance,
+        "purchase_deadline": ts(card.purchase_deadline),
+        "wave_id": card.wave_id,
+        "issued_at": ts(card.issued_at),
+    }
+
+
+def card_from_item(item: dict[str, Any]) -> CardRecord:
+    return CardRecord(
+        card_number=item["card_number"],
+        scheme=item["scheme"],
+        training_balance=int(item["training_balance"]),
+        purchase_deadline=datetime.fromisoformat(item["purchase_deadline"]),
+        wave_id=item["wave_id"],
+        issued_at=datetime.fromisoformat(item["issued_at"]),
     )

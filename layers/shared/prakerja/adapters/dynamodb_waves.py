@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +22,9 @@ from prakerja.adapters.dynamodb import from_item, to_item, ts, value
 from prakerja.adapters.dynamodb_applicants import profile_key
 from prakerja.errors import ValidationFailed
 from prakerja.registration.models import ApplicantStatus
-from prakerja.waves.models import PARTICIPANT_SHARDS, Wave, WaveStatus, participant_shard
+from prakerja.registration.records import ApplicantRecord
+from prakerja.selection.ports import JoinedParticipant
+from prakerja.waves.models import PARTICIPANT_SHARDS, Wave, WaveReport, WaveStatus, participant_shard
 from prakerja.waves.ports import JoinRefused, WaveNotOpen
 
 if TYPE_CHECKING:
@@ -90,9 +93,10 @@ class DynamoDBWaveRepository:
         last = page.get("LastEvaluatedKey")
         return waves, _encode_token(last) if last else None
 
-    def join(self, wave: Wave, applicant_id: str, province_code: str, at: datetime) -> None:
+    def join(self, wave: Wave, applicant: ApplicantRecord, at: datetime) -> None:
         if self._applicants is None:
             raise RuntimeError("joining needs the applicants table")
+        applicant_id, province_code = applicant.applicant_id, applicant.province_code
         shard = participant_shard(applicant_id)
         try:
             self._db.transact_write_items(
@@ -122,6 +126,7 @@ class DynamoDBWaveRepository:
                                     "pk": participants_partition(wave.wave_id, shard),
                                     "sk": applicant_id,
                                     "province_code": province_code,
+                                    "nik_hash": applicant.nik_hash,
                                     "joined_at": ts(at),
                                 }
                             ),
@@ -202,6 +207,43 @@ class DynamoDBWaveRepository:
             ExpressionAttributeValues={":arn": value(execution_arn)},
         )
 
+    def publish_result(self, wave_id: str, report: WaveReport) -> None:
+        try:
+            self._db.update_item(
+                TableName=self._table,
+                Key=wave_key(wave_id),
+                UpdateExpression="SET #status = :selected, report = :report",
+                ConditionExpression="#status = :selecting",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={
+                    ":selected": value(WaveStatus.SELECTED.value),
+                    ":selecting": value(WaveStatus.SELECTING.value),
+                    ":report": value(report.model_dump(mode="json")),
+                },
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            # Published by an earlier run: the first report stands.
+
+    def participants(self, wave_id: str, shard: int) -> Iterator[JoinedParticipant]:
+        """One shard's participants, page by page (the selection workflow's snapshot)."""
+        query: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "pk = :pk",
+            "ExpressionAttributeValues": {":pk": value(participants_partition(wave_id, shard))},
+            "ProjectionExpression": "sk, province_code, nik_hash",
+            "ConsistentRead": True,
+        }
+        while True:
+            page = self._db.query(**query)
+            for item in page.get("Items", []):
+                row = from_item(item)
+                yield JoinedParticipant(row["sk"], row["province_code"], row["nik_hash"])
+            if "LastEvaluatedKey" not in page:
+                return
+            query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
 
 def _encode_token(key: dict[str, Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(from_item(key)).encode()).decode()
@@ -251,4 +293,5 @@ def _from_item(item: dict[str, Any]) -> Wave:
         seed=item.get("seed"),
         closed_at=datetime.fromisoformat(item["closed_at"]) if item.get("closed_at") else None,
         execution_arn=item.get("execution_arn"),
+        report=WaveReport.model_validate(item["report"]) if item.get("report") else None,
     )

@@ -21,3 +21,20 @@ class StepFunctionsStarter:
             self._sfn.start_execution(
                 stateMachineArn=self._arn, name=applicant_id, input=json.dumps({"applicant_id": applicant_id})
             )
+
+
+class SelectionWorkflowStarter:
+    """Starts a wave's selection workflow, named after the wave: once per wave."""
+
+    def __init__(self, client: SFNClient, state_machine_arn: str) -> None:
+        self._sfn = client
+        self._arn = state_machine_arn
+
+    def start(self, wave_id: str) -> str:
+        try:
+            return self._sfn.start_execution(
+                stateMachineArn=self._arn, name=wave_id, input=json.dumps({"wave_id": wave_id})
+            )["executionArn"]
+        except self._sfn.exceptions.ExecutionAlreadyExists:
+            # The execution ARN is the state machine's with the execution's name.
+            return f"{self._arn.replace(':stateMachine:', ':execution:', 1)}:{wave_id}"

@@ -11,7 +11,9 @@ from datetime import date
 from enum import StrEnum
 
 from prakerja.registration.models import (
+    BLACKLIST,
     OCCUPATION_SOURCES,
+    PREVIOUS_RECIPIENTS,
     EmploymentStatus,
     ExclusionSource,
     RejectionReason,
@@ -67,17 +69,48 @@ def screen(facts: ScreeningFacts) -> list[RejectionReason]:
         found.add(RejectionReason.UNDERAGE)
     elif age > MAXIMUM_AGE:
         found.add(RejectionReason.OVERAGE)
-    sources = facts.exclusion_sources
-    if facts.employment_status == EmploymentStatus.STUDENT or ExclusionSource.FORMAL_EDUCATION in sources:
+    if facts.employment_status == EmploymentStatus.STUDENT:
+        found.add(RejectionReason.IN_FORMAL_EDUCATION)
+    if facts.kk_limit_reached:
+        found.add(RejectionReason.KK_LIMIT_REACHED)
+    found |= listed_reasons(
+        facts.exclusion_sources,
+        previous_recipient=facts.previous_recipient,
+        blacklisted=facts.blacklisted,
+        other_assistance_rule=facts.other_assistance_rule,
+    )
+    return [reason for reason in RejectionReason if reason in found]
+
+
+def listed_reasons(
+    sources: frozenset[ExclusionSource],
+    *,
+    previous_recipient: bool,
+    blacklisted: bool,
+    other_assistance_rule: bool,
+) -> set[RejectionReason]:
+    """The reasons that come from lists alone: at registration, and again when a wave closes
+    (lists change while a wave is open)."""
+    found: set[RejectionReason] = set()
+    if ExclusionSource.FORMAL_EDUCATION in sources:
         found.add(RejectionReason.IN_FORMAL_EDUCATION)
     if sources & OCCUPATION_SOURCES:
         found.add(RejectionReason.EXCLUDED_OCCUPATION)
-    if facts.kk_limit_reached:
-        found.add(RejectionReason.KK_LIMIT_REACHED)
-    if facts.previous_recipient:
+    if previous_recipient:
         found.add(RejectionReason.PREVIOUS_RECIPIENT)
-    if facts.blacklisted:
+    if blacklisted:
         found.add(RejectionReason.BLACKLISTED)
-    if facts.other_assistance_rule and ExclusionSource.OTHER_ASSISTANCE in sources:
+    if other_assistance_rule and ExclusionSource.OTHER_ASSISTANCE in sources:
         found.add(RejectionReason.OTHER_ASSISTANCE)
+    return found
+
+
+def reasons_from_lists(listed: frozenset[str], *, other_assistance_rule: bool) -> list[RejectionReason]:
+    """:func:`listed_reasons` of the raw list names stored for one NIK hash, in declaration order."""
+    found = listed_reasons(
+        frozenset(ExclusionSource(s) for s in listed if s in ExclusionSource.__members__),
+        previous_recipient=PREVIOUS_RECIPIENTS in listed,
+        blacklisted=BLACKLIST in listed,
+        other_assistance_rule=other_assistance_rule,
+    )
     return [reason for reason in RejectionReason if reason in found]

@@ -68,6 +68,10 @@ class ExclusionSource(StrEnum):
         return self in OCCUPATION_SOURCES
 
 
+# Internal lists kept beside the agencies' lists, in the same table.
+PREVIOUS_RECIPIENTS: Final = "RECIPIENT"
+BLACKLIST: Final = "BLACKLIST"
+
 # Sources whose presence means an excluded occupation (EXCLUDED_OCCUPATION).
 OCCUPATION_SOURCES: Final[frozenset[ExclusionSource]] = frozenset(
     set(ExclusionSource)

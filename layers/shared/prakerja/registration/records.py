@@ -17,6 +17,7 @@ from prakerja.registration.models import (
     Gender,
     RejectionReason,
 )
+from prakerja.selection.cards import CardRecord
 
 
 class PersonalData(BaseModel):
@@ -60,6 +61,7 @@ class ApplicantRecord:
     registry: RegistryVerdict | None = None
     assessment: AssessmentRecord | None = None
     wave_id: str | None = None
+    card: CardRecord | None = None  # issued by the selection workflow
     extra: dict[str, object] = field(default_factory=dict)
 
     def with_changes(self, **changes: object) -> ApplicantRecord:

@@ -14,6 +14,8 @@ from prakerja.program import RegistrationRules
 from prakerja.registration.assessment import AssessmentResult, load_assessment
 from prakerja.registration.eligibility import RegistryVerdict, ScreeningFacts, screen
 from prakerja.registration.models import (
+    BLACKLIST,
+    PREVIOUS_RECIPIENTS,
     ApplicantStatus,
     AssessmentSubmission,
     ExclusionSource,
@@ -32,8 +34,6 @@ from prakerja.registration.ports import (
 from prakerja.registration.records import ApplicantRecord, AssessmentRecord, PersonalData
 
 # Internal lists kept beside the agencies' exclusion lists, keyed by NIK hash as well.
-PREVIOUS_RECIPIENTS = "RECIPIENT"
-BLACKLIST = "BLACKLIST"
 
 
 def new_applicant_id() -> str:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated, Any, Self
+from typing import Annotated, Self
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictStr, field_validator, model_validator
 from pydantic_core import PydanticCustomError
@@ -92,6 +92,26 @@ def participant_shard(applicant_id: str) -> int:
     return int.from_bytes(hashlib.sha256(applicant_id.encode()).digest()[:4], "big") % PARTICIPANT_SHARDS
 
 
+class ProvinceResult(BaseModel):
+    joined: int
+    eligible: int
+    selected: int
+
+
+class WaveReport(BaseModel):
+    """What a wave's draw gave, per province: written when the result is published."""
+
+    model_config = ConfigDict(frozen=True)
+
+    participants: int
+    eligible: int
+    selected: int
+    provincial_selected: int
+    national_selected: int
+    provinces: dict[str, ProvinceResult]
+    published_at: datetime
+
+
 @dataclass(frozen=True)
 class Wave:
     wave_id: str
@@ -107,7 +127,7 @@ class Wave:
     seed: str | None = None
     closed_at: datetime | None = None
     execution_arn: str | None = None
-    report: dict[str, Any] = field(default_factory=dict)
+    report: WaveReport | None = None
 
     def is_open_at(self, moment: datetime) -> bool:
         return self.status is WaveStatus.OPEN and self.opens_at <= moment.astimezone(UTC) < self.closes_at

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Callable
 
@@ -11,8 +12,15 @@ from prakerja.registration.models import ApplicantStatus
 from prakerja.registration.ports import ApplicantRepository
 from prakerja.registration.records import ApplicantRecord
 from prakerja.registration.service import ProfileNotFound
-from prakerja.waves.models import Wave, WaveRequest, WaveStatus
-from prakerja.waves.ports import JoinRefused, WaveNotFound, WaveRepository
+from prakerja.waves.models import CloseRequest, Wave, WaveRequest, WaveStatus, seed_matches
+from prakerja.waves.ports import (
+    JoinRefused,
+    SeedMismatch,
+    SelectionStarter,
+    WaveNotFound,
+    WaveNotOpen,
+    WaveRepository,
+)
 
 _VERIFIED_STATES = {ApplicantStatus.VERIFIED, ApplicantStatus.NOT_SELECTED}
 _RECIPIENT_STATES = {ApplicantStatus.SELECTED, ApplicantStatus.REVOKED}
@@ -44,11 +52,14 @@ class WaveService:
         clock: Clock,
         *,
         applicants: ApplicantRepository | None = None,
+        selection: SelectionStarter | None = None,
         new_id: Callable[[], str] = new_wave_id,
     ) -> None:
-        """``applicants`` only where applicants join: ops manage waves without profile access."""
+        """``applicants`` only where applicants join: ops manage waves without profile access;
+        ``selection`` only where ops close waves."""
         self._waves = waves
         self._applicants = applicants
+        self._selection = selection
         self._clock = clock
         self._new_id = new_id
 
@@ -93,7 +104,7 @@ class WaveService:
         if refusal is not None:
             raise refusal
         try:
-            self._waves.join(wave, applicant.applicant_id, applicant.province_code, self._clock.now())
+            self._waves.join(wave, applicant, self._clock.now())
         except JoinRefused:
             # Something changed between the read and the atomic write (a parallel join, the
             # wave closing): answer with what holds now.
@@ -101,3 +112,24 @@ class WaveService:
             refusal = _join_refusal(current, self.get(wave_id), self._clock) if current else None
             raise refusal or Conflict("JOIN_CONFLICT", "Your state changed meanwhile; try again.") from None
         return wave
+
+    def close(self, wave_id: str, request: CloseRequest) -> str:
+        """Reveals the seed, stops joins and starts the selection workflow; its execution ARN.
+
+        Repeating the close of a wave still SELECTING answers with the same execution (the
+        first close may have stopped between the two writes)."""
+        if self._selection is None:
+            raise RuntimeError("closing needs the selection workflow")
+        wave = self.get(wave_id)
+        if not seed_matches(request.seed, wave.seed_commitment):
+            raise SeedMismatch()
+        if wave.status is WaveStatus.OPEN:
+            with contextlib.suppress(WaveNotOpen):  # a parallel close won: go on with its state
+                self._waves.start_selection(wave_id, request.seed, self._clock.now())
+            wave = self.get(wave_id)
+        if wave.status is not WaveStatus.SELECTING:
+            raise WaveNotOpen()
+        execution_arn = self._selection.start(wave_id)
+        if wave.execution_arn != execution_arn:
+            self._waves.record_execution(wave_id, execution_arn)
+        return execution_arn

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 from prakerja.clock import iso
-from prakerja.waves.models import Wave, WaveStatus
+from prakerja.waves.models import Wave, WaveReport, WaveStatus
 
 
 class WaveView(BaseModel):
@@ -54,8 +54,34 @@ class ProvinceCounts(BaseModel):
     selected: int | None = None
 
 
+class WaveResultView(BaseModel):
+    """The totals of a published draw."""
+
+    participants: int
+    eligible: int
+    selected: int
+    provincial_selected: int
+    national_selected: int
+    published_at: str
+
+    @classmethod
+    def of(cls, report: WaveReport) -> WaveResultView:
+        return cls(
+            **report.model_dump(
+                include={"participants", "eligible", "selected", "provincial_selected", "national_selected"}
+            ),
+            published_at=iso(report.published_at),
+        )
+
+
 class WaveStatusView(WaveView):
     """``GET /v1/ops/waves/{wave_id}``: the wave, its counts per province and its execution."""
 
     provinces: dict[str, ProvinceCounts]
     execution_arn: str | None
+    closed_at: str | None = None
+    result: WaveResultView | None = None
+
+
+class SelectionStarted(BaseModel):
+    execution_arn: str

@@ -1,0 +1,26 @@
+"""Selection workflow step 4 (map ApplyShards, one per shard): each participant's outcome, a
+card for each one selected, the notifications, and the shard's pages of the published draw."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from prakerja.observability import logger, metrics, tracer
+from selection_workflow.dependencies import apply_shard
+from selection_workflow.models import ShardStep
+
+apply = apply_shard()
+
+
+@logger.inject_lambda_context(log_event=False)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    step = ShardStep.model_validate(event)
+    logger.append_keys(wave_id=step.wave_id, shard=step.shard)
+    counts = apply.run(step.wave_id, step.shard)
+    logger.info("shard applied", extra=counts.as_dict())
+    metrics.add_metric(name="SelectionOutcomesWritten", unit="Count", value=counts.written)
+    return counts.as_dict()

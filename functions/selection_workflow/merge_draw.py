@@ -1,0 +1,29 @@
+"""Selection workflow step 3 (state MergeDraw): every shard's summary merged into the draw's
+thresholds."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from prakerja.observability import logger, tracer
+from selection_workflow.dependencies import merge_draw
+from selection_workflow.models import WaveStep
+
+merge = merge_draw()
+
+
+@logger.inject_lambda_context(log_event=False)
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    step = WaveStep.model_validate(event)
+    logger.append_keys(wave_id=step.wave_id)
+    thresholds = merge.run(step.wave_id)
+    result = {
+        "participants": thresholds.participants,
+        "eligible": thresholds.eligible,
+        "selected": thresholds.provincial_selected + thresholds.national_selected,
+    }
+    logger.info("draw merged", extra=result)
+    return result

@@ -1,0 +1,26 @@
+"""Selection workflow step 2 (map SnapshotShards, one per shard): the shard's participants
+re-screened against the lists as they are after the close, exported once, and summarized."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from prakerja.observability import logger, metrics, tracer
+from selection_workflow.dependencies import snapshot_shard
+from selection_workflow.models import ShardStep
+
+snapshot = snapshot_shard()
+
+
+@logger.inject_lambda_context(log_event=False)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    step = ShardStep.model_validate(event)
+    logger.append_keys(wave_id=step.wave_id, shard=step.shard)
+    counts = snapshot.run(step.wave_id, step.shard)
+    logger.info("shard snapshot", extra=counts.as_dict())
+    metrics.add_metric(name="SelectionParticipantsSnapshot", unit="Count", value=counts.participants)
+    return counts.as_dict()
