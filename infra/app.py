@@ -16,9 +16,17 @@ from prakerja_infra.stack import PrakerjaStack
 from prakerja_infra.stage import stage_config
 
 
+# Feature flags, here rather than in cdk.json so that a direct `python infra/app.py` synth gets them.
+FEATURE_FLAGS = {
+    # Access logs delivered under a bucket policy, not the legacy LogDeliveryWrite ACL.
+    "@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy": True,
+}
+
+
 def build_app(stage_name: str | None = None, outdir: str | None = None) -> cdk.App:
     # Run by the CDK CLI the output directory comes from CDK_OUTDIR; run directly, from outdir.
-    app = cdk.App(outdir=outdir) if outdir and "CDK_OUTDIR" not in os.environ else cdk.App()
+    direct = outdir and "CDK_OUTDIR" not in os.environ
+    app = cdk.App(outdir=outdir, context=FEATURE_FLAGS) if direct else cdk.App(context=FEATURE_FLAGS)
     stage = stage_config(stage_name or app.node.try_get_context("stage") or "dev")
     PrakerjaStack(
         app,

@@ -12,7 +12,7 @@ from prakerja_infra.constructs.auth import Auth
 from prakerja_infra.constructs.data import Data
 from prakerja_infra.constructs.functions import Layers, PrakerjaFunction
 from prakerja_infra.constructs.observability import Observability
-from prakerja_infra.constructs.workflows import RegistrationWorkflow
+from prakerja_infra.constructs.workflows import RegistrationWorkflow, SelectionWorkflow
 from prakerja_infra.nag import acknowledge
 from prakerja_infra.stage import StageConfig
 
@@ -73,13 +73,92 @@ class PrakerjaStack(Stack):
             screen_eligibility=screen_eligibility,
         )
 
+        # --- selection workflow (snapshot, draw, outcomes, publication)
+        bucket_id = self.resolve(self.get_logical_id(data.selection.node.default_child))  # type: ignore[arg-type]
+
+        def allow_objects(fn: lambda_.Function, *actions: str, prefix: str) -> None:
+            """Exact S3 actions on one prefix of the selection bucket (grant_* would add wildcards)."""
+            fn.add_to_role_policy(iam.PolicyStatement(actions=list(actions), resources=[data.selection.arn_for_objects(f"{prefix}*")]))
+            acknowledge(
+                fn,
+                f"AwsSolutions-IAM5[Resource::<{bucket_id}.Arn>/{prefix}*]",
+                f"Objects are named per wave and shard under {prefix}: the grant is that prefix, no wider.",
+            )
+
+        selection_files = {"WAVES_TABLE": data.waves.table_name, "SELECTION_BUCKET": data.selection.bucket_name}
+        read_wave = ("dynamodb:GetItem",)
+
+        def selection_step(construct_id: str, step: str, description: str, **environment: str) -> lambda_.Function:
+            return PrakerjaFunction(
+                self,
+                construct_id,
+                stage=stage,
+                layers=layers,
+                handler=f"selection_workflow.{step}.lambda_handler",
+                description=f"Selection workflow: {description}",
+                environment={**selection_files, **environment},
+                timeout_seconds=900,  # a shard of a 6 M wave: ~94 k participants (docs/selection.md)
+                memory_mb=stage.selection_memory_mb,
+            ).function
+
+        plan_selection = selection_step("PlanSelection", "plan_selection", "the shard descriptors")
+        data.waves.grant(plan_selection, *read_wave)
+        allow_objects(plan_selection, "s3:PutObject", prefix="selection/")
+
+        snapshot_shard = selection_step(
+            "SnapshotShard",
+            "snapshot_shard",
+            "one shard re-screened, exported and summarized",
+            EXCLUSIONS_TABLE=data.exclusions.table_name,
+        )
+        data.waves.grant(snapshot_shard, *read_wave, "dynamodb:Query")
+        data.exclusions.grant(snapshot_shard, "dynamodb:Query")
+        allow_objects(snapshot_shard, "s3:GetObject", "s3:PutObject", prefix="selection/")
+
+        merge_draw = selection_step("MergeDraw", "merge_draw", "the draw's thresholds from every shard")
+        data.waves.grant(merge_draw, *read_wave)
+        allow_objects(merge_draw, "s3:GetObject", "s3:PutObject", prefix="selection/")
+
+        apply_shard = selection_step(
+            "ApplyShard",
+            "apply_shard",
+            "one shard's outcomes, cards, notifications and published pages",
+            APPLICANTS_TABLE=data.applicants.table_name,
+            OUTBOX_TABLE=data.outbox.table_name,
+        )
+        data.waves.grant(apply_shard, *read_wave)
+        # Outcome transactions: the profile update, the card-number guard put, the outbox put.
+        data.applicants.grant(apply_shard, "dynamodb:UpdateItem", "dynamodb:PutItem")
+        data.outbox.grant(apply_shard, "dynamodb:PutItem")
+        allow_objects(apply_shard, "s3:GetObject", prefix="selection/")
+        allow_objects(apply_shard, "s3:PutObject", prefix="draw/")
+
+        publish_result = selection_step("PublishResult", "publish_result", "the wave's report, published")
+        data.waves.grant(publish_result, *read_wave, "dynamodb:UpdateItem")
+        allow_objects(publish_result, "s3:GetObject", prefix="selection/")
+
+        selection = SelectionWorkflow(
+            self,
+            "SelectionWorkflow",
+            stage=stage,
+            bucket=data.selection,
+            plan=plan_selection,
+            snapshot_shard=snapshot_shard,
+            merge_draw=merge_draw,
+            apply_shard=apply_shard,
+            publish_result=publish_result,
+        )
+
         # --- API functions
         public_api = function(
             "PublicApi",
             "public_api.handler.lambda_handler",
-            "Public routes: health and the OpenAPI document",
+            "Public routes: health, the OpenAPI document and published draws",
             API_VERSION="1",
+            **selection_files,
         )
+        data.waves.grant(public_api, *read_wave)
+        allow_objects(public_api, "s3:GetObject", prefix="draw/")
         applicant_api = function(
             "ApplicantApi",
             "applicant_api.handler.lambda_handler",
@@ -101,14 +180,16 @@ class PrakerjaStack(Stack):
         ops_api = function(
             "OpsApi",
             "ops_api.handler.lambda_handler",
-            "Ops routes: exclusion lists",
+            "Ops routes: exclusion lists, waves and their close",
             EXCLUSIONS_TABLE=data.exclusions.table_name,
             WAVES_TABLE=data.waves.table_name,
+            SELECTION_STATE_MACHINE_ARN=selection.state_machine.state_machine_arn,
             **hashing_secret,
         )
         data.exclusions.grant_read_write_data(ops_api)
         data.waves.grant_read_write_data(ops_api)
         data.hashing_secret.grant_read(ops_api)
+        selection.state_machine.grant_start_execution(ops_api)
 
         api = Api(
             self,
@@ -128,6 +209,8 @@ class PrakerjaStack(Stack):
                 Route("POST", "/v1/ops/exclusion-lists/{source}", ops_api, Access.USER),
                 Route("POST", "/v1/ops/waves", ops_api, Access.USER),
                 Route("GET", "/v1/ops/waves/{wave_id}", ops_api, Access.USER),
+                Route("POST", "/v1/ops/waves/{wave_id}/close", ops_api, Access.USER),
+                Route("GET", "/v1/waves/{wave_id}/draw", public_api, Access.PUBLIC),
             ],
         )
 
@@ -137,6 +220,11 @@ class PrakerjaStack(Stack):
             "OpsApi": ops_api,
             "VerifyIdentity": verify_identity,
             "ScreenEligibility": screen_eligibility,
+            "PlanSelection": plan_selection,
+            "SnapshotShard": snapshot_shard,
+            "MergeDraw": merge_draw,
+            "ApplyShard": apply_shard,
+            "PublishResult": publish_result,
         }
         Observability(
             self,
@@ -144,7 +232,7 @@ class PrakerjaStack(Stack):
             stage=stage,
             api=api.rest_api,
             functions=functions,
-            state_machines={"Registration": registration.state_machine},
+            state_machines={"Registration": registration.state_machine, "Selection": selection.state_machine},
         )
 
         for name, fn in functions.items():
@@ -154,6 +242,7 @@ class PrakerjaStack(Stack):
         CfnOutput(self, "UserPoolId", value=auth.user_pool.user_pool_id)
         CfnOutput(self, "UserPoolClientId", value=auth.client.user_pool_client_id)
         CfnOutput(self, "RegistrationStateMachineArn", value=registration.state_machine.state_machine_arn)
+        CfnOutput(self, "SelectionStateMachineArn", value=selection.state_machine.state_machine_arn)
 
 
 def _justify_lambda_role(fn: lambda_.Function, name: str) -> None:

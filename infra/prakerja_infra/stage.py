@@ -27,6 +27,8 @@ class StageConfig(BaseModel):
     retain_data: bool
     civil_registry_url: HttpUrl
     lambda_memory_mb: int = 1024
+    # The selection steps hold a shard (or, merging, every shard's 19-byte summaries) in memory.
+    selection_memory_mb: int = 2048
 
 
 STAGES: dict[str, StageConfig] = {

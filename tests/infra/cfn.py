@@ -21,6 +21,11 @@ FUNCTION_HANDLERS = {
     "OpsApi": "ops_api.handler.lambda_handler",
     "VerifyIdentity": "registration_workflow.verify_identity.lambda_handler",
     "ScreenEligibility": "registration_workflow.screen_eligibility.lambda_handler",
+    "PlanSelection": "selection_workflow.plan_selection.lambda_handler",
+    "SnapshotShard": "selection_workflow.snapshot_shard.lambda_handler",
+    "MergeDraw": "selection_workflow.merge_draw.lambda_handler",
+    "ApplyShard": "selection_workflow.apply_shard.lambda_handler",
+    "PublishResult": "selection_workflow.publish_result.lambda_handler",
 }
 
 

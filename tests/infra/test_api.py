@@ -12,13 +12,19 @@ from aws_cdk.assertions import Match, Template
 from prakerja_infra.stage import stage_config
 from tests.infra.cfn import CfnTemplate, Resource, one, referenced_ids, resolve_string, resources
 
-PUBLIC_ROUTES = {("GET", "/v1/health"), ("GET", "/v1/openapi.json"), ("GET", "/v1/docs")}
+PUBLIC_ROUTES = {
+    ("GET", "/v1/health"),
+    ("GET", "/v1/openapi.json"),
+    ("GET", "/v1/docs"),
+    ("GET", "/v1/waves/{wave_id}/draw"),  # anyone can check a draw
+}
 # Routes of the API contract that need a signed-in user (a sample; the rule is checked on all methods).
 USER_ROUTES = {
     ("POST", "/v1/applicants"),
     ("GET", "/v1/applicants/me"),
     ("POST", "/v1/applicants/me/assessment"),
     ("POST", "/v1/ops/exclusion-lists/{source}"),
+    ("POST", "/v1/ops/waves/{wave_id}/close"),
 }
 
 

@@ -10,9 +10,45 @@ from tests.infra.cfn import CfnTemplate, one, referenced_ids, resources
 TABLE = "AWS::DynamoDB::Table"
 
 
-def test_there_are_the_four_tables(dev_template: CfnTemplate) -> None:
+def test_there_are_the_five_tables(dev_template: CfnTemplate) -> None:
     names = sorted(lid.removeprefix("Data")[:-8] for lid in resources(dev_template, TABLE))
-    assert names == ["ApplicantsTable", "ExclusionsTable", "IdempotencyTable", "WavesTable"]
+    assert names == ["ApplicantsTable", "ExclusionsTable", "IdempotencyTable", "OutboxTable", "WavesTable"]
+
+
+def test_the_outbox_streams_new_messages_and_expires_them(dev_template: CfnTemplate) -> None:
+    _, outbox = one(dev_template, TABLE, "DataOutboxTable")
+    assert outbox["Properties"]["StreamSpecification"] == {"StreamViewType": "NEW_IMAGE"}
+    assert outbox["Properties"]["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+
+
+def test_buckets_are_private_encrypted_tls_only_and_logged(dev_template: CfnTemplate) -> None:
+    buckets = resources(dev_template, "AWS::S3::Bucket")
+    logs_id, _ = one(dev_template, "AWS::S3::Bucket", "DataAccessLogsBucket")
+    policies = {
+        next(iter(referenced_ids(p["Properties"]["Bucket"]))): p["Properties"]["PolicyDocument"]["Statement"]
+        for p in resources(dev_template, "AWS::S3::BucketPolicy").values()
+    }
+    for lid, bucket in buckets.items():
+        properties = bucket["Properties"]
+        assert properties["PublicAccessBlockConfiguration"] == {
+            "BlockPublicAcls": True,
+            "BlockPublicPolicy": True,
+            "IgnorePublicAcls": True,
+            "RestrictPublicBuckets": True,
+        }, lid
+        assert properties["BucketEncryption"]["ServerSideEncryptionConfiguration"], lid
+        assert "AccessControl" not in properties, lid
+        denies_plain_http = [
+            s for s in policies[lid] if s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+        ]
+        assert denies_plain_http, f"{lid} accepts requests without TLS"
+        if lid != logs_id:
+            assert referenced_ids(properties["LoggingConfiguration"]["DestinationBucketName"]) == {logs_id}, lid
+
+
+def test_published_draws_are_versioned(dev_template: CfnTemplate) -> None:
+    _, selection = one(dev_template, "AWS::S3::Bucket", "DataSelectionBucket")
+    assert selection["Properties"]["VersioningConfiguration"] == {"Status": "Enabled"}
 
 
 def test_every_table_has_pitr_encryption_and_on_demand_billing(dev: Template) -> None:

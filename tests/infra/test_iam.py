@@ -39,13 +39,16 @@ class Stack:
     exclusions: str
     idempotency: str
     waves: str
+    outbox: str
     personal_data_key: str
     hashing_secret: str
     registration: str
+    selection: str
+    selection_bucket: str
 
     def table(self, name: str) -> str:
         tables = {"applicants": self.applicants, "exclusions": self.exclusions, "idempotency": self.idempotency}
-        return {**tables, "waves": self.waves}[name]
+        return {**tables, "waves": self.waves, "outbox": self.outbox}[name]
 
 
 @pytest.fixture(scope="module")
@@ -59,9 +62,12 @@ def stack(dev_template: CfnTemplate) -> Stack:
         exclusions=logical_id(dev_template, "AWS::DynamoDB::Table", "DataExclusionsTable"),
         idempotency=logical_id(dev_template, "AWS::DynamoDB::Table", "DataIdempotencyTable"),
         waves=logical_id(dev_template, "AWS::DynamoDB::Table", "DataWavesTable"),
+        outbox=logical_id(dev_template, "AWS::DynamoDB::Table", "DataOutboxTable"),
         personal_data_key=logical_id(dev_template, "AWS::KMS::Key", "DataPersonalDataKey"),
         hashing_secret=logical_id(dev_template, "AWS::SecretsManager::Secret", "DataPersonalDataHashingKey"),
         registration=logical_id(dev_template, "AWS::StepFunctions::StateMachine", "RegistrationWorkflowStateMachine"),
+        selection=logical_id(dev_template, "AWS::StepFunctions::StateMachine", "SelectionWorkflowStateMachine"),
+        selection_bucket=logical_id(dev_template, "AWS::S3::Bucket", "DataSelectionBucket"),
     )
 
 
@@ -109,24 +115,55 @@ def test_the_only_managed_policy_is_basic_execution(stack: Stack, name: str) -> 
 
 # Which function may read (GetItem) and write (PutItem) which table. Anything not listed: neither.
 TABLE_ACCESS = {
-    "PublicApi": {},
+    "PublicApi": {"waves": "r"},
     "ApplicantApi": {"applicants": "rw", "idempotency": "rw", "waves": "rw"},
     "OpsApi": {"exclusions": "rw", "waves": "rw"},
     "VerifyIdentity": {"applicants": "rw"},
     "ScreenEligibility": {"applicants": "rw", "exclusions": "r"},
+    "PlanSelection": {"waves": "r"},
+    "SnapshotShard": {"waves": "r"},  # exclusions: Query only (below)
+    "MergeDraw": {"waves": "r"},
+    # Outcome transactions write profiles and card-number guards but never read a profile.
+    "ApplyShard": {"waves": "r", "applicants": "w", "outbox": "w"},
+    "PublishResult": {"waves": "rw"},
+}
+# The selection steps are granted single actions, not CDK's grant_read/grant_write sets.
+EXACT_TABLE_ACTIONS = {
+    "PlanSelection": {"waves": {"dynamodb:GetItem"}},
+    "SnapshotShard": {"waves": {"dynamodb:GetItem", "dynamodb:Query"}, "exclusions": {"dynamodb:Query"}},
+    "MergeDraw": {"waves": {"dynamodb:GetItem"}},
+    "ApplyShard": {
+        "waves": {"dynamodb:GetItem"},
+        "applicants": {"dynamodb:UpdateItem", "dynamodb:PutItem"},
+        "outbox": {"dynamodb:PutItem"},
+    },
+    "PublishResult": {"waves": {"dynamodb:GetItem", "dynamodb:UpdateItem"}},
+    "PublicApi": {"waves": {"dynamodb:GetItem"}},
+}
+# S3 actions on the selection bucket, by prefix.
+OBJECT_ACCESS = {
+    "PublicApi": {"draw/*": {"s3:GetObject"}},
+    "PlanSelection": {"selection/*": {"s3:PutObject"}},
+    "SnapshotShard": {"selection/*": {"s3:GetObject", "s3:PutObject"}},
+    "MergeDraw": {"selection/*": {"s3:GetObject", "s3:PutObject"}},
+    "ApplyShard": {"selection/*": {"s3:GetObject"}, "draw/*": {"s3:PutObject"}},
+    "PublishResult": {"selection/*": {"s3:GetObject"}},
 }
 
 
 @pytest.mark.parametrize("name", NAMES)
-@pytest.mark.parametrize("table", ["applicants", "exclusions", "idempotency", "waves"])
+@pytest.mark.parametrize("table", ["applicants", "exclusions", "idempotency", "waves", "outbox"])
 def test_table_access_matrix(stack: Stack, name: str, table: str) -> None:
     permissions = stack.permissions[name]
     expected = TABLE_ACCESS[name].get(table, "")
     table_id = stack.table(table)
     assert permissions.allows("dynamodb:GetItem", on=table_id) == ("r" in expected)
-    for action in TABLE_WRITE_ACTIONS:
-        # Nothing writes through PartiQL, so nobody is granted it.
-        assert permissions.allows(action, on=table_id) == ("w" in expected and "PartiQL" not in action), action
+    writes = {action for action in TABLE_WRITE_ACTIONS if permissions.allows(action, on=table_id)}
+    assert bool(writes) == ("w" in expected), writes
+    # Nothing writes through PartiQL, so nobody is granted it.
+    assert not {action for action in writes if "PartiQL" in action}
+    if name in EXACT_TABLE_ACTIONS:
+        assert permissions.actions_on(table_id) == EXACT_TABLE_ACTIONS[name].get(table, set())
 
 
 def test_screen_eligibility_reads_exclusions_but_cannot_write_them(stack: Stack) -> None:
@@ -146,11 +183,27 @@ def test_ops_api_cannot_touch_applicants(stack: Stack) -> None:
     assert not permissions.allows("kms:Decrypt", on=stack.personal_data_key)
 
 
-def test_public_api_has_no_data_permissions(stack: Stack) -> None:
+def test_public_api_reads_waves_and_published_draws_only(stack: Stack) -> None:
     actions = stack.permissions["PublicApi"].actions()
-    assert actions == {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
-    for service in ("dynamodb:", "kms:", "secretsmanager:", "states:"):
-        assert not [a for a in actions if a.lower().startswith(service)]
+    assert actions == {"xray:PutTraceSegments", "xray:PutTelemetryRecords", "dynamodb:GetItem", "s3:GetObject"}
+    assert stack.permissions["PublicApi"].actions_on(stack.waves) == {"dynamodb:GetItem"}
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_selection_bucket_access_is_by_prefix(stack: Stack, name: str) -> None:
+    granted: dict[str, set[str]] = {}
+    for statement in stack.permissions[name].statements:
+        if not statement.on(stack.selection_bucket):
+            continue
+        assert not statement.any_resource
+        for resource in statement.resources:
+            prefix = resolve_string(resource).split("/", 1)[1]
+            granted.setdefault(prefix, set()).update(statement.actions)
+    assert granted == OBJECT_ACCESS.get(name, {})
+
+
+def test_snapshot_queries_the_lists_but_cannot_change_them(stack: Stack) -> None:
+    assert stack.permissions["SnapshotShard"].actions_on(stack.exclusions) == {"dynamodb:Query"}
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -173,15 +226,16 @@ def test_workflow_functions_decrypt_but_never_encrypt(stack: Stack, name: str) -
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_only_applicant_api_starts_registrations(stack: Stack, name: str) -> None:
+def test_applicants_start_registrations_and_ops_start_selections_nothing_else(stack: Stack, name: str) -> None:
     permissions = stack.permissions[name]
     starting = [s for s in permissions.statements if s.allows("states:StartExecution")]
-    if name != "ApplicantApi":
+    allowed = {"ApplicantApi": stack.registration, "OpsApi": stack.selection}
+    if name not in allowed:
         assert starting == []
         return
-    assert starting, "ApplicantApi starts the registration workflow"
+    assert starting, f"{name} starts a workflow"
     for statement in starting:
-        assert list(statement.resources) == [{"Ref": stack.registration}], statement.raw
+        assert list(statement.resources) == [{"Ref": allowed[name]}], statement.raw
 
 
 @pytest.mark.parametrize("name", NAMES)

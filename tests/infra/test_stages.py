@@ -8,7 +8,13 @@ from prakerja_infra.stage import stage_config
 from tests.infra.cfn import CfnTemplate, functions, one, referenced_ids, resources
 
 # Everything that holds applicants' data or can decrypt it.
-DATA_TYPES = ("AWS::DynamoDB::Table", "AWS::KMS::Key", "AWS::SecretsManager::Secret", "AWS::Cognito::UserPool")
+DATA_TYPES = (
+    "AWS::DynamoDB::Table",
+    "AWS::KMS::Key",
+    "AWS::SecretsManager::Secret",
+    "AWS::Cognito::UserPool",
+    "AWS::S3::Bucket",
+)
 
 
 def _data_resources(template: CfnTemplate) -> dict[str, str | None]:
@@ -18,7 +24,8 @@ def _data_resources(template: CfnTemplate) -> dict[str, str | None]:
         for resource_type in DATA_TYPES
         for lid, resource in resources(template, resource_type).items()
     }
-    assert len([t for t in found if "Table" in t]) == 4
+    assert len([t for t in found if "Table" in t]) == 5
+    assert len([b for b in found if "Bucket" in b]) == 2
     return found
 
 

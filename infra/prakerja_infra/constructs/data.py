@@ -1,10 +1,11 @@
-"""Tables and keys: where applicants and their personal data live."""
+"""Tables, buckets and keys: where applicants, waves, draws and their personal data live."""
 
 from __future__ import annotations
 
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
@@ -72,6 +73,45 @@ class Data(Construct):
             sort_key=None,
             ttl_attribute="expiration",
         )
+        # Transactional outbox: a message is written with the state change it announces; the
+        # stream hands it to the notifier (SMS). Messages expire a month after they are written.
+        self.outbox = self._table(
+            "OutboxTable",
+            removal,
+            partition_key="pk",
+            sort_key="sk",
+            ttl_attribute="expires_at",
+            stream=dynamodb.StreamViewType.NEW_IMAGE,
+        )
+
+        self.access_logs = s3.Bucket(
+            self,
+            "AccessLogsBucket",
+            encryption=s3.BucketEncryption.S3_MANAGED,  # server access logging cannot deliver to SSE-KMS
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,  # log delivery by bucket policy, no ACL
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            lifecycle_rules=[s3.LifecycleRule(expiration=Duration.days(stage.log_retention_days))],
+            removal_policy=removal,
+        )
+        acknowledge(self.access_logs, "AwsSolutions-S1", "The access-log bucket does not log access to itself.")
+        # The selection workflow's files and the published draws (selection/files.py). Versioned:
+        # a published page is never lost to an overwrite; working files expire, draws stay.
+        self.selection = s3.Bucket(
+            self,
+            "SelectionBucket",
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            versioned=True,
+            server_access_logs_bucket=self.access_logs,
+            server_access_logs_prefix="selection/",
+            lifecycle_rules=[
+                s3.LifecycleRule(prefix="selection/", expiration=Duration.days(365)),
+                s3.LifecycleRule(noncurrent_version_expiration=Duration.days(30)),
+            ],
+            removal_policy=removal,
+        )
 
     def _table(
         self,
@@ -81,6 +121,7 @@ class Data(Construct):
         partition_key: str,
         sort_key: str | None,
         ttl_attribute: str | None = None,
+        stream: dynamodb.StreamViewType | None = None,
     ) -> dynamodb.Table:
         return dynamodb.Table(
             self,
@@ -96,5 +137,6 @@ class Data(Construct):
                 point_in_time_recovery_enabled=True
             ),
             time_to_live_attribute=ttl_attribute,
+            stream=stream,
             removal_policy=removal,
         )

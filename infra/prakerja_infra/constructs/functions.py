@@ -61,6 +61,7 @@ class PrakerjaFunction(Construct):
         description: str,
         environment: dict[str, str],
         timeout_seconds: int = 15,
+        memory_mb: int | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         log_group = logs.LogGroup(
@@ -77,7 +78,7 @@ class PrakerjaFunction(Construct):
             handler=handler,
             code=lambda_.Code.from_asset(str(FUNCTIONS_DIR), exclude=["**/__pycache__", "**/*.pyc"]),
             layers=[layers.dependencies, layers.shared],
-            memory_size=stage.lambda_memory_mb,
+            memory_size=memory_mb or stage.lambda_memory_mb,
             timeout=Duration.seconds(timeout_seconds),
             description=description,
             tracing=lambda_.Tracing.ACTIVE,

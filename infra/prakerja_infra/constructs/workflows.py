@@ -1,4 +1,5 @@
-"""Step Functions state machines. The registration workflow: e-KYC, then eligibility screening.
+"""Step Functions state machines: the registration workflow (e-KYC, then eligibility
+screening) and the selection workflow of a wave (snapshot, draw, outcomes, publication).
 
 Execution input and output carry only the applicant id and decision codes, never personal
 data: the execution history is visible to anyone with console access.
@@ -9,12 +10,16 @@ from __future__ import annotations
 from aws_cdk import Duration, Stack
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from prakerja_infra.nag import acknowledge
 from prakerja_infra.stage import StageConfig, log_retention, removal_policy
+
+# Keep in step with prakerja.waves.models.PARTICIPANT_SHARDS (an infra test checks).
+PARTICIPANT_SHARDS = 64
 
 # Raised by the e-KYC step when the civil registry does not answer; retried with backoff.
 REGISTRY_UNAVAILABLE = "CivilRegistryUnavailable"
@@ -79,16 +84,147 @@ class RegistrationWorkflow(Construct):
             tracing_enabled=True,
             logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
         )
-        stack = Stack.of(self)
-        for task_function in (verify_identity, screen_eligibility):
-            logical_id = stack.resolve(stack.get_logical_id(task_function.node.default_child))  # type: ignore[arg-type]
-            acknowledge(
-                self.state_machine,
-                f"AwsSolutions-IAM5[Resource::<{logical_id}.Arn>:*]",
-                "LambdaInvoke may call its task function's versions and aliases (ARN:*), nothing else.",
+        _justify_state_machine_role(self.state_machine, [verify_identity, screen_eligibility])
+
+
+def _justify_state_machine_role(state_machine: sfn.StateMachine, task_functions: list[lambda_.IFunction]) -> None:
+    stack = Stack.of(state_machine)
+    for task_function in task_functions:
+        logical_id = stack.resolve(stack.get_logical_id(task_function.node.default_child))  # type: ignore[arg-type]
+        acknowledge(
+            state_machine,
+            f"AwsSolutions-IAM5[Resource::<{logical_id}.Arn>:*]",
+            "LambdaInvoke may call its task function's versions and aliases (ARN:*), nothing else.",
+        )
+    acknowledge(
+        state_machine,
+        "AwsSolutions-IAM5[Resource::*]",
+        "X-Ray and CloudWatch log delivery actions have no resource-level permissions.",
+    )
+
+
+def _shard_task(scope: Construct, construct_id: str, comment: str, function: lambda_.IFunction) -> tasks.LambdaInvoke:
+    """A step over one shard: safe to repeat, so transient failures are retried with backoff."""
+    task = tasks.LambdaInvoke(
+        scope,
+        construct_id,
+        comment=comment,
+        lambda_function=function,
+        payload=sfn.TaskInput.from_object(
+            {"wave_id": sfn.JsonPath.string_at("$.wave_id"), "shard": sfn.JsonPath.number_at("$.shard")}
+        ),
+        payload_response_only=True,
+    )
+    # DynamoDB or S3 throttling that outlasted the SDK's own retries.
+    task.add_retry(errors=["ClientError", "States.Timeout"], interval=Duration.seconds(5), max_attempts=4, backoff_rate=2.0)
+    return task
+
+
+class SelectionWorkflow(Construct):
+    """A wave's selection, started by ``POST /v1/ops/waves/{id}/close`` (execution named after
+    the wave). Two Distributed Maps read the same S3 list of 64 shard descriptors, so each child
+    handles one shard of ~94 k participants at 6 M: a batch per child without ItemBatcher, which
+    keeps this very definition runnable by moto's interpreter locally (docs/selection.md).
+    Execution data are wave ids, shard numbers and counts: no personal data."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        stage: StageConfig,
+        bucket: s3.IBucket,
+        plan: lambda_.IFunction,
+        snapshot_shard: lambda_.IFunction,
+        merge_draw: lambda_.IFunction,
+        apply_shard: lambda_.IFunction,
+        publish_result: lambda_.IFunction,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        wave_only = sfn.TaskInput.from_object({"wave_id": sfn.JsonPath.string_at("$.wave_id")})
+        plan_task = tasks.LambdaInvoke(
+            self,
+            "PlanSelection",
+            comment="Writes the shard descriptors the maps read",
+            lambda_function=plan,
+            payload=wave_only,
+            payload_response_only=True,
+            result_path="$.plan",
+        )
+
+        def over_shards(construct_id: str, comment: str, task: tasks.LambdaInvoke, result_path: str) -> sfn.DistributedMap:
+            shards = sfn.DistributedMap(
+                self,
+                construct_id,
+                comment=comment,
+                item_reader=sfn.S3JsonItemReader(bucket=bucket, key=sfn.JsonPath.string_at("$.plan.shards_key")),
+                max_concurrency=PARTICIPANT_SHARDS,
+                map_execution_type=sfn.StateMachineType.STANDARD,
+                result_path=result_path,
             )
+            shards.item_processor(task)
+            return shards
+
+        snapshots = over_shards(
+            "SnapshotShards",
+            "Per shard: participants re-screened against the lists, exported once, summarized",
+            _shard_task(self, "SnapshotShard", "One shard's snapshot and draw summary", snapshot_shard),
+            "$.snapshots",
+        )
+        merge = tasks.LambdaInvoke(
+            self,
+            "MergeDraw",
+            comment="All summaries -> the draw's thresholds (written once)",
+            lambda_function=merge_draw,
+            payload=wave_only,
+            payload_response_only=True,
+            result_path="$.draw",
+        )
+        outcomes = over_shards(
+            "ApplyShards",
+            "Per shard: SELECTED / NOT_SELECTED / REJECTED, cards, notifications, published pages",
+            _shard_task(self, "ApplyShard", "One shard's outcomes", apply_shard),
+            "$.applied",
+        )
+        publish = tasks.LambdaInvoke(
+            self,
+            "PublishResult",
+            comment="Checks the shards against the merge; the wave becomes SELECTED with its report",
+            lambda_function=publish_result,
+            payload=sfn.TaskInput.from_object(
+                {"wave_id": sfn.JsonPath.string_at("$.wave_id"), "applied": sfn.JsonPath.list_at("$.applied")}
+            ),
+            payload_response_only=True,
+            result_path="$.result",
+        )
+        log_group = logs.LogGroup(self, "Logs", retention=log_retention(stage), removal_policy=removal_policy(stage))
+        self.state_machine = sfn.StateMachine(
+            self,
+            "StateMachine",
+            state_machine_name=f"prakerja-{stage.name}-selection",
+            definition_body=sfn.DefinitionBody.from_chainable(
+                plan_task.next(snapshots).next(merge).next(outcomes).next(publish).next(sfn.Succeed(self, "Published"))
+            ),
+            state_machine_type=sfn.StateMachineType.STANDARD,
+            timeout=Duration.hours(2),
+            tracing_enabled=True,
+            logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
+        )
+        _justify_state_machine_role(
+            self.state_machine, [plan, snapshot_shard, merge_draw, apply_shard, publish_result]
+        )
+        stack = Stack.of(self)
+        bucket_id = stack.resolve(stack.get_logical_id(bucket.node.default_child))  # type: ignore[arg-type]
         acknowledge(
             self.state_machine,
-            "AwsSolutions-IAM5[Resource::*]",
-            "X-Ray and CloudWatch log delivery actions have no resource-level permissions.",
+            f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::<{bucket_id}>/*]",
+            "The Distributed Maps' item reader gets the shard lists from the selection bucket (CDK's grant).",
         )
+        machine_id = stack.resolve(stack.get_logical_id(self.state_machine.node.default_child))  # type: ignore[arg-type]
+        own_name = '{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"' + machine_id + '"}]}]}'
+        for executions in (f"{own_name}:*", f"{own_name}/*:*"):
+            acknowledge(
+                self.state_machine,
+                f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:{executions}]",
+                "A Distributed Map runs its children as executions of this state machine, and only this one.",
+            )
