@@ -15,7 +15,6 @@ from prakerja_infra.nag import add_checks
 from prakerja_infra.stack import PrakerjaStack
 from prakerja_infra.stage import stage_config
 
-
 # Feature flags, here rather than in cdk.json so that a direct `python infra/app.py` synth gets them.
 FEATURE_FLAGS = {
     # Access logs delivered under a bucket policy, not the legacy LogDeliveryWrite ACL.

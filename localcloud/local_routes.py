@@ -107,17 +107,19 @@ class LocalRoutes:
         registry: CivilRegistry,
         token_issuer: Callable[[], TokenIssuer | None],
         resources: Callable[[], dict[str, Any]],
+        outbox: Callable[[], list[dict[str, Any]]] = list,
     ) -> None:
         self.registry = registry
         self._token_issuer = token_issuer
         self._resources = resources
+        self._outbox_messages = outbox
         self._routes: dict[tuple[str, str], Callable[[Request], Response]] = {
             ("POST", "/_local/tokens"): self._tokens,
             ("POST", "/_local/population"): self._population,
             ("POST", "/_local/dukcapil/verify"): self._dukcapil_verify,
             ("POST", "/_local/dukcapil/outage"): self._dukcapil_outage,
             ("GET", "/_local/assessment-key"): self._assessment_key,
-            ("GET", "/_local/outbox"): lambda _: json_response({"items": []}),
+            ("GET", "/_local/outbox"): self._outbox,
             ("GET", "/_local/resources"): lambda _: json_response(self._resources()),
         }
 
@@ -180,6 +182,14 @@ class LocalRoutes:
             raise BadRequest(422, "VALIDATION_FAILED", "The request has invalid fields.", errors)
         self.registry.fail_next(count)
         return json_response({"fail_next": count})
+
+    def _outbox(self, request: Request) -> Response:
+        """The notifications written so far (on AWS the notifier texts them): ids and codes, no
+        personal data. ``?applicant_id=`` keeps one applicant's."""
+        wanted = request.args.get("applicant_id")
+        items = [m for m in self._outbox_messages() if wanted is None or m.get("applicant_id") == wanted]
+        items.sort(key=lambda m: (str(m.get("created_at", "")), str(m.get("pk")), str(m.get("sk"))))
+        return json_response({"items": items})
 
     def _assessment_key(self, request: Request) -> Response:
         from prakerja.registration.assessment import load_assessment  # noqa: PLC0415 - optional

@@ -27,6 +27,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
+from decimal import Decimal
 from pathlib import Path
 from types import TracebackType
 from typing import Any, ClassVar
@@ -55,6 +56,7 @@ from localcloud.lambda_workers import (
 from localcloud.local_routes import LocalRoutes, TokenIssuer
 from localcloud.provision import Resources, provision
 from localcloud.template import DEFAULT_ACCOUNT_ID, DEFAULT_REGION, PseudoParameters, Template
+from prakerja.adapters.dynamodb import from_item
 
 LOG = logging.getLogger("localcloud")
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -266,8 +268,19 @@ class LocalCloud:
         # moto signs every pool's tokens with this one key pair (its /<pool>/.well-known/jwks.json).
         jwks = load_resource("cognitoidp/resources/jwks-public.json")
         verifier = CognitoVerifier(self.region, clients_by_pool, jwks)
-        routes = LocalRoutes(self.registry, self._token_issuer, resources.physical_ids)
+        routes = LocalRoutes(self.registry, self._token_issuer, resources.physical_ids, self._outbox_messages)
         return ApiGateway(RestApiModel(resources), verifier, self._invoke_raw, routes.handle, self.account_id)
+
+    def _outbox_messages(self) -> list[dict[str, Any]]:
+        """Every message in the stack's outbox table (none if the stack has no outbox)."""
+        try:
+            table = self.resources.find("DataOutboxTable", "AWS::DynamoDB::Table").ref
+        except KeyError:
+            return []
+        pages = self.boto3_client("dynamodb").get_paginator("scan").paginate(TableName=table)
+        messages = [from_item(item) for page in pages for item in page.get("Items", [])]
+        # DynamoDB numbers come back as Decimal; the messages' numbers are whole (epoch seconds).
+        return [{k: int(v) if isinstance(v, Decimal) else v for k, v in m.items()} for m in messages]
 
     def _token_issuer(self) -> TokenIssuer | None:
         pools = self.resources.of_type("AWS::Cognito::UserPool")

@@ -64,7 +64,14 @@ class ApplicantProfileView(BaseModel):
             if assessment
             else None,
             wave_id=record.wave_id,
-            card=None,  # issued by the selection workflow
+            card=CardView(
+                card_number=record.card.card_number,
+                training_balance=record.card.training_balance,
+                purchase_deadline=iso(record.card.purchase_deadline),
+                scheme=record.card.scheme,
+            )
+            if record.card
+            else None,
             incentives=[],  # filled by the payout workflow
             created_at=iso(record.created_at),
             updated_at=iso(record.updated_at),

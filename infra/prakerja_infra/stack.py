@@ -5,6 +5,7 @@ from __future__ import annotations
 from aws_cdk import CfnOutput, Stack, Tags
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from prakerja_infra.constructs.api import Access, Api, Route
@@ -74,80 +75,8 @@ class PrakerjaStack(Stack):
         )
 
         # --- selection workflow (snapshot, draw, outcomes, publication)
-        bucket_id = self.resolve(self.get_logical_id(data.selection.node.default_child))  # type: ignore[arg-type]
-
-        def allow_objects(fn: lambda_.Function, *actions: str, prefix: str) -> None:
-            """Exact S3 actions on one prefix of the selection bucket (grant_* would add wildcards)."""
-            fn.add_to_role_policy(iam.PolicyStatement(actions=list(actions), resources=[data.selection.arn_for_objects(f"{prefix}*")]))
-            acknowledge(
-                fn,
-                f"AwsSolutions-IAM5[Resource::<{bucket_id}.Arn>/{prefix}*]",
-                f"Objects are named per wave and shard under {prefix}: the grant is that prefix, no wider.",
-            )
-
+        selection, selection_steps = self._selection_workflow(stage, data, layers)
         selection_files = {"WAVES_TABLE": data.waves.table_name, "SELECTION_BUCKET": data.selection.bucket_name}
-        read_wave = ("dynamodb:GetItem",)
-
-        def selection_step(construct_id: str, step: str, description: str, **environment: str) -> lambda_.Function:
-            return PrakerjaFunction(
-                self,
-                construct_id,
-                stage=stage,
-                layers=layers,
-                handler=f"selection_workflow.{step}.lambda_handler",
-                description=f"Selection workflow: {description}",
-                environment={**selection_files, **environment},
-                timeout_seconds=900,  # a shard of a 6 M wave: ~94 k participants (docs/selection.md)
-                memory_mb=stage.selection_memory_mb,
-            ).function
-
-        plan_selection = selection_step("PlanSelection", "plan_selection", "the shard descriptors")
-        data.waves.grant(plan_selection, *read_wave)
-        allow_objects(plan_selection, "s3:PutObject", prefix="selection/")
-
-        snapshot_shard = selection_step(
-            "SnapshotShard",
-            "snapshot_shard",
-            "one shard re-screened, exported and summarized",
-            EXCLUSIONS_TABLE=data.exclusions.table_name,
-        )
-        data.waves.grant(snapshot_shard, *read_wave, "dynamodb:Query")
-        data.exclusions.grant(snapshot_shard, "dynamodb:Query")
-        allow_objects(snapshot_shard, "s3:GetObject", "s3:PutObject", prefix="selection/")
-
-        merge_draw = selection_step("MergeDraw", "merge_draw", "the draw's thresholds from every shard")
-        data.waves.grant(merge_draw, *read_wave)
-        allow_objects(merge_draw, "s3:GetObject", "s3:PutObject", prefix="selection/")
-
-        apply_shard = selection_step(
-            "ApplyShard",
-            "apply_shard",
-            "one shard's outcomes, cards, notifications and published pages",
-            APPLICANTS_TABLE=data.applicants.table_name,
-            OUTBOX_TABLE=data.outbox.table_name,
-        )
-        data.waves.grant(apply_shard, *read_wave)
-        # Outcome transactions: the profile update, the card-number guard put, the outbox put.
-        data.applicants.grant(apply_shard, "dynamodb:UpdateItem", "dynamodb:PutItem")
-        data.outbox.grant(apply_shard, "dynamodb:PutItem")
-        allow_objects(apply_shard, "s3:GetObject", prefix="selection/")
-        allow_objects(apply_shard, "s3:PutObject", prefix="draw/")
-
-        publish_result = selection_step("PublishResult", "publish_result", "the wave's report, published")
-        data.waves.grant(publish_result, *read_wave, "dynamodb:UpdateItem")
-        allow_objects(publish_result, "s3:GetObject", prefix="selection/")
-
-        selection = SelectionWorkflow(
-            self,
-            "SelectionWorkflow",
-            stage=stage,
-            bucket=data.selection,
-            plan=plan_selection,
-            snapshot_shard=snapshot_shard,
-            merge_draw=merge_draw,
-            apply_shard=apply_shard,
-            publish_result=publish_result,
-        )
 
         # --- API functions
         public_api = function(
@@ -157,8 +86,8 @@ class PrakerjaStack(Stack):
             API_VERSION="1",
             **selection_files,
         )
-        data.waves.grant(public_api, *read_wave)
-        allow_objects(public_api, "s3:GetObject", prefix="draw/")
+        data.waves.grant(public_api, "dynamodb:GetItem")
+        allow_bucket_objects(data.selection, public_api, "s3:GetObject", prefix="draw/")
         applicant_api = function(
             "ApplicantApi",
             "applicant_api.handler.lambda_handler",
@@ -220,11 +149,7 @@ class PrakerjaStack(Stack):
             "OpsApi": ops_api,
             "VerifyIdentity": verify_identity,
             "ScreenEligibility": screen_eligibility,
-            "PlanSelection": plan_selection,
-            "SnapshotShard": snapshot_shard,
-            "MergeDraw": merge_draw,
-            "ApplyShard": apply_shard,
-            "PublishResult": publish_result,
+            **selection_steps,
         }
         Observability(
             self,
@@ -243,6 +168,99 @@ class PrakerjaStack(Stack):
         CfnOutput(self, "UserPoolClientId", value=auth.client.user_pool_client_id)
         CfnOutput(self, "RegistrationStateMachineArn", value=registration.state_machine.state_machine_arn)
         CfnOutput(self, "SelectionStateMachineArn", value=selection.state_machine.state_machine_arn)
+
+    def _selection_workflow(
+        self, stage: StageConfig, data: Data, layers: Layers
+    ) -> tuple[SelectionWorkflow, dict[str, lambda_.Function]]:
+        """The five step functions, each with exactly what it reads and writes, and the workflow."""
+
+        def allow_objects(fn: lambda_.Function, *actions: str, prefix: str) -> None:
+            allow_bucket_objects(data.selection, fn, *actions, prefix=prefix)
+
+        selection_files = {"WAVES_TABLE": data.waves.table_name, "SELECTION_BUCKET": data.selection.bucket_name}
+        read_wave = ("dynamodb:GetItem",)
+
+        def selection_step(construct_id: str, step: str, description: str, **environment: str) -> lambda_.Function:
+            return PrakerjaFunction(
+                self,
+                construct_id,
+                stage=stage,
+                layers=layers,
+                handler=f"selection_workflow.{step}.lambda_handler",
+                description=f"Selection workflow: {description}",
+                environment={**selection_files, **environment},
+                timeout_seconds=900,  # a shard of a 6 M wave: ~94 k participants (docs/selection.md)
+                memory_mb=stage.selection_memory_mb,
+            ).function
+
+        plan_selection = selection_step("PlanSelection", "plan_selection", "the shard descriptors")
+        data.waves.grant(plan_selection, *read_wave)
+        allow_objects(plan_selection, "s3:PutObject", prefix="selection/")
+
+        snapshot_shard = selection_step(
+            "SnapshotShard",
+            "snapshot_shard",
+            "one shard re-screened, exported and summarized",
+            EXCLUSIONS_TABLE=data.exclusions.table_name,
+        )
+        data.waves.grant(snapshot_shard, *read_wave, "dynamodb:Query")
+        data.exclusions.grant(snapshot_shard, "dynamodb:Query")
+        allow_objects(snapshot_shard, "s3:GetObject", "s3:PutObject", prefix="selection/")
+
+        merge_draw = selection_step("MergeDraw", "merge_draw", "the draw's thresholds from every shard")
+        data.waves.grant(merge_draw, *read_wave)
+        allow_objects(merge_draw, "s3:GetObject", "s3:PutObject", prefix="selection/")
+
+        apply_shard = selection_step(
+            "ApplyShard",
+            "apply_shard",
+            "one shard's outcomes, cards, notifications and published pages",
+            APPLICANTS_TABLE=data.applicants.table_name,
+            OUTBOX_TABLE=data.outbox.table_name,
+        )
+        data.waves.grant(apply_shard, *read_wave)
+        # Outcome transactions: the profile update, the card-number guard put, the outbox put.
+        data.applicants.grant(apply_shard, "dynamodb:UpdateItem", "dynamodb:PutItem")
+        data.outbox.grant(apply_shard, "dynamodb:PutItem")
+        allow_objects(apply_shard, "s3:GetObject", prefix="selection/")
+        allow_objects(apply_shard, "s3:PutObject", prefix="draw/")
+
+        publish_result = selection_step("PublishResult", "publish_result", "the wave's report, published")
+        data.waves.grant(publish_result, *read_wave, "dynamodb:UpdateItem")
+        allow_objects(publish_result, "s3:GetObject", prefix="selection/")
+
+        workflow = SelectionWorkflow(
+            self,
+            "SelectionWorkflow",
+            stage=stage,
+            bucket=data.selection,
+            plan=plan_selection,
+            snapshot_shard=snapshot_shard,
+            merge_draw=merge_draw,
+            apply_shard=apply_shard,
+            publish_result=publish_result,
+        )
+
+        steps = {
+            "PlanSelection": plan_selection,
+            "SnapshotShard": snapshot_shard,
+            "MergeDraw": merge_draw,
+            "ApplyShard": apply_shard,
+            "PublishResult": publish_result,
+        }
+        return workflow, steps
+
+
+def allow_bucket_objects(bucket: s3.Bucket, fn: lambda_.Function, *actions: str, prefix: str) -> None:
+    """Exact S3 actions on one prefix of a bucket (the grant_* helpers would add wildcards)."""
+    fn.add_to_role_policy(iam.PolicyStatement(actions=list(actions), resources=[bucket.arn_for_objects(f"{prefix}*")]))
+    stack = Stack.of(bucket)
+    bucket_id = stack.resolve(stack.get_logical_id(bucket.node.default_child))  # type: ignore[arg-type]
+    acknowledge(
+        fn,
+        f"AwsSolutions-IAM5[Resource::<{bucket_id}.Arn>/{prefix}*]",
+        f"Objects are named per wave and shard under {prefix}: the grant is that prefix, no wider.",
+    )
 
 
 def _justify_lambda_role(fn: lambda_.Function, name: str) -> None:

@@ -77,6 +77,16 @@ class Api:
                 return dict(profile)
             time.sleep(0.2)
 
+    def verified_applicant(self, **overrides: Any) -> tuple[str, dict[str, Any]]:
+        """A registered applicant, VERIFIED and past the assessment: (token, registration body)."""
+        body = self.person(**overrides)
+        token, created = self.register(body)
+        assert created.status_code == 201, created.text
+        assert self.wait_for_decision(token)["status"] == "VERIFIED"
+        key = self.call("GET", "/_local/assessment-key").json()
+        assert self.call("POST", "/v1/applicants/me/assessment", token, json=key).json()["passed"]
+        return token, body
+
     def table_items(self, prefix: str) -> int:
         table = str(self.cloud.resources.find(prefix, "AWS::DynamoDB::Table").ref)
         return int(self.cloud.boto3_client("dynamodb").scan(TableName=table, Select="COUNT")["Count"])

@@ -39,12 +39,7 @@ def create_wave(api: Api, ops: str, **overrides: Any) -> str:
 
 
 def verified_and_assessed(api: Api) -> str:
-    token, created = api.register(api.person())
-    assert created.status_code == 201
-    assert api.wait_for_decision(token)["status"] == "VERIFIED"
-    key = api.call("GET", "/_local/assessment-key").json()
-    assert api.call("POST", "/v1/applicants/me/assessment", token, json=key).json()["passed"]
-    return token
+    return api.verified_applicant()[0]
 
 
 def test_ops_create_a_wave_that_applicants_see_open(api: Api, ops: str) -> None:

@@ -39,7 +39,9 @@ def test_buckets_are_private_encrypted_tls_only_and_logged(dev_template: CfnTemp
         assert properties["BucketEncryption"]["ServerSideEncryptionConfiguration"], lid
         assert "AccessControl" not in properties, lid
         denies_plain_http = [
-            s for s in policies[lid] if s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+            s
+            for s in policies[lid]
+            if s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
         ]
         assert denies_plain_http, f"{lid} accepts requests without TLS"
         if lid != logs_id:

@@ -76,7 +76,10 @@ def test_role_invokes_only_the_five_steps_and_starts_only_its_own_children(
     (role_id,) = referenced_ids(machine[1]["RoleArn"])
     permissions = role_permissions(dev_template, role_id)
     invoked = {
-        i for s in permissions.statements if s.allows("lambda:InvokeFunction") for i in referenced_ids(list(s.resources))
+        i
+        for s in permissions.statements
+        if s.allows("lambda:InvokeFunction")
+        for i in referenced_ids(list(s.resources))
     }
     assert invoked == {one(dev_template, "AWS::Lambda::Function", name)[0] for name in FUNCTIONS}
     starts = [s for s in permissions.statements if s.allows("states:StartExecution")]

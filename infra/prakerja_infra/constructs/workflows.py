@@ -116,7 +116,9 @@ def _shard_task(scope: Construct, construct_id: str, comment: str, function: lam
         payload_response_only=True,
     )
     # DynamoDB or S3 throttling that outlasted the SDK's own retries.
-    task.add_retry(errors=["ClientError", "States.Timeout"], interval=Duration.seconds(5), max_attempts=4, backoff_rate=2.0)
+    task.add_retry(
+        errors=["ClientError", "States.Timeout"], interval=Duration.seconds(5), max_attempts=4, backoff_rate=2.0
+    )
     return task
 
 
@@ -152,7 +154,9 @@ class SelectionWorkflow(Construct):
             result_path="$.plan",
         )
 
-        def over_shards(construct_id: str, comment: str, task: tasks.LambdaInvoke, result_path: str) -> sfn.DistributedMap:
+        def over_shards(
+            construct_id: str, comment: str, task: tasks.LambdaInvoke, result_path: str
+        ) -> sfn.DistributedMap:
             shards = sfn.DistributedMap(
                 self,
                 construct_id,
@@ -210,9 +214,7 @@ class SelectionWorkflow(Construct):
             tracing_enabled=True,
             logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
         )
-        _justify_state_machine_role(
-            self.state_machine, [plan, snapshot_shard, merge_draw, apply_shard, publish_result]
-        )
+        _justify_state_machine_role(self.state_machine, [plan, snapshot_shard, merge_draw, apply_shard, publish_result])
         stack = Stack.of(self)
         bucket_id = stack.resolve(stack.get_logical_id(bucket.node.default_child))  # type: ignore[arg-type]
         acknowledge(
