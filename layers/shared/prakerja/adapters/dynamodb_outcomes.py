@@ -63,15 +63,17 @@ class DynamoDBOutcomeWriter:
         outbox_table: str,
         clock: Clock,
         ledger: CardFundingLedger | None = None,
+        threads: int = SETTLE_THREADS,
     ) -> None:
         self._db = client
+        self._threads = threads
         self._applicants = applicants_table
         self._outbox = outbox_table
         self._clock = clock
         self._ledger = ledger or NoLedgerYet()
 
     def settle(self, settlements: Sequence[Settlement]) -> list[Settled]:
-        with ThreadPoolExecutor(SETTLE_THREADS) as pool:
+        with ThreadPoolExecutor(self._threads) as pool:
             return list(pool.map(self._settle_one, settlements))
 
     def _settle_one(self, settlement: Settlement) -> Settled:
