@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from aws_cdk import CfnOutput, Stack, Tags
+from collections.abc import Callable
+
+from aws_cdk import CfnOutput, Duration, Stack, Tags
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from prakerja_infra.constructs.api import Access, Api, Route
@@ -77,6 +81,9 @@ class PrakerjaStack(Stack):
         # --- selection workflow (snapshot, draw, outcomes, publication)
         selection, selection_steps = self._selection_workflow(stage, data, layers)
         selection_files = {"WAVES_TABLE": data.waves.table_name, "SELECTION_BUCKET": data.selection.bucket_name}
+
+        # --- notifications: the outbox's new messages texted by SMS
+        notifier = self._notifier(stage, data, function)
 
         # --- API functions
         public_api = function(
@@ -150,6 +157,7 @@ class PrakerjaStack(Stack):
             "VerifyIdentity": verify_identity,
             "ScreenEligibility": screen_eligibility,
             **selection_steps,
+            "Notifier": notifier,
         }
         Observability(
             self,
@@ -161,13 +169,50 @@ class PrakerjaStack(Stack):
         )
 
         for name, fn in functions.items():
-            _justify_lambda_role(fn, name)
+            _justify_lambda_role(fn, name, NOTIFIER_WILDCARDS if fn is notifier else "")
 
         CfnOutput(self, "ApiUrl", value=api.rest_api.url)
         CfnOutput(self, "UserPoolId", value=auth.user_pool.user_pool_id)
         CfnOutput(self, "UserPoolClientId", value=auth.client.user_pool_client_id)
         CfnOutput(self, "RegistrationStateMachineArn", value=registration.state_machine.state_machine_arn)
         CfnOutput(self, "SelectionStateMachineArn", value=selection.state_machine.state_machine_arn)
+
+    def _notifier(self, stage: StageConfig, data: Data, function: Callable[..., lambda_.Function]) -> lambda_.Function:
+        notifier = function(
+            "Notifier",
+            "notifier.handler.lambda_handler",
+            "Notifications: texts each new outbox message (SMS through SNS)",
+            APPLICANTS_TABLE=data.applicants.table_name,
+            OUTBOX_TABLE=data.outbox.table_name,
+            PERSONAL_DATA_KEY_ARN=data.personal_data_key.key_arn,
+        )
+        data.applicants.grant(notifier, "dynamodb:GetItem")
+        data.outbox.grant(notifier, "dynamodb:UpdateItem")
+        data.personal_data_key.grant(notifier, "kms:Decrypt")  # the phone number, at send time
+        # SMS straight to a phone number: sns:Publish has no resource to name there.
+        notifier.add_to_role_policy(iam.PolicyStatement(actions=["sns:Publish"], resources=["*"]))
+        dead_letters = sqs.Queue(
+            self,
+            "NotifierDeadLetters",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=Duration.days(14),
+        )
+        acknowledge(dead_letters, "AwsSolutions-SQS3", "This queue is the notifier's dead-letter queue.")
+        notifier.add_event_source(
+            event_sources.DynamoEventSource(
+                data.outbox,
+                starting_position=lambda_.StartingPosition.TRIM_HORIZON,
+                batch_size=100,
+                bisect_batch_on_error=True,
+                retry_attempts=5,
+                report_batch_item_failures=True,
+                on_failure=event_sources.SqsDlq(dead_letters),
+                # New messages only: marking one sent (a MODIFY) must not send it again.
+                filters=[lambda_.FilterCriteria.filter({"eventName": lambda_.FilterRule.is_equal("INSERT")})],
+            )
+        )
+        return notifier
 
     def _selection_workflow(
         self, stage: StageConfig, data: Data, layers: Layers
@@ -263,7 +308,13 @@ def allow_bucket_objects(bucket: s3.Bucket, fn: lambda_.Function, *actions: str,
     )
 
 
-def _justify_lambda_role(fn: lambda_.Function, name: str) -> None:
+NOTIFIER_WILDCARDS = (
+    " SMS to a phone number (sns:Publish) and dynamodb:ListStreams (lists stream ARNs, no data)"
+    " have no resource to name."
+)
+
+
+def _justify_lambda_role(fn: lambda_.Function, name: str, also: str) -> None:
     role = fn.role
     assert isinstance(role, iam.Role)
     acknowledge(
@@ -274,5 +325,5 @@ def _justify_lambda_role(fn: lambda_.Function, name: str) -> None:
     acknowledge(
         role,
         "AwsSolutions-IAM5[Resource::*]",
-        f"{name}: X-Ray PutTraceSegments/PutTelemetryRecords have no resource-level permissions.",
+        f"{name}: X-Ray PutTraceSegments/PutTelemetryRecords have no resource-level permissions.{also}",
     )

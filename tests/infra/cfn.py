@@ -26,6 +26,7 @@ FUNCTION_HANDLERS = {
     "MergeDraw": "selection_workflow.merge_draw.lambda_handler",
     "ApplyShard": "selection_workflow.apply_shard.lambda_handler",
     "PublishResult": "selection_workflow.publish_result.lambda_handler",
+    "Notifier": "notifier.handler.lambda_handler",
 }
 
 

@@ -103,8 +103,15 @@ def test_no_policy_in_the_stack_grants_a_whole_service(dev_template: CfnTemplate
 @pytest.mark.parametrize("name", NAMES)
 def test_no_dynamodb_action_on_every_resource(stack: Stack, name: str) -> None:
     for statement in stack.permissions[name].statements:
-        if any(a.lower().startswith("dynamodb:") for a in statement.actions):
+        # ListStreams names stream ARNs and reads no data; stream consumers need it on "*".
+        if any(a.lower().startswith("dynamodb:") and a != "dynamodb:ListStreams" for a in statement.actions):
             assert not statement.any_resource, f"{name}: {statement.raw}"
+
+
+def test_only_the_notifier_sends_sms_and_reads_the_outbox_stream(stack: Stack) -> None:
+    for name, permissions in stack.permissions.items():
+        assert permissions.allows("sns:Publish") == (name == "Notifier"), name
+        assert permissions.allows("dynamodb:GetRecords", on=stack.outbox) == (name == "Notifier"), name
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -126,6 +133,7 @@ TABLE_ACCESS = {
     # Outcome transactions write profiles and card-number guards but never read a profile.
     "ApplyShard": {"waves": "r", "applicants": "w", "outbox": "w"},
     "PublishResult": {"waves": "rw"},
+    "Notifier": {"applicants": "r", "outbox": "w"},
 }
 # The selection steps are granted single actions, not CDK's grant_read/grant_write sets.
 EXACT_TABLE_ACTIONS = {
@@ -139,6 +147,16 @@ EXACT_TABLE_ACTIONS = {
     },
     "PublishResult": {"waves": {"dynamodb:GetItem", "dynamodb:UpdateItem"}},
     "PublicApi": {"waves": {"dynamodb:GetItem"}},
+    "Notifier": {
+        "applicants": {"dynamodb:GetItem"},
+        # Marks a message sent; the rest is the stream's.
+        "outbox": {
+            "dynamodb:UpdateItem",
+            "dynamodb:DescribeStream",
+            "dynamodb:GetRecords",
+            "dynamodb:GetShardIterator",
+        },
+    },
 }
 # S3 actions on the selection bucket, by prefix.
 OBJECT_ACCESS = {
@@ -217,7 +235,7 @@ def test_only_applicant_api_may_encrypt_personal_data(stack: Stack, name: str) -
         assert all(not s.any_resource and s.on(stack.personal_data_key) for s in kms_statements)
 
 
-@pytest.mark.parametrize("name", ["VerifyIdentity", "ScreenEligibility"])
+@pytest.mark.parametrize("name", ["VerifyIdentity", "ScreenEligibility", "Notifier"])
 def test_workflow_functions_decrypt_but_never_encrypt(stack: Stack, name: str) -> None:
     permissions = stack.permissions[name]
     assert permissions.allows("kms:Decrypt", on=stack.personal_data_key)

@@ -42,6 +42,12 @@ class PublicApiSettings(_Settings):
     selection_bucket: str = Field(min_length=1)
 
 
+class NotifierSettings(PersonalDataSettings):
+    applicants_table: str = Field(min_length=1)  # the phone, decrypted at send time
+    outbox_table: str = Field(min_length=1)
+    sms_sender_id: str = Field(default="PRAKERJA", pattern=r"^[A-Za-z0-9]{1,11}$")
+
+
 class SelectionSettings(_Settings):
     """The selection workflow's plan, merge and publish steps."""
 

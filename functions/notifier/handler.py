@@ -1,0 +1,65 @@
+"""The notifier: new outbox messages (the outbox table's stream) texted to applicants by SMS.
+
+Failed records are reported back one by one (partial batch response) so the stream retries
+only those; after the retries, the batch goes to the dead-letter queue (infra).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from prakerja.adapters.dynamodb_applicants import DynamoDBApplicantRepository
+from prakerja.adapters.kms_cipher import KmsCipher
+from prakerja.adapters.notifications import DynamoDBOutbox, ProfilePhoneBook, SnsSmsSender
+from prakerja.clock import SystemClock
+from prakerja.config import NotifierSettings, load_settings
+from prakerja.notifications import Notifier, OutboxMessage
+from prakerja.observability import logger, metrics, tracer
+from prakerja.registration.service import PersonalDataVault
+
+
+def notifier() -> Notifier:
+    config = load_settings(NotifierSettings)
+    dynamodb = boto3.client("dynamodb")
+    return Notifier(
+        phones=ProfilePhoneBook(
+            DynamoDBApplicantRepository(dynamodb, config.applicants_table),
+            PersonalDataVault(KmsCipher(boto3.client("kms"), config.personal_data_key_arn)),
+        ),
+        sms=SnsSmsSender(boto3.client("sns"), config.sms_sender_id),
+        outbox=DynamoDBOutbox(dynamodb, config.outbox_table),
+        clock=SystemClock(),
+    )
+
+
+processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+sender = notifier()
+
+
+def message_of(record: DynamoDBRecord) -> OutboxMessage | None:
+    """The message a stream record carries; None for removals (TTL expiry)."""
+    image = record.dynamodb.new_image if record.dynamodb else None
+    return OutboxMessage.of(image) if image else None
+
+
+@tracer.capture_method
+def deliver(record: DynamoDBRecord) -> None:
+    message = message_of(record)
+    if message is None:
+        return
+    if sender.deliver(message):
+        logger.info("notified", extra={"applicant_id": message.applicant_id, "kind": message.kind})
+        metrics.add_metric(name="NotificationsSent", unit="Count", value=1)
+
+
+@logger.inject_lambda_context(log_event=False)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    return process_partial_response(event=event, record_handler=deliver, processor=processor, context=context)
