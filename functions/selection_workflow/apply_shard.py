@@ -9,7 +9,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from prakerja.observability import logger, metrics, tracer
 from selection_workflow.dependencies import apply_shard
-from selection_workflow.models import ShardStep
+from selection_workflow.models import ShardPartStep
 
 apply = apply_shard()
 
@@ -18,9 +18,9 @@ apply = apply_shard()
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    step = ShardStep.model_validate(event)
-    logger.append_keys(wave_id=step.wave_id, shard=step.shard)
-    counts = apply.run(step.wave_id, step.shard)
+    step = ShardPartStep.model_validate(event)
+    logger.append_keys(wave_id=step.wave_id, shard=step.shard, part=step.part)
+    counts = apply.run(step.wave_id, step.shard, step.part, step.parts)
     logger.info("shard applied", extra=counts.as_dict())
     metrics.add_metric(name="SelectionOutcomesWritten", unit="Count", value=counts.written)
     return counts.as_dict()

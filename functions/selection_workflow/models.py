@@ -17,8 +17,15 @@ class ShardStep(WaveStep):
     shard: int = Field(ge=0, lt=PARTICIPANT_SHARDS)
 
 
+class ShardPartStep(ShardStep):
+    part: int = Field(ge=0)
+    parts: int = Field(ge=1, le=64)
+
+
 class AppliedShard(BaseModel):
     shard: int
+    part: int
+    parts: int
     participants: int
     eligible: int
     selected: int

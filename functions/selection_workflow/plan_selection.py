@@ -20,6 +20,6 @@ waves, store = planning()
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     step = WaveStep.model_validate(event)
     logger.append_keys(wave_id=step.wave_id)
-    key = plan_selection(waves, store, step.wave_id)
-    logger.info("selection planned", extra={"shards_key": key})
-    return {"wave_id": step.wave_id, "bucket": store.bucket, "shards_key": key}
+    plan = plan_selection(waves, store, step.wave_id)
+    logger.info("selection planned", extra={"shards_key": plan.shards_key, "parts_key": plan.parts_key})
+    return {"wave_id": step.wave_id, "bucket": store.bucket, "shards_key": plan.shards_key, "parts_key": plan.parts_key}

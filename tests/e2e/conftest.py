@@ -87,6 +87,17 @@ class Api:
         assert self.call("POST", "/v1/applicants/me/assessment", token, json=key).json()["passed"]
         return token, body
 
+    def profiles(self) -> int:
+        table = str(self.cloud.resources.find("DataApplicantsTable", "AWS::DynamoDB::Table").ref)
+        return int(
+            self.cloud.boto3_client("dynamodb").scan(
+                TableName=table,
+                Select="COUNT",
+                FilterExpression="sk = :profile",
+                ExpressionAttributeValues={":profile": {"S": "PROFILE"}},
+            )["Count"]
+        )
+
     def table_items(self, prefix: str) -> int:
         table = str(self.cloud.resources.find(prefix, "AWS::DynamoDB::Table").ref)
         return int(self.cloud.boto3_client("dynamodb").scan(TableName=table, Select="COUNT")["Count"])

@@ -36,19 +36,32 @@ def test_the_steps_run_in_order(definition: dict[str, Any]) -> None:
     assert path == STEPS
 
 
-@pytest.mark.parametrize(("map_state", "task"), [("SnapshotShards", "SnapshotShard"), ("ApplyShards", "ApplyShard")])
-def test_maps_are_distributed_over_the_plans_shard_list(definition: dict[str, Any], map_state: str, task: str) -> None:
+@pytest.mark.parametrize(
+    ("map_state", "task", "items", "parameters"),
+    [
+        ("SnapshotShards", "SnapshotShard", "$.plan.shards_key", {"wave_id.$": "$.wave_id", "shard.$": "$.shard"}),
+        (
+            "ApplyShards",
+            "ApplyShard",
+            "$.plan.parts_key",
+            {"wave_id.$": "$.wave_id", "shard.$": "$.shard", "part.$": "$.part", "parts.$": "$.parts"},
+        ),
+    ],
+)
+def test_maps_are_distributed_over_the_plans_lists(
+    definition: dict[str, Any], map_state: str, task: str, items: str, parameters: dict[str, str]
+) -> None:
     state = definition["States"][map_state]
     assert state["ItemProcessor"]["ProcessorConfig"] == {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}
     reader = state["ItemReader"]
     assert reader["ReaderConfig"] == {"InputType": "JSON"}
-    assert reader["Parameters"]["Key.$"] == "$.plan.shards_key"
+    assert reader["Parameters"]["Key.$"] == items
     assert reader["Resource"].endswith(":states:::s3:getObject")
     # moto's interpreter rejects ItemBatcher: each item is a shard, a batch in itself.
     assert "ItemBatcher" not in state
     assert state["MaxConcurrency"] == PARTICIPANT_SHARDS == workflows.PARTICIPANT_SHARDS
     child = state["ItemProcessor"]["States"][task]
-    assert child["Parameters"] == {"wave_id.$": "$.wave_id", "shard.$": "$.shard"}
+    assert child["Parameters"] == parameters
     retried = {error for retry in child["Retry"] for error in retry["ErrorEquals"]}
     assert {"ClientError", "Lambda.ServiceException"} <= retried
 
@@ -60,7 +73,7 @@ def test_publish_gets_every_shards_counts(definition: dict[str, Any]) -> None:
 
 def test_execution_data_are_ids_and_counts(definition: dict[str, Any]) -> None:
     paths = {value for key, value in walk(definition) if key.endswith(".$")}
-    assert paths == {"$.wave_id", "$.shard", "$.plan.shards_key", "$.applied"}
+    assert paths == {"$.wave_id", "$.shard", "$.part", "$.parts", "$.plan.shards_key", "$.plan.parts_key", "$.applied"}
 
 
 def test_is_standard_traced_logged_and_bounded(machine: tuple[str, dict[str, Any]]) -> None:

@@ -46,7 +46,10 @@ def handler(aws: Resources, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
     monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "1")
     monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "Prakerja")
     sys.modules.pop("notifier.handler", None)
-    return importlib.import_module("notifier.handler")  # cold start inside moto
+    module = importlib.import_module("notifier.handler")  # cold start inside moto
+    # The process-wide Metrics may have been created by an earlier test, before the namespace was set.
+    monkeypatch.setattr(module.metrics, "namespace", "Prakerja")
+    return module
 
 
 def stream_event(*items: dict[str, Any], event_name: str = "INSERT") -> dict[str, Any]:

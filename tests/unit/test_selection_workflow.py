@@ -112,14 +112,14 @@ class Program:
 
     def run(self, wave_id: str) -> WaveReport:
         """The state machine's path: plan, snapshot every shard, merge, apply every shard, publish."""
-        key = plan_selection(self.waves, self.store, wave_id)
-        shards = [d["shard"] for d in json.loads(self.store.objects[key])]
+        plan = plan_selection(self.waves, self.store, wave_id)
         snapshot = SnapshotShard(self.waves, self.waves, self.lists, self.store, self.program)
-        for shard in shards:
-            snapshot.run(wave_id, shard)
+        for item in json.loads(self.store.objects[plan.shards_key]):
+            snapshot.run(wave_id, item["shard"])
         MergeDraw(self.waves, self.store).run(wave_id)
         apply = ApplyShard(self.waves, self.store, self.outcomes, self.clock, self.program)
-        applied = [apply.run(wave_id, shard) for shard in shards]
+        parts = json.loads(self.store.objects[plan.parts_key])
+        applied = [apply.run(wave_id, item["shard"], item["part"], item["parts"]) for item in parts]
         return PublishResult(self.waves, self.store, self.clock).run(wave_id, applied)
 
     def status(self, record: ApplicantRecord) -> ApplicantStatus:
@@ -267,7 +267,7 @@ def test_a_run_that_stopped_half_way_completes_without_a_second_card() -> None:
     MergeDraw(world.waves, world.store).run(wave_id)
     apply = ApplyShard(world.waves, world.store, world.outcomes, world.clock, world.program)
     for shard in range(PARTICIPANT_SHARDS // 2):  # the execution failed here
-        apply.run(wave_id, shard)
+        apply.run(wave_id, shard, part=0, parts=2)
     cards_before = {pid: p.card for pid, p in world.applicants.profiles.items() if p.card}
 
     world.run(wave_id)  # redriven from the start
@@ -352,8 +352,14 @@ def test_steps_refuse_a_wave_not_closed_and_publish_refuses_counts_that_do_not_a
         SnapshotShard(world.waves, world.waves, world.lists, world.store, world.program).run(wave_id, shard)
     MergeDraw(world.waves, world.store).run(wave_id)
     short = [ShardCounts(shard, 0, 0) for shard in range(PARTICIPANT_SHARDS)]
-    with pytest.raises(SelectionInconsistent):
+    with pytest.raises(SelectionInconsistent, match="add up"):
         PublishResult(world.waves, world.store, world.clock).run(wave_id, short)
+    apply = ApplyShard(world.waves, world.store, world.outcomes, world.clock, world.program)
+    complete = [apply.run(wave_id, shard) for shard in range(PARTICIPANT_SHARDS)]
+    with pytest.raises(SelectionInconsistent, match="exactly once"):
+        PublishResult(world.waves, world.store, world.clock).run(wave_id, complete[1:])
+    with pytest.raises(SelectionInconsistent, match="exactly once"):
+        PublishResult(world.waves, world.store, world.clock).run(wave_id, [*complete, complete[0]])
     assert world.waves.waves[wave_id].status is WaveStatus.SELECTING
 
 
@@ -391,3 +397,27 @@ def test_deadline_is_end_of_day_in_jakarta() -> None:
     late_evening_utc = datetime(2026, 11, 22, 20, 0, tzinfo=UTC)  # already 23 Nov in Jakarta
     deadline = purchase_deadline(late_evening_utc, scheme)
     assert deadline.isoformat() == "2026-12-23T23:59:59+07:00"
+
+
+def test_parts_of_a_shard_write_disjoint_pages_and_outcomes_that_add_up_to_the_shard(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(files, "PAGE_SIZE", 3)  # several pages in one shard without thousands of people
+    world = Program()
+    wave_id = world.wave(quota_total=40)
+    populate(world, wave_id, {"32": 900})  # ~14 a shard: five pages of 3
+    world.close(wave_id)
+    plan_selection(world.waves, world.store, wave_id)
+    for shard in range(PARTICIPANT_SHARDS):
+        SnapshotShard(world.waves, world.waves, world.lists, world.store, world.program).run(wave_id, shard)
+    MergeDraw(world.waves, world.store).run(wave_id)
+    apply = ApplyShard(world.waves, world.store, world.outcomes, world.clock, world.program)
+    whole = apply.run(wave_id, 7)  # the reference: shard 7 in one go (writes nothing new below)
+    parts = [apply.run(wave_id, 7, part, 3) for part in range(3)]
+    assert sum(p.participants for p in parts) == whole.participants
+    assert sum(p.selected for p in parts) == whole.selected
+    assert all(p.written == 0 for p in parts)  # the whole-shard run settled them already
+    pages = sorted(k for k in world.store.objects if k.startswith(f"draw/{wave_id}/07/"))
+    assert len(pages) == -(-whole.participants // 3) and len(pages) > 3
+    with pytest.raises(ValueError, match="range"):
+        apply.run(wave_id, 7, 3, 3)

@@ -103,16 +103,20 @@ def _justify_state_machine_role(state_machine: sfn.StateMachine, task_functions:
     )
 
 
-def _shard_task(scope: Construct, construct_id: str, comment: str, function: lambda_.IFunction) -> tasks.LambdaInvoke:
-    """A step over one shard: safe to repeat, so transient failures are retried with backoff."""
+def _shard_task(
+    scope: Construct, construct_id: str, comment: str, function: lambda_.IFunction, *, parts: bool = False
+) -> tasks.LambdaInvoke:
+    """A step over one shard (or one part of it): safe to repeat, so transient failures are
+    retried with backoff."""
+    payload = {"wave_id": sfn.JsonPath.string_at("$.wave_id"), "shard": sfn.JsonPath.number_at("$.shard")}
+    if parts:
+        payload |= {"part": sfn.JsonPath.number_at("$.part"), "parts": sfn.JsonPath.number_at("$.parts")}
     task = tasks.LambdaInvoke(
         scope,
         construct_id,
         comment=comment,
         lambda_function=function,
-        payload=sfn.TaskInput.from_object(
-            {"wave_id": sfn.JsonPath.string_at("$.wave_id"), "shard": sfn.JsonPath.number_at("$.shard")}
-        ),
+        payload=sfn.TaskInput.from_object(payload),
         payload_response_only=True,
     )
     # DynamoDB or S3 throttling that outlasted the SDK's own retries.
@@ -124,9 +128,10 @@ def _shard_task(scope: Construct, construct_id: str, comment: str, function: lam
 
 class SelectionWorkflow(Construct):
     """A wave's selection, started by ``POST /v1/ops/waves/{id}/close`` (execution named after
-    the wave). Two Distributed Maps read the same S3 list of 64 shard descriptors, so each child
-    handles one shard of ~94 k participants at 6 M: a batch per child without ItemBatcher, which
-    keeps this very definition runnable by moto's interpreter locally (docs/selection.md).
+    the wave). Two Distributed Maps read descriptor lists from S3: the snapshot one per shard
+    (~94 k participants at 6 M), the apply one per quarter of a shard. Each child is a batch
+    without ItemBatcher, which keeps this very definition runnable by moto's interpreter
+    locally (docs/selection.md).
     Execution data are wave ids, shard numbers and counts: no personal data."""
 
     def __init__(
@@ -155,13 +160,13 @@ class SelectionWorkflow(Construct):
         )
 
         def over_shards(
-            construct_id: str, comment: str, task: tasks.LambdaInvoke, result_path: str
+            construct_id: str, comment: str, task: tasks.LambdaInvoke, result_path: str, items: str
         ) -> sfn.DistributedMap:
             shards = sfn.DistributedMap(
                 self,
                 construct_id,
                 comment=comment,
-                item_reader=sfn.S3JsonItemReader(bucket=bucket, key=sfn.JsonPath.string_at("$.plan.shards_key")),
+                item_reader=sfn.S3JsonItemReader(bucket=bucket, key=sfn.JsonPath.string_at(items)),
                 max_concurrency=PARTICIPANT_SHARDS,
                 map_execution_type=sfn.StateMachineType.STANDARD,
                 result_path=result_path,
@@ -174,6 +179,7 @@ class SelectionWorkflow(Construct):
             "Per shard: participants re-screened against the lists, exported once, summarized",
             _shard_task(self, "SnapshotShard", "One shard's snapshot and draw summary", snapshot_shard),
             "$.snapshots",
+            "$.plan.shards_key",
         )
         merge = tasks.LambdaInvoke(
             self,
@@ -187,8 +193,9 @@ class SelectionWorkflow(Construct):
         outcomes = over_shards(
             "ApplyShards",
             "Per shard: SELECTED / NOT_SELECTED / REJECTED, cards, notifications, published pages",
-            _shard_task(self, "ApplyShard", "One shard's outcomes", apply_shard),
+            _shard_task(self, "ApplyShard", "One part of a shard's outcomes", apply_shard, parts=True),
             "$.applied",
+            "$.plan.parts_key",
         )
         publish = tasks.LambdaInvoke(
             self,

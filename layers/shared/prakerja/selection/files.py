@@ -26,6 +26,10 @@ def shards_key(wave_id: str) -> str:
     return f"selection/{wave_id}/shards.json"
 
 
+def parts_key(wave_id: str) -> str:
+    return f"selection/{wave_id}/parts.json"
+
+
 def export_key(wave_id: str, shard: int) -> str:
     return f"selection/{wave_id}/export/{shard:02d}.csv"
 

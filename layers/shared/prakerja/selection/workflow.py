@@ -38,6 +38,10 @@ JSON = "application/json"
 CSV = "text/csv"
 BINARY = "application/octet-stream"
 _CARD_NUMBER_ATTEMPTS = 5
+# Each shard's outcomes are written by this many children of the apply map (a part takes every
+# APPLY_PARTS-th page of the shard), so that a child's Lambda finishes well within 15 minutes
+# even when the table's write throughput, not the code, sets the pace (docs/selection.md).
+APPLY_PARTS = 4
 
 
 class SelectionNotStarted(Conflict):
@@ -66,13 +70,21 @@ def _read(store: ObjectStore, key: str) -> bytes:
     return data
 
 
-def plan_selection(waves: WaveRepository, store: ObjectStore, wave_id: str) -> str:
-    """The Distributed Map's items: one descriptor per participant shard. Returns their key."""
+@dataclass(frozen=True)
+class Plan:
+    shards_key: str  # the snapshot map's items: one per shard
+    parts_key: str  # the apply map's items: APPLY_PARTS per shard
+
+
+def plan_selection(waves: WaveRepository, store: ObjectStore, wave_id: str) -> Plan:
+    """The Distributed Maps' items, written to the bucket for their ItemReader."""
     closed_wave(waves, wave_id)
-    descriptors = [{"wave_id": wave_id, "shard": shard} for shard in range(PARTICIPANT_SHARDS)]
-    key = files.shards_key(wave_id)
-    store.put(key, json.dumps(descriptors).encode(), JSON)
-    return key
+    shards = [{"wave_id": wave_id, "shard": shard} for shard in range(PARTICIPANT_SHARDS)]
+    parts = [{**s, "part": part, "parts": APPLY_PARTS} for s in shards for part in range(APPLY_PARTS)]
+    plan = Plan(files.shards_key(wave_id), files.parts_key(wave_id))
+    store.put(plan.shards_key, json.dumps(shards).encode(), JSON)
+    store.put(plan.parts_key, json.dumps(parts).encode(), JSON)
+    return plan
 
 
 @dataclass(frozen=True)
@@ -82,10 +94,14 @@ class ShardCounts:
     eligible: int
     selected: int = 0
     written: int = 0  # outcomes written by this run (0 on a re-run)
+    part: int = 0
+    parts: int = 1
 
     def as_dict(self) -> dict[str, int]:
         return {
             "shard": self.shard,
+            "part": self.part,
+            "parts": self.parts,
             "participants": self.participants,
             "eligible": self.eligible,
             "selected": self.selected,
@@ -180,21 +196,28 @@ class ApplyShard:
         self._clock = clock
         self._program = program
 
-    def run(self, wave_id: str, shard: int) -> ShardCounts:
+    def run(self, wave_id: str, shard: int, part: int = 0, parts: int = 1) -> ShardCounts:
+        """Part ``part`` of ``parts``: the shard's pages number part, part + parts, ...; the
+        whole shard is decided (cheap) so every part agrees on it."""
+        if not 0 <= part < parts:
+            raise ValueError("part must be in range(parts)")
         wave, seed = closed_wave(self._waves, wave_id)
         thresholds = Thresholds.from_json(_read(self._store, files.thresholds_key(wave_id)))
         rows = list(files.read_export(_read(self._store, files.export_key(wave_id, shard))))
         decisions = apply_shard(seed, (row.participant() for row in rows), thresholds)
-        settlements = [self._settlement(wave, row, d.selected) for row, d in zip(rows, decisions, strict=True)]
-        written = self._settle(settlements)
+        mine = [i for i in range(len(rows)) if (i // files.PAGE_SIZE) % parts == part]
+        written = self._settle([self._settlement(wave, rows[i], decisions[i].selected) for i in mine])
         for page, data in files.draw_pages(shard, rows, decisions):
-            self._store.put(files.draw_page_key(wave_id, shard, page), data, JSON)
+            if page % parts == part:
+                self._store.put(files.draw_page_key(wave_id, shard, page), data, JSON)
         return ShardCounts(
             shard,
-            participants=len(rows),
-            eligible=sum(row.eligible for row in rows),
-            selected=sum(d.selected for d in decisions),
+            participants=len(mine),
+            eligible=sum(rows[i].eligible for i in mine),
+            selected=sum(decisions[i].selected for i in mine),
             written=written,
+            part=part,
+            parts=parts,
         )
 
     def _settlement(self, wave: Wave, row: files.ExportRow, selected: bool) -> Settlement:
@@ -245,10 +268,15 @@ class PublishResult:
         thresholds = Thresholds.from_json(_read(self._store, files.thresholds_key(wave_id)))
         counts = list(applied)
         selected = thresholds.provincial_selected + thresholds.national_selected
-        if sorted(c.shard for c in counts) != list(range(PARTICIPANT_SHARDS)) or (
-            sum(c.selected for c in counts),
-            sum(c.participants for c in counts),
-        ) != (selected, thresholds.participants):
+        covered = sorted((c.shard, c.part) for c in counts)
+        parts = {c.parts for c in counts}
+        expected = [(shard, part) for shard in range(PARTICIPANT_SHARDS) for part in range(max(parts, default=1))]
+        if len(parts) != 1 or covered != expected:
+            raise SelectionInconsistent("not every shard (and part) was applied exactly once")
+        if (sum(c.selected for c in counts), sum(c.participants for c in counts)) != (
+            selected,
+            thresholds.participants,
+        ):
             raise SelectionInconsistent("the shards' decisions do not add up to the merged draw")
         report = _report(thresholds, self._clock)
         self._waves.publish_result(wave_id, report)
