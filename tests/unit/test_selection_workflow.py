@@ -25,6 +25,7 @@ from prakerja.selection.draw import Participant, draw
 from prakerja.selection.workflow import (
     ApplyShard,
     MergeDraw,
+    Plan,
     PublishResult,
     SelectionInconsistent,
     ShardCounts,
@@ -110,14 +111,22 @@ class Program:
     def close(self, wave_id: str, seed: str = SEED) -> str:
         return self.service.close(wave_id, CloseRequest(seed=seed))
 
-    def run(self, wave_id: str) -> WaveReport:
-        """The state machine's path: plan, snapshot every shard, merge, apply every shard, publish."""
+    def drawn(self, wave_id: str) -> Plan:
+        """The state machine's first three steps: plan, snapshot every shard, merge."""
         plan = plan_selection(self.waves, self.store, wave_id)
         snapshot = SnapshotShard(self.waves, self.waves, self.lists, self.store, self.program)
         for item in json.loads(self.store.objects[plan.shards_key]):
             snapshot.run(wave_id, item["shard"])
         MergeDraw(self.waves, self.store).run(wave_id)
-        apply = ApplyShard(self.waves, self.store, self.outcomes, self.clock, self.program)
+        return plan
+
+    def applying(self) -> ApplyShard:
+        return ApplyShard(self.waves, self.store, self.outcomes, self.clock, self.program)
+
+    def run(self, wave_id: str) -> WaveReport:
+        """The state machine's path: the draw, then apply every part of every shard, publish."""
+        plan = self.drawn(wave_id)
+        apply = self.applying()
         parts = json.loads(self.store.objects[plan.parts_key])
         applied = [apply.run(wave_id, item["shard"], item["part"], item["parts"]) for item in parts]
         return PublishResult(self.waves, self.store, self.clock).run(wave_id, applied)
@@ -260,12 +269,8 @@ def test_a_run_that_stopped_half_way_completes_without_a_second_card() -> None:
     wave_id = world.wave(quota_total=40)
     records = populate(world, wave_id, {"32": 60})
     world.close(wave_id)
-    plan_selection(world.waves, world.store, wave_id)
-    snapshot = SnapshotShard(world.waves, world.waves, world.lists, world.store, world.program)
-    for shard in range(PARTICIPANT_SHARDS):
-        snapshot.run(wave_id, shard)
-    MergeDraw(world.waves, world.store).run(wave_id)
-    apply = ApplyShard(world.waves, world.store, world.outcomes, world.clock, world.program)
+    world.drawn(wave_id)
+    apply = world.applying()
     for shard in range(PARTICIPANT_SHARDS // 2):  # the execution failed here
         apply.run(wave_id, shard, part=0, parts=2)
     cards_before = {pid: p.card for pid, p in world.applicants.profiles.items() if p.card}
@@ -347,14 +352,11 @@ def test_steps_refuse_a_wave_not_closed_and_publish_refuses_counts_that_do_not_a
     world.close(wave_id)
     with pytest.raises(SelectionInconsistent):
         MergeDraw(world.waves, world.store).run(wave_id)  # no summaries yet
-    plan_selection(world.waves, world.store, wave_id)
-    for shard in range(PARTICIPANT_SHARDS):
-        SnapshotShard(world.waves, world.waves, world.lists, world.store, world.program).run(wave_id, shard)
-    MergeDraw(world.waves, world.store).run(wave_id)
+    world.drawn(wave_id)
     short = [ShardCounts(shard, 0, 0) for shard in range(PARTICIPANT_SHARDS)]
     with pytest.raises(SelectionInconsistent, match="add up"):
         PublishResult(world.waves, world.store, world.clock).run(wave_id, short)
-    apply = ApplyShard(world.waves, world.store, world.outcomes, world.clock, world.program)
+    apply = world.applying()
     complete = [apply.run(wave_id, shard) for shard in range(PARTICIPANT_SHARDS)]
     with pytest.raises(SelectionInconsistent, match="exactly once"):
         PublishResult(world.waves, world.store, world.clock).run(wave_id, complete[1:])
@@ -407,11 +409,8 @@ def test_parts_of_a_shard_write_disjoint_pages_and_outcomes_that_add_up_to_the_s
     wave_id = world.wave(quota_total=40)
     populate(world, wave_id, {"32": 900})  # ~14 a shard: five pages of 3
     world.close(wave_id)
-    plan_selection(world.waves, world.store, wave_id)
-    for shard in range(PARTICIPANT_SHARDS):
-        SnapshotShard(world.waves, world.waves, world.lists, world.store, world.program).run(wave_id, shard)
-    MergeDraw(world.waves, world.store).run(wave_id)
-    apply = ApplyShard(world.waves, world.store, world.outcomes, world.clock, world.program)
+    world.drawn(wave_id)
+    apply = world.applying()
     whole = apply.run(wave_id, 7)  # the reference: shard 7 in one go (writes nothing new below)
     parts = [apply.run(wave_id, 7, part, 3) for part in range(3)]
     assert sum(p.participants for p in parts) == whole.participants
