@@ -5,6 +5,7 @@ and string templates (Fn::Join) resolved with placeholders for their tokens."""
 from __future__ import annotations
 
 import fnmatch
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -132,6 +133,13 @@ class Permissions:
 
     def actions(self) -> set[str]:
         return {a for s in self.statements if s.effect == "Allow" for a in s.actions}
+
+
+def state_machine(template: CfnTemplate, prefix: str) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    """A state machine's logical id, properties and parsed definition (intrinsics as placeholders)."""
+    machine_id, resource = one(template, "AWS::StepFunctions::StateMachine", prefix)
+    definition: dict[str, Any] = json.loads(resolve_string(resource["Properties"]["DefinitionString"]))
+    return machine_id, resource["Properties"], definition
 
 
 def role_permissions(template: CfnTemplate, role_id: str) -> Permissions:

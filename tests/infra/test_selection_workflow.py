@@ -3,14 +3,13 @@ list, retries of the shard steps, and a role that invokes only its five function
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
 
 from prakerja.waves.models import PARTICIPANT_SHARDS
 from prakerja_infra.constructs import workflows
-from tests.infra.cfn import CfnTemplate, one, referenced_ids, resolve_string, role_permissions, walk
+from tests.infra.cfn import CfnTemplate, one, referenced_ids, role_permissions, state_machine, walk
 
 STEPS = ["PlanSelection", "SnapshotShards", "MergeDraw", "ApplyShards", "PublishResult", "Published"]
 FUNCTIONS = ["PlanSelection", "SnapshotShard", "MergeDraw", "ApplyShard", "PublishResult"]
@@ -18,14 +17,13 @@ FUNCTIONS = ["PlanSelection", "SnapshotShard", "MergeDraw", "ApplyShard", "Publi
 
 @pytest.fixture(scope="module")
 def machine(dev_template: CfnTemplate) -> tuple[str, dict[str, Any]]:
-    machine_id, resource = one(dev_template, "AWS::StepFunctions::StateMachine", "SelectionWorkflowStateMachine")
-    return machine_id, resource["Properties"]
+    machine_id, properties, _ = state_machine(dev_template, "SelectionWorkflowStateMachine")
+    return machine_id, properties
 
 
 @pytest.fixture(scope="module")
-def definition(machine: tuple[str, dict[str, Any]]) -> dict[str, Any]:
-    parsed: dict[str, Any] = json.loads(resolve_string(machine[1]["DefinitionString"]))
-    return parsed
+def definition(dev_template: CfnTemplate) -> dict[str, Any]:
+    return state_machine(dev_template, "SelectionWorkflowStateMachine")[2]
 
 
 def test_the_steps_run_in_order(definition: dict[str, Any]) -> None:

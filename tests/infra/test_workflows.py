@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
 
-from tests.infra.cfn import CfnTemplate, one, referenced_ids, resolve_string, role_permissions, walk
+from tests.infra.cfn import CfnTemplate, one, referenced_ids, role_permissions, state_machine, walk
 
 # The only execution data the workflow passes around: an id and the registry's verdict codes.
 ALLOWED_PATHS = {"$.applicant_id", "$.registry"}
@@ -16,14 +15,13 @@ PERSONAL_FIELDS = ("nik", "kk", "full_name", "name", "birth", "address", "phone"
 
 @pytest.fixture(scope="module")
 def machine(dev_template: CfnTemplate) -> tuple[str, dict[str, Any]]:
-    machine_id, resource = one(dev_template, "AWS::StepFunctions::StateMachine", "RegistrationWorkflowStateMachine")
-    return machine_id, resource["Properties"]
+    machine_id, properties, _ = state_machine(dev_template, "RegistrationWorkflowStateMachine")
+    return machine_id, properties
 
 
 @pytest.fixture(scope="module")
-def definition(machine: tuple[str, dict[str, Any]]) -> dict[str, Any]:
-    parsed: dict[str, Any] = json.loads(resolve_string(machine[1]["DefinitionString"]))
-    return parsed
+def definition(dev_template: CfnTemplate) -> dict[str, Any]:
+    return state_machine(dev_template, "RegistrationWorkflowStateMachine")[2]
 
 
 def _function_id(dev_template: CfnTemplate, name: str) -> str:

@@ -180,24 +180,8 @@ class DynamoDBWaveRepository:
         return items
 
     def start_selection(self, wave_id: str, seed: str, at: datetime) -> None:
-        try:
-            self._db.update_item(
-                TableName=self._table,
-                Key=wave_key(wave_id),
-                UpdateExpression="SET #status = :selecting, seed = :seed, closed_at = :at",
-                ConditionExpression="#status = :open",
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues={
-                    ":selecting": value(WaveStatus.SELECTING.value),
-                    ":open": value(WaveStatus.OPEN.value),
-                    ":seed": value(seed),
-                    ":at": value(ts(at)),
-                },
-            )
-        except ClientError as error:
-            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                raise WaveNotOpen() from None
-            raise
+        if not self._move(wave_id, WaveStatus.OPEN, WaveStatus.SELECTING, seed=seed, closed_at=ts(at)):
+            raise WaveNotOpen()
 
     def record_execution(self, wave_id: str, execution_arn: str) -> None:
         self._db.update_item(
@@ -208,23 +192,29 @@ class DynamoDBWaveRepository:
         )
 
     def publish_result(self, wave_id: str, report: WaveReport) -> None:
+        # False: published by an earlier run, and the first report stands.
+        self._move(wave_id, WaveStatus.SELECTING, WaveStatus.SELECTED, report=report.model_dump(mode="json"))
+
+    def _move(self, wave_id: str, current: WaveStatus, new: WaveStatus, **fields: Any) -> bool:
+        """The wave from ``current`` to ``new`` status with ``fields`` set, atomically; False
+        (nothing written) if it was not in ``current``."""
+        names = {"#status": "status", **{f"#{name}": name for name in fields}}
+        values = {":new": value(new.value), ":current": value(current.value)}
+        values |= {f":{name}": value(field) for name, field in fields.items()}
         try:
             self._db.update_item(
                 TableName=self._table,
                 Key=wave_key(wave_id),
-                UpdateExpression="SET #status = :selected, report = :report",
-                ConditionExpression="#status = :selecting",
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues={
-                    ":selected": value(WaveStatus.SELECTED.value),
-                    ":selecting": value(WaveStatus.SELECTING.value),
-                    ":report": value(report.model_dump(mode="json")),
-                },
+                UpdateExpression="SET " + ", ".join(["#status = :new", *(f"#{n} = :{n}" for n in fields)]),
+                ConditionExpression="#status = :current",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
             )
         except ClientError as error:
-            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
-                raise
-            # Published by an earlier run: the first report stands.
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
 
     def participants(self, wave_id: str, shard: int) -> Iterator[JoinedParticipant]:
         """One shard's participants, page by page (the selection workflow's snapshot)."""
