@@ -107,6 +107,7 @@ def main(argv: list[str] | None = None) -> int:
         cloud.start()
         residents = demo_population()
         cloud.registry.add(residents)
+        seeded = cloud.seed_demo()
         print(f"\nmoto (AWS APIs): {cloud.moto_url}")
         print(f"  aws --endpoint-url {cloud.moto_url} --region {cloud.region} dynamodb list-tables")
         print(f"\nresources of {template.name}:\n{cloud.resources.summary()}")
@@ -114,8 +115,14 @@ def main(argv: list[str] | None = None) -> int:
         for route in cloud.api.routes():
             auth = " (Cognito)" if route.authorization == "COGNITO_USER_POOLS" else ""
             print(f"  {route.method:<7} {route.resource_path}{auth}")
+        if cloud.clock.jobs:  # moto has no scheduler: POST /_local/clock fires them
+            print("\nscheduled jobs (run when POST /_local/clock moves program time past them):")
+            for job in cloud.clock.jobs:
+                print(f"  {job.expression:<24} {job.rule} -> {job.state_machine}")
         print(f"\nfunction logs: {args.state_dir / 'logs'}")
         print(f"civil registry: {len(residents)} demo residents, e.g. {residents[0].full_name} {residents[0].nik}")
+        print(f"catalog: {seeded['courses']} demo courses; budget Rp {seeded['budget']:,} allocated")
+        print(f"partners and their signing secrets: {cloud.api_url}/_local/partners")
         print(f"\ntry:\n{_curl_lines(cloud.api_url, residents[0])}")
         print(f"\nReady in {time.monotonic() - started:.1f}s (Ctrl-C stops)", flush=True)
         while not stop.wait(0.5):

@@ -5,6 +5,11 @@ A worker is a "spawn" process that sets the function's environment, sends its ou
 serves invocations over a pipe, like a Lambda execution environment. Pools grow on demand
 up to `max_concurrency` workers per function and reuse idle ones.
 
+Each invocation message is `("invoke", request_id, event_json, deadline_ms, clock_offset_s)`:
+the application clock's offset travels with every invocation (workers are long-lived, and
+the runtime may move program time between two calls), and the worker hands it to
+`prakerja.clock.simulate_offset` before the handler runs.
+
 This module is imported by every worker at start: keep its top-level imports light.
 """
 
@@ -213,6 +218,18 @@ def _redirect_output(log_path: str) -> None:
             stream.reconfigure(line_buffering=True)  # type: ignore[union-attr]
 
 
+def _clock_offset_setter() -> Callable[[float], None]:
+    """Sets program time in this worker: prakerja.clock's offset, if the code has that layer."""
+    try:
+        from prakerja.clock import simulate_offset  # noqa: PLC0415 - from the function's code paths
+    except ImportError:
+        return lambda _seconds: None  # a template without the shared layer has no program clock
+    except Exception as exc:  # a broken layer is the handler's import error, reported per invoke
+        print(f"[WARNING] program clock unavailable: {exc!r}", file=sys.stderr, flush=True)
+        return lambda _seconds: None
+    return lambda seconds: simulate_offset(dt.timedelta(seconds=seconds))
+
+
 def worker_main(spec: FunctionSpec, conn: Connection) -> None:
     """Entry point of a worker process."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the runtime, which stops us
@@ -231,6 +248,7 @@ def worker_main(spec: FunctionSpec, conn: Connection) -> None:
     logging.Formatter.converter = time.gmtime
     logging.getLogger().addHandler(root_handler)
 
+    set_clock_offset = _clock_offset_setter()  # after _isolate_sys_path: the handler's own copy
     started = time.monotonic()
     handler = _Handler(spec.handler)
     handler.load()
@@ -243,8 +261,9 @@ def worker_main(spec: FunctionSpec, conn: Connection) -> None:
             return  # the runtime went away
         if message is None:
             return
-        _, request_id, event_json, deadline_ms = message
+        _, request_id, event_json, deadline_ms, clock_offset_s = message
         request_filter.request_id = request_id
+        set_clock_offset(clock_offset_s)
         payload, errored = _run_once(spec, handler, request_id, event_json, deadline_ms, init_ms)
         init_ms = 0.0
         conn.send(("result", payload, errored))
@@ -337,12 +356,25 @@ class _Worker:
         self.conn.close()
 
 
-class FunctionPool:
-    """The execution environments of one function."""
+def _no_offset() -> float:
+    return 0.0
 
-    def __init__(self, spec: FunctionSpec, max_concurrency: int = DEFAULT_MAX_CONCURRENCY) -> None:
+
+class FunctionPool:
+    """The execution environments of one function.
+
+    clock_offset gives the application clock's offset (seconds) at each invocation.
+    """
+
+    def __init__(
+        self,
+        spec: FunctionSpec,
+        max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
+        clock_offset: Callable[[], float] = _no_offset,
+    ) -> None:
         self.spec = spec
         self.max_concurrency = max_concurrency
+        self._clock_offset = clock_offset
         self._idle: list[_Worker] = []
         self._workers: set[_Worker] = set()
         self._cond = threading.Condition()
@@ -371,7 +403,7 @@ class FunctionPool:
         try:
             worker.wait_ready(READY_TIMEOUT_S)
             deadline_ms = int(time.time() * 1000) + self.spec.timeout_s * 1000
-            worker.conn.send(("invoke", request_id, event_json, deadline_ms))
+            worker.conn.send(("invoke", request_id, event_json, deadline_ms, float(self._clock_offset())))
             # A little grace: the worker's own bookkeeping is not the function's time.
             if not worker.conn.poll(self.spec.timeout_s + 0.5):
                 return self._timed_out(request_id)
@@ -435,8 +467,15 @@ class FunctionPool:
 class LambdaWorkers:
     """All functions' pools, found by logical id, function name or ARN."""
 
-    def __init__(self, specs: Sequence[FunctionSpec], max_concurrency: int = DEFAULT_MAX_CONCURRENCY) -> None:
-        self.pools = {spec.logical_id: FunctionPool(spec, max_concurrency) for spec in specs}
+    def __init__(
+        self,
+        specs: Sequence[FunctionSpec],
+        max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
+        clock_offset: Callable[[], float] = _no_offset,
+    ) -> None:
+        # Every path (API Gateway, LocalCloud.invoke, moto's Lambda and Step Functions) ends
+        # in FunctionPool.invoke, so the offset reaches every invocation.
+        self.pools = {spec.logical_id: FunctionPool(spec, max_concurrency, clock_offset) for spec in specs}
         self._by_key: dict[str, FunctionPool] = {}
         for pool in self.pools.values():
             for key in (pool.spec.logical_id, pool.spec.function_name, pool.spec.function_arn):

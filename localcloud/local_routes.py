@@ -15,16 +15,25 @@ import secrets
 import threading
 from collections.abc import Callable
 from datetime import date
-from typing import Any
+from typing import Any, Protocol
 
 from werkzeug.wrappers import Request, Response
 
 from localcloud.civil_registry import CivilRegistry, Resident
+from localcloud.program_clock import MAX_ADVANCE_SECONDS
 from prakerja.errors import FieldError
 from prakerja.http.problems import PROBLEM_CONTENT_TYPE, problem_body
 
 _DIGITS16 = re.compile(r"^\d{16}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class ClockControl(Protocol):
+    """The application clock (program_clock.ProgramClock)."""
+
+    def state(self) -> dict[str, Any]: ...
+
+    def advance(self, seconds: int) -> dict[str, Any]: ...
 
 
 class BadRequest(Exception):
@@ -108,11 +117,16 @@ class LocalRoutes:
         token_issuer: Callable[[], TokenIssuer | None],
         resources: Callable[[], dict[str, Any]],
         outbox: Callable[[], list[dict[str, Any]]] = list,
+        *,
+        clock: ClockControl | None = None,
+        partners: Callable[[], list[dict[str, Any]]] = list,
     ) -> None:
         self.registry = registry
         self._token_issuer = token_issuer
         self._resources = resources
         self._outbox_messages = outbox
+        self._clock = clock
+        self._partners = partners
         self._routes: dict[tuple[str, str], Callable[[Request], Response]] = {
             ("POST", "/_local/tokens"): self._tokens,
             ("POST", "/_local/population"): self._population,
@@ -121,6 +135,9 @@ class LocalRoutes:
             ("GET", "/_local/assessment-key"): self._assessment_key,
             ("GET", "/_local/outbox"): self._outbox,
             ("GET", "/_local/resources"): lambda _: json_response(self._resources()),
+            ("GET", "/_local/partners"): lambda _: json_response(self._partners()),
+            ("GET", "/_local/clock"): self._clock_state,
+            ("POST", "/_local/clock"): self._clock_advance,
         }
 
     def handle(self, request: Request) -> Response:
@@ -182,6 +199,21 @@ class LocalRoutes:
             raise BadRequest(422, "VALIDATION_FAILED", "The request has invalid fields.", errors)
         self.registry.fail_next(count)
         return json_response({"fail_next": count})
+
+    def _clock_state(self, request: Request) -> Response:
+        if self._clock is None:
+            return problem(501, "NO_CLOCK", "Not available", "This runtime has no application clock.")
+        return json_response(self._clock.state())
+
+    def _clock_advance(self, request: Request) -> Response:
+        """Moves program time forward and runs the scheduled jobs that fell due, waiting for them."""
+        seconds = _json_object(request).get("advance_seconds")
+        if not isinstance(seconds, int) or isinstance(seconds, bool) or not 0 <= seconds <= MAX_ADVANCE_SECONDS:
+            errors = [{"field": "advance_seconds", "message": f"whole seconds, 0 to {MAX_ADVANCE_SECONDS}"}]
+            raise BadRequest(422, "VALIDATION_FAILED", "The request has invalid fields.", errors)
+        if self._clock is None:
+            return problem(501, "NO_CLOCK", "Not available", "This runtime has no application clock.")
+        return json_response(self._clock.advance(seconds))
 
     def _outbox(self, request: Request) -> Response:
         """The notifications written so far (on AWS the notifier texts them): ids and codes, no

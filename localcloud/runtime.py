@@ -5,6 +5,9 @@
 
 moto serves the AWS services on `moto_url`; the emulated API Gateway and the /_local
 routes on `api_url`; each Lambda function runs its real handler in worker processes.
+`clock` is the application clock: `cloud.clock.advance(86400)` moves program time a day
+forward (every handler's `SystemClock().now()`) and runs the template's scheduled jobs
+that fell due (see program_clock.py).
 
 moto's state is global to the process, so only one LocalCloud may run at a time, and
 `moto.mock_aws()` must not be used while it runs (it resets every backend). In pytest, give
@@ -27,6 +30,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from types import TracebackType
@@ -46,6 +50,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from localcloud.apigateway import ApiGateway, CognitoVerifier, RestApiModel
 from localcloud.civil_registry import CivilRegistry
+from localcloud.demo import DEMO_OPS_EMAIL, seed_demo_program
 from localcloud.lambda_workers import (
     DEFAULT_MAX_CONCURRENCY,
     FunctionSpec,
@@ -54,9 +59,11 @@ from localcloud.lambda_workers import (
     moto_invocations_routed_to,
 )
 from localcloud.local_routes import LocalRoutes, TokenIssuer
+from localcloud.program_clock import ProgramClock, scheduled_jobs
 from localcloud.provision import Resources, provision
 from localcloud.template import DEFAULT_ACCOUNT_ID, DEFAULT_REGION, PseudoParameters, Template
 from prakerja.adapters.dynamodb import from_item
+from prakerja.partners import load_partners
 
 LOG = logging.getLogger("localcloud")
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -177,6 +184,7 @@ class LocalCloud:
         self._moto: _Server | None = None
         self._api: _Server | None = None
         self._gateway: ApiGateway | None = None
+        self._clock: ProgramClock | None = None
         self._exit = contextlib.ExitStack()
 
     # -- lifecycle --------------------------------------------------------------------------
@@ -212,13 +220,20 @@ class LocalCloud:
         self._moto.serve()
 
         self._resources = provision(self.template, self.boto3_client)
+        # Rate schedules count from here, as on AWS they count from the rule's creation.
+        jobs = scheduled_jobs(self._resources, rate_anchor=datetime.now(UTC))
+        self._clock = ProgramClock(
+            jobs, lambda: self.boto3_client("stepfunctions"), account_id=self.account_id, region=self.region
+        )
         self._gateway = self._api_app()
         self._api = _Server(self._host, self._api_port, self._gateway, _QuietHandler)
         self._exit.callback(self._api.shutdown)
 
         log_dir = self.state_dir / "logs"
         log_dir.mkdir(parents=True, exist_ok=True)
-        self._workers = LambdaWorkers(self._function_specs(log_dir), self._max_concurrency)
+        self._workers = LambdaWorkers(
+            self._function_specs(log_dir), self._max_concurrency, lambda: self.clock.offset_seconds
+        )
         self._exit.callback(self._workers.close)
         self._exit.callback(self._api.shutdown)  # again, so it runs first: no requests to closed pools
         self._workers.start(wait=True)
@@ -268,7 +283,14 @@ class LocalCloud:
         # moto signs every pool's tokens with this one key pair (its /<pool>/.well-known/jwks.json).
         jwks = load_resource("cognitoidp/resources/jwks-public.json")
         verifier = CognitoVerifier(self.region, clients_by_pool, jwks)
-        routes = LocalRoutes(self.registry, self._token_issuer, resources.physical_ids, self._outbox_messages)
+        routes = LocalRoutes(
+            self.registry,
+            self._token_issuer,
+            resources.physical_ids,
+            self._outbox_messages,
+            clock=self.clock,
+            partners=self.partners,
+        )
         return ApiGateway(RestApiModel(resources), verifier, self._invoke_raw, routes.handle, self.account_id)
 
     def _outbox_messages(self) -> list[dict[str, Any]]:
@@ -281,6 +303,28 @@ class LocalCloud:
         messages = [from_item(item) for page in pages for item in page.get("Items", [])]
         # DynamoDB numbers come back as Decimal; the messages' numbers are whole (epoch seconds).
         return [{k: int(v) if isinstance(v, Decimal) else v for k, v in m.items()} for m in messages]
+
+    def seed_demo(self) -> dict[str, int]:
+        """The demo catalog and budget, added through the ops API (localcloud/demo.py)."""
+        issuer = self._token_issuer()
+        if issuer is None:
+            raise RuntimeError("the template has no user pool to mint an ops token from")
+        return seed_demo_program(self.api_url, issuer.token(DEMO_OPS_EMAIL, ["ops"]))
+
+    def partners(self) -> list[dict[str, Any]]:
+        """The seeded partners with their signing secrets (API.md, `GET /_local/partners`): each
+        partner's secret is the template's secret named ``.../partners/<partner_id>``."""
+        secrets = self.boto3_client("secretsmanager")
+        found = []
+        for secret in self.resources.of_type("AWS::SecretsManager::Secret"):
+            name = str(secret.properties.get("Name", ""))
+            partner = load_partners().get(name.rpartition("/")[2]) if "/partners/" in name else None
+            if partner is not None:
+                value = secrets.get_secret_value(SecretId=secret.ref)["SecretString"]
+                found.append(
+                    {"partner_id": partner.partner_id, "kind": partner.kind, "name": partner.name, "secret": value}
+                )
+        return sorted(found, key=lambda p: (p["kind"], p["partner_id"]))
 
     def _token_issuer(self) -> TokenIssuer | None:
         pools = self.resources.of_type("AWS::Cognito::UserPool")
@@ -343,6 +387,13 @@ class LocalCloud:
         if self._moto is None:
             raise RuntimeError("not started")
         return f"http://{self._host}:{self._moto.port}"
+
+    @property
+    def clock(self) -> ProgramClock:
+        """The application clock: `now()`, `offset_seconds`, `advance(seconds)`."""
+        if self._clock is None:
+            raise RuntimeError("not started")
+        return self._clock
 
     @property
     def resources(self) -> Resources:

@@ -8,6 +8,8 @@ from functools import cache
 import boto3
 
 from prakerja.adapters.dynamodb_applicants import DynamoDBApplicantRepository
+from prakerja.adapters.dynamodb_ledger import DynamoDBLedger
+from prakerja.adapters.dynamodb_marketplace import DynamoDBCatalog, DynamoDBPurchases
 from prakerja.adapters.dynamodb_waves import DynamoDBWaveRepository
 from prakerja.adapters.kms_cipher import KmsCipher
 from prakerja.adapters.secrets_hasher import load_hasher
@@ -15,6 +17,8 @@ from prakerja.adapters.stepfunctions_starter import StepFunctionsStarter
 from prakerja.clock import SystemClock
 from prakerja.config import ApplicantApiSettings, load_settings
 from prakerja.http.idempotency import IdempotentResponses
+from prakerja.marketplace.service import CatalogService, MarketplaceService
+from prakerja.partners import load_partners
 from prakerja.registration.service import PersonalDataVault, RegistrationService
 from prakerja.waves.service import WaveService
 
@@ -39,6 +43,25 @@ def wave_service() -> WaveService:
     config = settings()
     waves = DynamoDBWaveRepository(boto3.client("dynamodb"), config.waves_table, config.applicants_table)
     return WaveService(waves=waves, clock=SystemClock(), applicants=applicants())
+
+
+@cache
+def catalog() -> DynamoDBCatalog:
+    return DynamoDBCatalog(boto3.client("dynamodb"), settings().catalog_table)
+
+
+@cache
+def catalog_service() -> CatalogService:
+    return CatalogService(catalog(), load_partners(), SystemClock())
+
+
+@cache
+def marketplace_service() -> MarketplaceService:
+    config = settings()
+    client = boto3.client("dynamodb")
+    ledger = DynamoDBLedger(client, config.ledger_table)
+    purchases = DynamoDBPurchases(client, config.applicants_table, config.catalog_table, ledger)
+    return MarketplaceService(catalog(), purchases, applicants(), SystemClock())
 
 
 @cache

@@ -7,15 +7,18 @@ from typing import Any
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from applicant_api.dependencies import registration_service, wave_service
+from applicant_api.dependencies import marketplace_service, registration_service, wave_service
+from applicant_api.marketplace_routes import router as marketplace_router
 from applicant_api.routes import router
 from prakerja.http.app import create_app
 from prakerja.observability import logger, metrics, tracer
 
 app = create_app()
 app.include_router(router)
+app.include_router(marketplace_router)
 registration_service()  # cold start: configuration validated, clients and hashing key ready
 wave_service()
+marketplace_service()
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)

@@ -7,12 +7,17 @@ from functools import cache
 import boto3
 
 from prakerja.adapters.dynamodb_exclusions import DynamoDBExclusionRepository
+from prakerja.adapters.dynamodb_ledger import DynamoDBLedger
+from prakerja.adapters.dynamodb_marketplace import DynamoDBCatalog
 from prakerja.adapters.dynamodb_waves import DynamoDBWaveRepository
 from prakerja.adapters.secrets_hasher import load_hasher
 from prakerja.adapters.stepfunctions_starter import SelectionWorkflowStarter
 from prakerja.clock import SystemClock
 from prakerja.config import OpsApiSettings, load_settings
 from prakerja.exclusions import ExclusionListService
+from prakerja.ledger.service import LedgerService
+from prakerja.marketplace.service import CatalogService
+from prakerja.partners import load_partners
 from prakerja.waves.service import WaveService
 
 
@@ -38,4 +43,18 @@ def exclusion_lists() -> ExclusionListService:
         lists=DynamoDBExclusionRepository(boto3.client("dynamodb"), config.exclusions_table),
         hasher=load_hasher(boto3.client("secretsmanager"), config.hashing_secret_arn),
         clock=SystemClock(),
+    )
+
+
+@cache
+def catalog_service() -> CatalogService:
+    return CatalogService(
+        DynamoDBCatalog(boto3.client("dynamodb"), settings().catalog_table), load_partners(), SystemClock()
+    )
+
+
+@cache
+def ledger_service() -> LedgerService:
+    return LedgerService(
+        DynamoDBLedger(boto3.client("dynamodb"), settings().ledger_table), load_partners(), SystemClock()
     )

@@ -11,16 +11,18 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, Server
+from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn, HTTPBearer, Server
 
 import prakerja
 from prakerja.http.schemas import Problem
+from prakerja.partners import PARTNER_HEADER, SIGNATURE_HEADER, SIGNATURE_WINDOW_SECONDS, TIMESTAMP_HEADER
 
 TITLE = "Prakerja program API"
 DESCRIPTION = (
     "Registration, waves and the verifiable draw, training purchases and incentive payouts of a "
     "national pre-employment card program. Errors are RFC 9457 problems with a stable `code`."
 )
+PARTNER_PATHS = "/v1/partner/"
 PUBLIC_PATHS = frozenset({"/v1/health", "/v1/openapi.json", "/v1/docs", "/v1/waves/{wave_id}/draw"})
 
 
@@ -34,7 +36,16 @@ def build_document(*routers: Router) -> dict[str, Any]:
             version=prakerja.__version__,
             description=DESCRIPTION,
             servers=[Server(url="/")],
-            security_schemes={"bearer": HTTPBearer(bearerFormat="JWT")},
+            security_schemes={
+                "bearer": HTTPBearer(bearerFormat="JWT"),
+                "partnerSignature": APIKey(
+                    name=SIGNATURE_HEADER,
+                    in_=APIKeyIn.header,
+                    description=f"Partners: {PARTNER_HEADER}, {TIMESTAMP_HEADER} (unix seconds, within "
+                    f"{SIGNATURE_WINDOW_SECONDS} s) and {SIGNATURE_HEADER}: sha256=<hex HMAC-SHA256 of "
+                    '"<timestamp>.<raw body>" with the partner\'s secret>',
+                ),
+            },
             security=[{"bearer": []}],
         )
     )
@@ -46,4 +57,7 @@ def build_document(*routers: Router) -> dict[str, Any]:
         if path in PUBLIC_PATHS:
             for operation in operations.values():
                 operation["security"] = []
+        elif path.startswith(PARTNER_PATHS):
+            for operation in operations.values():
+                operation["security"] = [{"partnerSignature": []}]
     return document

@@ -8,10 +8,13 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
+from partner_api.routes import router as partner_routes
 from pydantic import BaseModel
 
 import prakerja
+from applicant_api.marketplace_routes import router as marketplace_routes
 from applicant_api.routes import router as applicant_routes
+from ops_api.marketplace_routes import router as ops_marketplace_routes
 from ops_api.routes import router as ops_routes
 from prakerja.http.schemas import problem_responses
 from prakerja.selection.published import DrawPage
@@ -65,4 +68,6 @@ def wave_draw(
 @cache
 def openapi_document() -> dict[str, Any]:
     """Every function's routes; a new function's router is added here."""
-    return build_document(router, applicant_routes, ops_routes)
+    return build_document(
+        router, applicant_routes, marketplace_routes, ops_routes, ops_marketplace_routes, partner_routes
+    )

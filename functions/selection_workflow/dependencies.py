@@ -7,6 +7,7 @@ import boto3
 from botocore.config import Config
 
 from prakerja.adapters.dynamodb_exclusions import LOOKUP_THREADS, DynamoDBExclusionRepository
+from prakerja.adapters.dynamodb_ledger import DynamoDBLedger
 from prakerja.adapters.dynamodb_outcomes import SETTLE_THREADS, DynamoDBOutcomeWriter
 from prakerja.adapters.dynamodb_waves import DynamoDBWaveRepository
 from prakerja.adapters.s3_objects import S3ObjectStore
@@ -45,7 +46,8 @@ def apply_shard() -> ApplyShard:
     waves, store = _common(config)
     writes = boto3.client("dynamodb", config=Config(max_pool_connections=SETTLE_THREADS))
     clock = SystemClock()
-    outcomes = DynamoDBOutcomeWriter(writes, config.applicants_table, config.outbox_table, clock)
+    ledger = DynamoDBLedger(writes, config.ledger_table)
+    outcomes = DynamoDBOutcomeWriter(writes, config.applicants_table, config.outbox_table, clock, ledger)
     return ApplyShard(waves, store, outcomes, clock, load_program())
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from aws_cdk import CfnOutput, Duration, Stack, Tags
+from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as event_sources
@@ -17,7 +18,8 @@ from prakerja_infra.constructs.auth import Auth
 from prakerja_infra.constructs.data import Data
 from prakerja_infra.constructs.functions import Layers, PrakerjaFunction
 from prakerja_infra.constructs.observability import Observability
-from prakerja_infra.constructs.workflows import RegistrationWorkflow, SelectionWorkflow
+from prakerja_infra.constructs.partners import PartnerSecrets
+from prakerja_infra.constructs.workflows import CardDeadlinesWorkflow, RegistrationWorkflow, SelectionWorkflow
 from prakerja_infra.nag import acknowledge
 from prakerja_infra.stage import StageConfig
 
@@ -25,6 +27,7 @@ from prakerja_infra.stage import StageConfig
 class PrakerjaStack(Stack):
     def __init__(self, scope: Construct, construct_id: str, *, stage: StageConfig, **kwargs: object) -> None:
         super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
+        self._stage = stage
         Tags.of(self).add("program", "prakerja")
         Tags.of(self).add("stage", stage.name)
 
@@ -55,7 +58,7 @@ class PrakerjaStack(Stack):
             CIVIL_REGISTRY_URL=str(stage.civil_registry_url),
             **personal_data_key,
         )
-        data.applicants.grant_read_write_data(verify_identity)
+        allow_table(data.applicants, verify_identity, *APPLICANT_RECORDS)
         data.personal_data_key.grant(verify_identity, "kms:Decrypt")
 
         screen_eligibility = function(
@@ -66,7 +69,7 @@ class PrakerjaStack(Stack):
             EXCLUSIONS_TABLE=data.exclusions.table_name,
             **personal_data_key,
         )
-        data.applicants.grant_read_write_data(screen_eligibility)
+        allow_table(data.applicants, screen_eligibility, *APPLICANT_RECORDS)
         data.exclusions.grant_read_data(screen_eligibility)
         data.personal_data_key.grant(screen_eligibility, "kms:Decrypt")
 
@@ -85,6 +88,11 @@ class PrakerjaStack(Stack):
         # --- notifications: the outbox's new messages texted by SMS
         notifier = self._notifier(stage, data, function)
 
+        # --- card deadlines: unused cards revoked nightly
+        card_deadlines, card_deadline_steps = self._card_deadlines(stage, data, function)
+
+        marketplace_tables = {"CATALOG_TABLE": data.catalog.table_name, "LEDGER_TABLE": data.ledger.table_name}
+
         # --- API functions
         public_api = function(
             "PublicApi",
@@ -98,15 +106,21 @@ class PrakerjaStack(Stack):
         applicant_api = function(
             "ApplicantApi",
             "applicant_api.handler.lambda_handler",
-            "Applicant routes: profile, assessment",
+            "Applicant routes: profile, assessment, waves, the catalog and purchases",
             APPLICANTS_TABLE=data.applicants.table_name,
             WAVES_TABLE=data.waves.table_name,
             IDEMPOTENCY_TABLE=data.idempotency.table_name,
             REGISTRATION_STATE_MACHINE_ARN=registration.state_machine.state_machine_arn,
+            **marketplace_tables,
             **personal_data_key,
             **hashing_secret,
         )
-        data.applicants.grant_read_write_data(applicant_api)
+        # Reading the catalog; a purchase checks the course's price in its transaction; a review adds its rating.
+        data.catalog.grant(
+            applicant_api, "dynamodb:GetItem", "dynamodb:Query", "dynamodb:ConditionCheckItem", "dynamodb:UpdateItem"
+        )
+        allow_ledger_postings(data.ledger, applicant_api)
+        allow_table(data.applicants, applicant_api, *APPLICANT_RECORDS, "dynamodb:Query")  # + my purchases
         data.waves.grant_read_write_data(applicant_api)
         data.idempotency.grant_read_write_data(applicant_api)
         data.personal_data_key.grant(applicant_api, "kms:Encrypt", "kms:Decrypt")
@@ -116,12 +130,18 @@ class PrakerjaStack(Stack):
         ops_api = function(
             "OpsApi",
             "ops_api.handler.lambda_handler",
-            "Ops routes: exclusion lists, waves and their close",
+            "Ops routes: exclusion lists, waves and their close, the catalog, the ledger",
             EXCLUSIONS_TABLE=data.exclusions.table_name,
             WAVES_TABLE=data.waves.table_name,
             SELECTION_STATE_MACHINE_ARN=selection.state_machine.state_machine_arn,
+            **marketplace_tables,
             **hashing_secret,
         )
+        data.catalog.grant(ops_api, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem")
+        data.ledger.grant(ops_api, "dynamodb:BatchGetItem", "dynamodb:Query")  # the report, statements
+        allow_ledger_postings(data.ledger, ops_api)  # budget allocations
+
+        partner_api = self._partner_api(data, function)
         data.exclusions.grant_read_write_data(ops_api)
         data.waves.grant_read_write_data(ops_api)
         data.hashing_secret.grant_read(ops_api)
@@ -147,6 +167,18 @@ class PrakerjaStack(Stack):
                 Route("GET", "/v1/ops/waves/{wave_id}", ops_api, Access.USER),
                 Route("POST", "/v1/ops/waves/{wave_id}/close", ops_api, Access.USER),
                 Route("GET", "/v1/waves/{wave_id}/draw", public_api, Access.PUBLIC),
+                Route("GET", "/v1/trainings", applicant_api, Access.USER),
+                Route("GET", "/v1/trainings/{training_id}", applicant_api, Access.USER),
+                Route("POST", "/v1/purchases", applicant_api, Access.USER),
+                Route("GET", "/v1/purchases", applicant_api, Access.USER),
+                Route("POST", "/v1/purchases/{purchase_id}/review", applicant_api, Access.USER),
+                Route("POST", "/v1/ops/trainings", ops_api, Access.USER),
+                Route("PUT", "/v1/ops/trainings/{training_id}", ops_api, Access.USER),
+                Route("GET", "/v1/ops/ledger", ops_api, Access.USER),
+                Route("GET", "/v1/ops/ledger/accounts/{account_id}", ops_api, Access.USER),
+                Route("POST", "/v1/ops/ledger/allocations", ops_api, Access.USER),
+                Route("POST", "/v1/partner/redemptions", partner_api, Access.PARTNER),
+                Route("POST", "/v1/partner/completions", partner_api, Access.PARTNER),
             ],
         )
 
@@ -154,10 +186,12 @@ class PrakerjaStack(Stack):
             "PublicApi": public_api,
             "ApplicantApi": applicant_api,
             "OpsApi": ops_api,
+            "PartnerApi": partner_api,
             "VerifyIdentity": verify_identity,
             "ScreenEligibility": screen_eligibility,
             **selection_steps,
             "Notifier": notifier,
+            **card_deadline_steps,
         }
         Observability(
             self,
@@ -165,17 +199,26 @@ class PrakerjaStack(Stack):
             stage=stage,
             api=api.rest_api,
             functions=functions,
-            state_machines={"Registration": registration.state_machine, "Selection": selection.state_machine},
+            state_machines={
+                "Registration": registration.state_machine,
+                "Selection": selection.state_machine,
+                "CardDeadlines": card_deadlines.state_machine,
+            },
         )
 
         for name, fn in functions.items():
             _justify_lambda_role(fn, name, NOTIFIER_WILDCARDS if fn is notifier else "")
 
-        CfnOutput(self, "ApiUrl", value=api.rest_api.url)
-        CfnOutput(self, "UserPoolId", value=auth.user_pool.user_pool_id)
-        CfnOutput(self, "UserPoolClientId", value=auth.client.user_pool_client_id)
-        CfnOutput(self, "RegistrationStateMachineArn", value=registration.state_machine.state_machine_arn)
-        CfnOutput(self, "SelectionStateMachineArn", value=selection.state_machine.state_machine_arn)
+        outputs = {
+            "ApiUrl": api.rest_api.url,
+            "UserPoolId": auth.user_pool.user_pool_id,
+            "UserPoolClientId": auth.client.user_pool_client_id,
+            "RegistrationStateMachineArn": registration.state_machine.state_machine_arn,
+            "SelectionStateMachineArn": selection.state_machine.state_machine_arn,
+            "CardDeadlinesStateMachineArn": card_deadlines.state_machine.state_machine_arn,
+        }
+        for name, output in outputs.items():
+            CfnOutput(self, name, value=output)
 
     def _notifier(self, stage: StageConfig, data: Data, function: Callable[..., lambda_.Function]) -> lambda_.Function:
         notifier = function(
@@ -186,7 +229,7 @@ class PrakerjaStack(Stack):
             OUTBOX_TABLE=data.outbox.table_name,
             PERSONAL_DATA_KEY_ARN=data.personal_data_key.key_arn,
         )
-        data.applicants.grant(notifier, "dynamodb:GetItem")
+        allow_table(data.applicants, notifier, "dynamodb:GetItem")
         data.outbox.grant(notifier, "dynamodb:UpdateItem")
         data.personal_data_key.grant(notifier, "kms:Decrypt")  # the phone number, at send time
         # SMS straight to a phone number: sns:Publish has no resource to name there.
@@ -213,6 +256,60 @@ class PrakerjaStack(Stack):
             )
         )
         return notifier
+
+    def _partner_api(self, data: Data, function: Callable[..., lambda_.Function]) -> lambda_.Function:
+        """Signed partner calls; each partner's secret in Secrets Manager."""
+        partners = PartnerSecrets(self, "Partners", stage=self._stage, key=data.personal_data_key)
+        partner_api = function(
+            "PartnerApi",
+            "partner_api.handler.lambda_handler",
+            "Partner routes: voucher redemptions and course completions (signed calls)",
+            APPLICANTS_TABLE=data.applicants.table_name,
+            PARTNER_SECRET_NAME_PREFIX=partners.prefix,
+            PERSONAL_DATA_KEY_ARN=data.personal_data_key.key_arn,
+        )
+        allow_table(data.applicants, partner_api, "dynamodb:GetItem", "dynamodb:UpdateItem")
+        data.personal_data_key.grant(partner_api, "kms:Decrypt")  # the buyer's name, masked before it leaves
+        partners.grant_read(partner_api)
+        return partner_api
+
+    def _card_deadlines(
+        self, stage: StageConfig, data: Data, function: Callable[..., lambda_.Function]
+    ) -> tuple[CardDeadlinesWorkflow, dict[str, lambda_.Function]]:
+        waves = {"WAVES_TABLE": data.waves.table_name}
+        plan = function(
+            "PlanCardSweep", "card_deadlines.plan_sweep.lambda_handler", "Card deadlines: due waves", **waves
+        )
+        data.waves.grant(plan, "dynamodb:Query")
+        sweep = function(
+            "RevokeUnusedCards",
+            "card_deadlines.sweep_shard.lambda_handler",
+            "Card deadlines: one shard's unused cards revoked",
+            APPLICANTS_TABLE=data.applicants.table_name,
+            EXCLUSIONS_TABLE=data.exclusions.table_name,
+            OUTBOX_TABLE=data.outbox.table_name,
+            LEDGER_TABLE=data.ledger.table_name,
+            **waves,
+        )
+        # The due cards' index, the profile and its revocation; the blacklist entry; the notice.
+        sweep.add_to_role_policy(
+            iam.PolicyStatement(actions=["dynamodb:Query"], resources=[f"{data.applicants.table_arn}/index/CardsDue"])
+        )
+        allow_table(data.applicants, sweep, "dynamodb:GetItem", "dynamodb:UpdateItem")
+        data.exclusions.grant(sweep, "dynamodb:PutItem")
+        data.outbox.grant(sweep, "dynamodb:PutItem")
+        allow_ledger_postings(data.ledger, sweep)  # unused balances returned to the Treasury
+        finish = function(
+            "FinishCardSweep",
+            "card_deadlines.finish_sweep.lambda_handler",
+            "Card deadlines: waves marked swept",
+            **waves,
+        )
+        data.waves.grant(finish, "dynamodb:UpdateItem")
+        workflow = CardDeadlinesWorkflow(
+            self, "CardDeadlinesWorkflow", stage=stage, plan=plan, sweep_shard=sweep, finish=finish
+        )
+        return workflow, {"PlanCardSweep": plan, "RevokeUnusedCards": sweep, "FinishCardSweep": finish}
 
     def _selection_workflow(
         self, stage: StageConfig, data: Data, layers: Layers
@@ -262,10 +359,12 @@ class PrakerjaStack(Stack):
             "one shard's outcomes, cards, notifications and published pages",
             APPLICANTS_TABLE=data.applicants.table_name,
             OUTBOX_TABLE=data.outbox.table_name,
+            LEDGER_TABLE=data.ledger.table_name,
         )
         data.waves.grant(apply_shard, *read_wave)
+        allow_ledger_postings(data.ledger, apply_shard)  # each card funded from the program budget
         # Outcome transactions: the profile update, the card-number guard put, the outbox put.
-        data.applicants.grant(apply_shard, "dynamodb:UpdateItem", "dynamodb:PutItem")
+        allow_table(data.applicants, apply_shard, "dynamodb:UpdateItem", "dynamodb:PutItem")
         data.outbox.grant(apply_shard, "dynamodb:PutItem")
         allow_objects(apply_shard, "s3:GetObject", prefix="selection/")
         allow_objects(apply_shard, "s3:PutObject", prefix="draw/")
@@ -305,6 +404,29 @@ def allow_bucket_objects(bucket: s3.Bucket, fn: lambda_.Function, *actions: str,
         fn,
         f"AwsSolutions-IAM5[Resource::<{bucket_id}.Arn>/{prefix}*]",
         f"Objects are named per wave and shard under {prefix}: the grant is that prefix, no wider.",
+    )
+
+
+# A profile and its guard items, read and written (transactions need ConditionCheckItem).
+APPLICANT_RECORDS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem")
+
+
+def allow_table(table: dynamodb.ITable, fn: lambda_.Function, *actions: str) -> None:
+    """Exact actions on the table itself. Table.grant() would add ``<table>/index/*`` for a
+    table with indexes: only the one function that queries an index is granted that index."""
+    fn.add_to_role_policy(iam.PolicyStatement(actions=list(actions), resources=[table.table_arn]))
+
+
+def allow_ledger_postings(ledger: dynamodb.ITable, fn: lambda_.Function) -> None:
+    """The ledger is append-only: postings and entries are put, and only the running totals
+    (keys TOTAL#...) may be updated, by ADD. No function may change or delete a posting."""
+    fn.add_to_role_policy(iam.PolicyStatement(actions=["dynamodb:PutItem"], resources=[ledger.table_arn]))
+    fn.add_to_role_policy(
+        iam.PolicyStatement(
+            actions=["dynamodb:UpdateItem"],
+            resources=[ledger.table_arn],
+            conditions={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["TOTAL#*"]}},
+        )
     )
 
 

@@ -3,10 +3,13 @@ with the real handlers, the real state machine definition and the simulated regi
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import itertools
+import json
 import time
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +29,7 @@ def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud]:
     """One runtime for the whole e2e package (moto's state is per process)."""
     runtime = LocalCloud(ensure_synthesized("dev"), api_port=0, state_dir=tmp_path_factory.mktemp("local"))
     runtime.start()
+    runtime.seed_demo()
     try:
         yield runtime
     finally:
@@ -86,6 +90,63 @@ class Api:
         key = self.call("GET", "/_local/assessment-key").json()
         assert self.call("POST", "/v1/applicants/me/assessment", token, json=key).json()["passed"]
         return token, body
+
+    def recipients(self, count: int, scheme: str = "2023") -> list[str]:
+        """Tokens of ``count`` applicants selected in a wave of their own, each with a card."""
+        ops = self.token("recipients-ops@example.com", ["ops"])
+        seed = f"recipients-{next(_serials)}"
+        now = datetime.now(UTC)
+        wave = self.call(
+            "POST",
+            "/v1/ops/waves",
+            ops,
+            json={
+                "name": "Gelombang penerima",
+                "opens_at": (now - timedelta(hours=1)).isoformat(),
+                "closes_at": (now + timedelta(days=3)).isoformat(),
+                "quota_total": count,
+                "scheme": scheme,
+                "seed_commitment": hashlib.sha256(seed.encode()).hexdigest(),
+            },
+        )
+        assert wave.status_code == 201, wave.text
+        wave_id = wave.json()["wave_id"]
+        tokens = [self.verified_applicant()[0] for _ in range(count)]
+        for token in tokens:
+            assert self.call("POST", f"/v1/waves/{wave_id}/join", token).status_code == 200
+        closed = self.call("POST", f"/v1/ops/waves/{wave_id}/close", ops, json={"seed": seed})
+        assert closed.status_code == 202, closed.text
+        self.cloud.wait_for_executions("SelectionWorkflow", timeout=240)
+        for token in tokens:
+            assert self.call("GET", "/v1/applicants/me", token).json()["status"] == "SELECTED"
+        return tokens
+
+    def partner_secret(self, partner_id: str) -> str:
+        partners = self.call("GET", "/_local/partners").json()
+        return next(str(p["secret"]) for p in partners if p["partner_id"] == partner_id)
+
+    def partner_call(
+        self,
+        partner_id: str,
+        path: str,
+        body: dict[str, Any],
+        *,
+        secret: str | None = None,
+        timestamp: int | None = None,
+        signed_body: bytes | None = None,
+    ) -> requests.Response:
+        """A call signed as API.md says: HMAC-SHA256 of "<timestamp>.<raw body>" with the secret."""
+        raw = json.dumps(body).encode()
+        stamp = str(timestamp if timestamp is not None else int(time.time()))
+        key = (secret or self.partner_secret(partner_id)).encode()
+        mac = hmac.new(key, stamp.encode() + b"." + (signed_body if signed_body is not None else raw), hashlib.sha256)
+        headers = {
+            "X-Partner-Id": partner_id,
+            "X-Timestamp": stamp,
+            "X-Signature": f"sha256={mac.hexdigest()}",
+            "Content-Type": "application/json",
+        }
+        return requests.post(f"{self.url}{path}", data=raw, headers=headers, timeout=60)
 
     def profiles(self) -> int:
         table = str(self.cloud.resources.find("DataApplicantsTable", "AWS::DynamoDB::Table").ref)

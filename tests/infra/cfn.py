@@ -28,6 +28,10 @@ FUNCTION_HANDLERS = {
     "ApplyShard": "selection_workflow.apply_shard.lambda_handler",
     "PublishResult": "selection_workflow.publish_result.lambda_handler",
     "Notifier": "notifier.handler.lambda_handler",
+    "PartnerApi": "partner_api.handler.lambda_handler",
+    "PlanCardSweep": "card_deadlines.plan_sweep.lambda_handler",
+    "RevokeUnusedCards": "card_deadlines.sweep_shard.lambda_handler",
+    "FinishCardSweep": "card_deadlines.finish_sweep.lambda_handler",
 }
 
 

@@ -10,9 +10,25 @@ from tests.infra.cfn import CfnTemplate, one, referenced_ids, resources
 TABLE = "AWS::DynamoDB::Table"
 
 
-def test_there_are_the_five_tables(dev_template: CfnTemplate) -> None:
+def test_there_are_the_seven_tables(dev_template: CfnTemplate) -> None:
     names = sorted(lid.removeprefix("Data")[:-8] for lid in resources(dev_template, TABLE))
-    assert names == ["ApplicantsTable", "ExclusionsTable", "IdempotencyTable", "OutboxTable", "WavesTable"]
+    assert names == [
+        "ApplicantsTable",
+        "CatalogTable",
+        "ExclusionsTable",
+        "IdempotencyTable",
+        "LedgerTable",
+        "OutboxTable",
+        "WavesTable",
+    ]
+
+
+def test_unused_cards_are_found_through_a_sparse_keys_only_index(dev_template: CfnTemplate) -> None:
+    _, applicants = one(dev_template, TABLE, "DataApplicantsTable")
+    (index,) = applicants["Properties"]["GlobalSecondaryIndexes"]
+    assert index["IndexName"] == "CardsDue"
+    assert index["KeySchema"] == [{"AttributeName": "card_due", "KeyType": "HASH"}]
+    assert index["Projection"] == {"ProjectionType": "KEYS_ONLY"}
 
 
 def test_the_outbox_streams_new_messages_and_expires_them(dev_template: CfnTemplate) -> None:
@@ -76,23 +92,27 @@ def test_idempotency_table_expires_records_on_expiration(dev_template: CfnTempla
 
 
 @pytest.mark.parametrize(
-    ("prefix", "hash_key", "range_key"),
+    ("prefix", "hash_key", "range_key", "indexed"),
     [
-        ("DataApplicantsTable", "pk", "sk"),
-        ("DataExclusionsTable", "nik_hash", "source"),
-        ("DataIdempotencyTable", "id", None),
-        ("DataWavesTable", "pk", "sk"),
+        ("DataApplicantsTable", "pk", "sk", ("card_due",)),
+        ("DataExclusionsTable", "nik_hash", "source", ()),
+        ("DataIdempotencyTable", "id", None, ()),
+        ("DataWavesTable", "pk", "sk", ()),
+        ("DataCatalogTable", "pk", "sk", ()),
+        ("DataLedgerTable", "pk", "sk", ()),
     ],
 )
-def test_key_schema(dev_template: CfnTemplate, prefix: str, hash_key: str, range_key: str | None) -> None:
+def test_key_schema(
+    dev_template: CfnTemplate, prefix: str, hash_key: str, range_key: str | None, indexed: tuple[str, ...]
+) -> None:
     _, table = one(dev_template, TABLE, prefix)
     expected = [{"AttributeName": hash_key, "KeyType": "HASH"}]
     if range_key:
         expected.append({"AttributeName": range_key, "KeyType": "RANGE"})
     assert table["Properties"]["KeySchema"] == expected
-    # Key attributes are strings (random ids and keyed hashes), and only keys are declared.
+    # Key attributes are strings (random ids and keyed hashes), and only keys (and index keys) are declared.
     assert table["Properties"]["AttributeDefinitions"] == [
-        {"AttributeName": name, "AttributeType": "S"} for name in (hash_key, range_key) if name
+        {"AttributeName": name, "AttributeType": "S"} for name in (hash_key, range_key, *indexed) if name
     ]
 
 

@@ -103,9 +103,12 @@ def test_no_environment_variable_holds_a_secret(by_name: dict[str, Resource], na
             for pattern in SECRET_VALUE:
                 assert not pattern.search(text), f"{name}: {variable} looks like a secret value"
         if SECRET_NAME.search(variable):
-            # A reference to where the secret lives (its ARN), never the secret.
-            assert variable.endswith(("_ARN", "_NAME", "_ID")), f"{name}: {variable}"
-            assert isinstance(value, dict) or value.startswith("arn:"), f"{name}: {variable}={value!r}"
+            # A reference to where the secret lives (its ARN, or the path of a set of them), never the secret.
+            assert variable.endswith(("_ARN", "_NAME", "_ID", "_NAME_PREFIX")), f"{name}: {variable}"
+            if variable.endswith("_NAME_PREFIX"):
+                assert isinstance(value, str) and re.fullmatch(r"[a-z]+(/[a-z]+)+/", value), f"{name}: {value!r}"
+            else:
+                assert isinstance(value, dict) or value.startswith("arn:"), f"{name}: {variable}={value!r}"
 
 
 SELECTION_STEPS = {"PlanSelection", "SnapshotShard", "MergeDraw", "ApplyShard", "PublishResult"}

@@ -3,6 +3,7 @@ attached to it in the template."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import pytest
@@ -40,6 +41,8 @@ class Stack:
     idempotency: str
     waves: str
     outbox: str
+    catalog: str
+    ledger: str
     personal_data_key: str
     hashing_secret: str
     registration: str
@@ -48,7 +51,8 @@ class Stack:
 
     def table(self, name: str) -> str:
         tables = {"applicants": self.applicants, "exclusions": self.exclusions, "idempotency": self.idempotency}
-        return {**tables, "waves": self.waves, "outbox": self.outbox}[name]
+        more = {"waves": self.waves, "outbox": self.outbox, "catalog": self.catalog, "ledger": self.ledger}
+        return {**tables, **more}[name]
 
 
 @pytest.fixture(scope="module")
@@ -63,6 +67,8 @@ def stack(dev_template: CfnTemplate) -> Stack:
         idempotency=logical_id(dev_template, "AWS::DynamoDB::Table", "DataIdempotencyTable"),
         waves=logical_id(dev_template, "AWS::DynamoDB::Table", "DataWavesTable"),
         outbox=logical_id(dev_template, "AWS::DynamoDB::Table", "DataOutboxTable"),
+        catalog=logical_id(dev_template, "AWS::DynamoDB::Table", "DataCatalogTable"),
+        ledger=logical_id(dev_template, "AWS::DynamoDB::Table", "DataLedgerTable"),
         personal_data_key=logical_id(dev_template, "AWS::KMS::Key", "DataPersonalDataKey"),
         hashing_secret=logical_id(dev_template, "AWS::SecretsManager::Secret", "DataPersonalDataHashingKey"),
         registration=logical_id(dev_template, "AWS::StepFunctions::StateMachine", "RegistrationWorkflowStateMachine"),
@@ -123,18 +129,23 @@ def test_the_only_managed_policy_is_basic_execution(stack: Stack, name: str) -> 
 # Which function may read (GetItem) and write (PutItem) which table. Anything not listed: neither.
 TABLE_ACCESS = {
     "PublicApi": {"waves": "r"},
-    "ApplicantApi": {"applicants": "rw", "idempotency": "rw", "waves": "rw"},
-    "OpsApi": {"exclusions": "rw", "waves": "rw"},
+    "ApplicantApi": {"applicants": "rw", "idempotency": "rw", "waves": "rw", "catalog": "rw", "ledger": "w"},
+    "OpsApi": {"exclusions": "rw", "waves": "rw", "catalog": "rw", "ledger": "w"},
+    "PartnerApi": {"applicants": "rw"},
     "VerifyIdentity": {"applicants": "rw"},
     "ScreenEligibility": {"applicants": "rw", "exclusions": "r"},
     "PlanSelection": {"waves": "r"},
     "SnapshotShard": {"waves": "r"},  # exclusions: Query only (below)
     "MergeDraw": {"waves": "r"},
     # Outcome transactions write profiles and card-number guards but never read a profile.
-    "ApplyShard": {"waves": "r", "applicants": "w", "outbox": "w"},
+    "ApplyShard": {"waves": "r", "applicants": "w", "outbox": "w", "ledger": "w"},
     "PublishResult": {"waves": "rw"},
     "Notifier": {"applicants": "r", "outbox": "w"},
+    "PlanCardSweep": {},  # waves: Query only
+    "RevokeUnusedCards": {"applicants": "rw", "exclusions": "w", "outbox": "w", "ledger": "w"},
+    "FinishCardSweep": {"waves": "w"},
 }
+LEDGER_POSTINGS = {"dynamodb:PutItem", "dynamodb:UpdateItem"}
 # The selection steps are granted single actions, not CDK's grant_read/grant_write sets.
 EXACT_TABLE_ACTIONS = {
     "PlanSelection": {"waves": {"dynamodb:GetItem"}},
@@ -144,6 +155,7 @@ EXACT_TABLE_ACTIONS = {
         "waves": {"dynamodb:GetItem"},
         "applicants": {"dynamodb:UpdateItem", "dynamodb:PutItem"},
         "outbox": {"dynamodb:PutItem"},
+        "ledger": LEDGER_POSTINGS,
     },
     "PublishResult": {"waves": {"dynamodb:GetItem", "dynamodb:UpdateItem"}},
     "PublicApi": {"waves": {"dynamodb:GetItem"}},
@@ -158,6 +170,29 @@ EXACT_TABLE_ACTIONS = {
         },
     },
 }
+# The applicant API's marketplace grants are exact too (its older grants are wider, for now).
+APPLICANT_API_EXACT = {
+    "applicants": {
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:ConditionCheckItem",
+        "dynamodb:Query",
+    },
+    "catalog": {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:ConditionCheckItem", "dynamodb:UpdateItem"},
+    "ledger": LEDGER_POSTINGS,
+}
+EXACT_TABLE_ACTIONS |= {
+    "PartnerApi": {"applicants": {"dynamodb:GetItem", "dynamodb:UpdateItem"}},
+    "PlanCardSweep": {"waves": {"dynamodb:Query"}},
+    "RevokeUnusedCards": {
+        "applicants": {"dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:Query"},  # Query: the index only
+        "exclusions": {"dynamodb:PutItem"},
+        "outbox": {"dynamodb:PutItem"},
+        "ledger": LEDGER_POSTINGS,
+    },
+    "FinishCardSweep": {"waves": {"dynamodb:UpdateItem"}},
+}
 # S3 actions on the selection bucket, by prefix.
 OBJECT_ACCESS = {
     "PublicApi": {"draw/*": {"s3:GetObject"}},
@@ -170,7 +205,7 @@ OBJECT_ACCESS = {
 
 
 @pytest.mark.parametrize("name", NAMES)
-@pytest.mark.parametrize("table", ["applicants", "exclusions", "idempotency", "waves", "outbox"])
+@pytest.mark.parametrize("table", ["applicants", "exclusions", "idempotency", "waves", "outbox", "catalog", "ledger"])
 def test_table_access_matrix(stack: Stack, name: str, table: str) -> None:
     permissions = stack.permissions[name]
     expected = TABLE_ACCESS[name].get(table, "")
@@ -182,6 +217,43 @@ def test_table_access_matrix(stack: Stack, name: str, table: str) -> None:
     assert not {action for action in writes if "PartiQL" in action}
     if name in EXACT_TABLE_ACTIONS:
         assert permissions.actions_on(table_id) == EXACT_TABLE_ACTIONS[name].get(table, set())
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_the_ledger_is_append_only(stack: Stack, name: str) -> None:
+    """Postings and entries are put, never changed or deleted; only the running totals
+    (partition keys TOTAL#...) may be updated."""
+    for statement in stack.permissions[name].statements:
+        if not statement.on(stack.ledger):
+            continue
+        assert not {"dynamodb:DeleteItem", "dynamodb:BatchWriteItem"} & set(statement.actions), name
+        if "dynamodb:UpdateItem" in statement.actions:
+            assert set(statement.actions) == {"dynamodb:UpdateItem"}, statement.raw
+            assert statement.raw["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["TOTAL#*"]}}
+
+
+def test_only_the_card_sweep_queries_the_unused_cards_index(stack: Stack, dev_template: CfnTemplate) -> None:
+    for name, permissions in stack.permissions.items():
+        on_indexes = [s for s in permissions.statements if "/index/" in json.dumps(s.raw.get("Resource"))]
+        if name == "RevokeUnusedCards":
+            (statement,) = on_indexes
+            assert set(statement.actions) == {"dynamodb:Query"}
+            assert json.dumps(statement.raw["Resource"]).endswith('/index/CardsDue"]]}')
+        else:
+            assert not on_indexes, name
+
+
+def test_only_the_partner_api_reads_partner_secrets(stack: Stack, dev_template: CfnTemplate) -> None:
+    secrets = [lid for lid in resources(dev_template, "AWS::SecretsManager::Secret") if lid.startswith("Partners")]
+    assert len(secrets) == 12  # seven platforms, five payment partners
+    for name, permissions in stack.permissions.items():
+        for secret in secrets:
+            assert permissions.allows("secretsmanager:GetSecretValue", on=secret) == (name == "PartnerApi"), name
+
+
+@pytest.mark.parametrize("table", sorted(APPLICANT_API_EXACT))
+def test_applicant_api_buys_and_reads_the_catalog_with_exact_actions(stack: Stack, table: str) -> None:
+    assert stack.permissions["ApplicantApi"].actions_on(stack.table(table)) == APPLICANT_API_EXACT[table]
 
 
 def test_screen_eligibility_reads_exclusions_but_cannot_write_them(stack: Stack) -> None:
@@ -258,7 +330,7 @@ def test_applicants_start_registrations_and_ops_start_selections_nothing_else(st
 
 @pytest.mark.parametrize("name", NAMES)
 def test_only_the_api_functions_that_hash_read_the_hashing_secret(stack: Stack, name: str) -> None:
-    may_read = stack.permissions[name].allows("secretsmanager:GetSecretValue")
+    may_read = stack.permissions[name].allows("secretsmanager:GetSecretValue", on=stack.hashing_secret)
     assert may_read == (name in {"ApplicantApi", "OpsApi"})
     if may_read:
         assert stack.permissions[name].allows("secretsmanager:GetSecretValue", on=stack.hashing_secret)

@@ -24,7 +24,7 @@ def _data_resources(template: CfnTemplate) -> dict[str, str | None]:
         for resource_type in DATA_TYPES
         for lid, resource in resources(template, resource_type).items()
     }
-    assert len([t for t in found if "Table" in t]) == 5
+    assert len([t for t in found if "Table" in t]) == 7
     assert len([b for b in found if "Bucket" in b]) == 2
     return found
 

@@ -17,6 +17,7 @@ from moto.sns.models import sns_backends
 from localcloud.provision import Resources
 from prakerja.adapters.dynamodb import from_item, to_item
 from prakerja.adapters.dynamodb_applicants import DynamoDBApplicantRepository
+from prakerja.adapters.dynamodb_ledger import DynamoDBLedger
 from prakerja.adapters.dynamodb_outcomes import DynamoDBOutcomeWriter
 from prakerja.adapters.kms_cipher import KmsCipher
 from prakerja.registration.models import ApplicantStatus
@@ -103,7 +104,8 @@ def test_a_new_message_is_texted_once(aws: Resources, clients: dict[str, Any], h
     in_wave_applicant(aws, clients)
     db = clients["dynamodb"]
     applicants_table, outbox_table = physical(aws, "DataApplicantsTable"), physical(aws, "DataOutboxTable")
-    writer = DynamoDBOutcomeWriter(db, applicants_table, outbox_table, FixedClock(), threads=1)
+    ledger = DynamoDBLedger(db, physical(aws, "DataLedgerTable"))
+    writer = DynamoDBOutcomeWriter(db, applicants_table, outbox_table, FixedClock(), ledger, threads=1)
     writer.settle([Settlement("a-1", "wave-1", ApplicantStatus.NOT_SELECTED)])
     (item,) = (from_item(i) for i in db.scan(TableName=outbox_table)["Items"])
 

@@ -16,6 +16,7 @@ from localcloud.provision import Resources
 from prakerja.adapters.dynamodb import from_item
 from prakerja.adapters.dynamodb_applicants import DynamoDBApplicantRepository
 from prakerja.adapters.dynamodb_exclusions import DynamoDBExclusionRepository
+from prakerja.adapters.dynamodb_ledger import DynamoDBLedger
 from prakerja.adapters.dynamodb_outcomes import DynamoDBOutcomeWriter
 from prakerja.adapters.dynamodb_waves import DynamoDBWaveRepository
 from prakerja.adapters.s3_objects import S3ObjectStore
@@ -40,8 +41,9 @@ class Tables:
         self.outbox_table = physical(aws, "DataOutboxTable")
         # One thread: moto's in-process backends are not thread-safe (the local runtime
         # serializes requests, and the e2e tests run the writer's threads there).
+        self.ledger = DynamoDBLedger(db, physical(aws, "DataLedgerTable"))
         self.outcomes = DynamoDBOutcomeWriter(
-            db, physical(aws, "DataApplicantsTable"), self.outbox_table, FixedClock(), threads=1
+            db, physical(aws, "DataApplicantsTable"), self.outbox_table, FixedClock(), self.ledger, threads=1
         )
         self.wave = Wave(
             wave_id="wave-it",

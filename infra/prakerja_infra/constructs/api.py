@@ -21,6 +21,7 @@ from prakerja_infra.stage import StageConfig, log_retention, removal_policy
 class Access(Enum):
     PUBLIC = "public"  # no credentials: health, the OpenAPI document, the published draw
     USER = "user"  # a Cognito JWT; ops routes additionally check the `ops` group in the handler
+    PARTNER = "partner"  # no JWT: the handler checks the partner's HMAC signature of the raw body
 
 
 @dataclass(frozen=True)
@@ -89,8 +90,14 @@ class Api(Construct):
                 )
             else:
                 method = resource.add_method(route.method, integration)
+                reason = (
+                    "Partner calls are signed (HMAC-SHA256 of timestamp and raw body with the partner's "
+                    "secret); only the handler sees the raw body to check it."
+                    if route.access is Access.PARTNER
+                    else "Public by the API contract (health, OpenAPI, the published draw)."
+                )
                 for rule in ("AwsSolutions-APIG4", "AwsSolutions-COG4"):
-                    acknowledge(method, rule, "Public by the API contract (health, OpenAPI, the published draw).")
+                    acknowledge(method, rule, reason)
 
         acknowledge(
             self.rest_api,

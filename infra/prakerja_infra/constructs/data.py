@@ -58,6 +58,12 @@ class Data(Construct):
             partition_key="pk",
             sort_key="sk",
         )
+        # Sparse index of the cards not used yet, 64 partitions per wave (adapters/dynamodb_cards.py).
+        self.applicants.add_global_secondary_index(
+            index_name="CardsDue",
+            partition_key=dynamodb.Attribute(name="card_due", type=dynamodb.AttributeType.STRING),
+            projection_type=dynamodb.ProjectionType.KEYS_ONLY,
+        )
         self.exclusions = self._table(
             "ExclusionsTable",
             removal,
@@ -66,6 +72,11 @@ class Data(Construct):
         )
         # Waves, their sharded participant lists and join counters (see dynamodb_waves.py).
         self.waves = self._table("WavesTable", removal, partition_key="pk", sort_key="sk")
+        # The course catalog (adapters/dynamodb_marketplace.py).
+        self.catalog = self._table("CatalogTable", removal, partition_key="pk", sort_key="sk")
+        # The double-entry ledger: postings, per-person entries, sharded running totals
+        # (adapters/dynamodb_ledger.py). Functions may only put items and ADD to totals.
+        self.ledger = self._table("LedgerTable", removal, partition_key="pk", sort_key="sk")
         self.idempotency = self._table(
             "IdempotencyTable",
             removal,

@@ -1,5 +1,6 @@
 """Step Functions state machines: the registration workflow (e-KYC, then eligibility
-screening) and the selection workflow of a wave (snapshot, draw, outcomes, publication).
+screening), the selection workflow of a wave (snapshot, draw, outcomes, publication) and the
+nightly card deadlines workflow.
 
 Execution input and output carry only the applicant id and decision codes, never personal
 data: the execution history is visible to anyone with console access.
@@ -8,6 +9,8 @@ data: the execution history is visible to anyone with console access.
 from __future__ import annotations
 
 from aws_cdk import Duration, Stack
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
@@ -237,3 +240,72 @@ class SelectionWorkflow(Construct):
                 f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:{executions}]",
                 "A Distributed Map runs its children as executions of this state machine, and only this one.",
             )
+
+
+class CardDeadlinesWorkflow(Construct):
+    """Every night (00:05 WIB, just after the deadlines' 23:59:59), the cards unused by their
+    deadline are revoked, their applicants blacklisted and their balances returned to the
+    State Treasury (prakerja.cards.deadlines). Safe to re-run: each revocation is conditional."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        stage: StageConfig,
+        plan: lambda_.IFunction,
+        sweep_shard: lambda_.IFunction,
+        finish: lambda_.IFunction,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        plan_task = tasks.LambdaInvoke(
+            self,
+            "PlanSweep",
+            comment="The waves whose purchase deadline has passed, and their 64 shards each",
+            lambda_function=plan,
+            payload_response_only=True,
+            result_path="$.plan",
+        )
+        sweep = sfn.Map(
+            self,
+            "SweepShards",
+            comment="Each shard of each due wave: revoke its unused cards",
+            items_path="$.plan.shards",
+            max_concurrency=16,
+            result_path="$.swept",
+        )
+        sweep.item_processor(
+            _shard_task(
+                self, "RevokeUnusedCards", "One shard's unused cards revoked, one transaction each", sweep_shard
+            )
+        )
+        finish_task = tasks.LambdaInvoke(
+            self,
+            "FinishSweep",
+            comment="Each due wave marked swept, with its revoked cards and returned balance",
+            lambda_function=finish,
+            payload=sfn.TaskInput.from_object(
+                {"wave_ids": sfn.JsonPath.list_at("$.plan.wave_ids"), "shards": sfn.JsonPath.list_at("$.swept")}
+            ),
+            payload_response_only=True,
+        )
+        log_group = logs.LogGroup(self, "Logs", retention=log_retention(stage), removal_policy=removal_policy(stage))
+        self.state_machine = sfn.StateMachine(
+            self,
+            "StateMachine",
+            state_machine_name=f"prakerja-{stage.name}-card-deadlines",
+            definition_body=sfn.DefinitionBody.from_chainable(plan_task.next(sweep).next(finish_task)),
+            state_machine_type=sfn.StateMachineType.STANDARD,
+            timeout=Duration.hours(2),
+            tracing_enabled=True,
+            logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
+        )
+        _justify_state_machine_role(self.state_machine, [plan, sweep_shard, finish])
+        # 17:05 UTC is 00:05 WIB: the first run after each day's deadlines.
+        self.schedule = events.Rule(
+            self,
+            "Nightly",
+            description="Card deadlines: revoke the cards unused by their deadline",
+            schedule=events.Schedule.cron(minute="5", hour="17"),
+            targets=[targets.SfnStateMachine(self.state_machine)],
+        )

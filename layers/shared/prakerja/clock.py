@@ -14,8 +14,31 @@ class Clock(Protocol):
 
 
 class SystemClock:
+    """Program time: the wall clock, moved forward by the simulated offset when the local
+    runtime has advanced time (``POST /_local/clock``). On AWS the offset is always zero."""
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + _simulated_offset
+
+
+class WallClock:
+    """Real time, never simulated: for transport checks such as a partner signature's age."""
+
     def now(self) -> datetime:
         return datetime.now(UTC)
+
+
+_simulated_offset = timedelta(0)
+
+
+def simulate_offset(offset: timedelta) -> None:
+    """Local runtime only: the worker sets the offset it was handed with each invocation."""
+    global _simulated_offset  # noqa: PLW0603 - one process-wide program time, by design
+    _simulated_offset = offset
+
+
+def simulated_offset() -> timedelta:
+    return _simulated_offset
 
 
 def today_in_jakarta(clock: Clock) -> date:

@@ -22,7 +22,12 @@ class PersonalDataSettings(_Settings):
     personal_data_key_arn: str = Field(min_length=1)
 
 
-class ApplicantApiSettings(PersonalDataSettings):
+class MarketplaceSettings(_Settings):
+    catalog_table: str = Field(min_length=1)
+    ledger_table: str = Field(min_length=1)
+
+
+class ApplicantApiSettings(PersonalDataSettings, MarketplaceSettings):
     hashing_secret_arn: str = Field(min_length=1)
     applicants_table: str = Field(min_length=1)
     waves_table: str = Field(min_length=1)
@@ -30,11 +35,31 @@ class ApplicantApiSettings(PersonalDataSettings):
     registration_state_machine_arn: str = Field(min_length=1)
 
 
-class OpsApiSettings(_Settings):
+class OpsApiSettings(MarketplaceSettings):
     exclusions_table: str = Field(min_length=1)
     waves_table: str = Field(min_length=1)
     hashing_secret_arn: str = Field(min_length=1)
     selection_state_machine_arn: str = Field(min_length=1)
+
+
+class PartnerApiSettings(PersonalDataSettings):
+    applicants_table: str = Field(min_length=1)  # purchases and vouchers; the buyer's name, masked
+    # Each partner's signing secret is the Secrets Manager secret "<prefix><partner_id>".
+    partner_secret_name_prefix: str = Field(pattern=r"^[A-Za-z0-9/_+=.@-]+/$")
+    partner_secret_max_age_seconds: int = Field(default=300, ge=0)
+
+
+class CardDeadlineSettings(_Settings):
+    """The card deadlines workflow's steps."""
+
+    waves_table: str = Field(min_length=1)
+
+
+class RevokeCardsSettings(CardDeadlineSettings):
+    applicants_table: str = Field(min_length=1)
+    exclusions_table: str = Field(min_length=1)  # the blacklist
+    outbox_table: str = Field(min_length=1)
+    ledger_table: str = Field(min_length=1)
 
 
 class PublicApiSettings(_Settings):
@@ -62,6 +87,7 @@ class SnapshotShardSettings(SelectionSettings):
 class ApplyShardSettings(SelectionSettings):
     applicants_table: str = Field(min_length=1)  # outcomes and cards
     outbox_table: str = Field(min_length=1)  # the notification of each outcome
+    ledger_table: str = Field(min_length=1)  # each card's funding
 
 
 class VerifyIdentitySettings(PersonalDataSettings):

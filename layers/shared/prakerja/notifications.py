@@ -51,6 +51,11 @@ def rupiah(amount: int) -> str:
 
 
 def render(message: OutboxMessage, training_balance: int | None = None) -> str:
+    if message.kind == "CARD_REVOKED":
+        return (
+            f"Kartu Prakerja Anda ({message.wave_id}) dicabut karena belum ada pembelian pelatihan pertama "
+            "sampai batas waktu. Sisa saldo pelatihan dikembalikan ke kas negara."
+        )
     if message.kind != "WAVE_RESULT":
         raise UnknownMessage(message.kind)
     if message.status == "SELECTED":

@@ -2,10 +2,28 @@
 
 from __future__ import annotations
 
+import base64
+import json
+import random
+import time
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+from prakerja.errors import ValidationFailed
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
+
+CONDITION_FAILED = "ConditionalCheckFailed"
+# Another transaction on the same item, or throttling: worth another try after a pause.
+_RETRIED = {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded"}
+_ATTEMPTS = 8
+OUTBOX_RETENTION_DAYS = 30
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -32,3 +50,58 @@ def cancellation_codes(error: Exception) -> list[str]:
     """Per-item codes of a cancelled transaction ('None', 'ConditionalCheckFailed', ...)."""
     response = getattr(error, "response", {}) or {}
     return [str(reason.get("Code", "None")) for reason in response.get("CancellationReasons", [])]
+
+
+def outbox_message(
+    kind: str, applicant_id: str, wave_id: str, status: str, at: datetime, **extra: Any
+) -> dict[str, Any]:
+    """A notification for the outbox table (written in the transaction of the change it
+    announces). One per applicant, kind and wave: a rewrite replaces, never duplicates; sent
+    messages expire after OUTBOX_RETENTION_DAYS (TTL)."""
+    return {
+        "pk": f"APPLICANT#{applicant_id}",
+        "sk": f"{kind}#{wave_id}",
+        "kind": kind,
+        "applicant_id": applicant_id,
+        "wave_id": wave_id,
+        "status": status,
+        "created_at": ts(at),
+        "expires_at": int(at.timestamp()) + OUTBOX_RETENTION_DAYS * 86400,
+        **extra,
+    }
+
+
+def encode_token(key: dict[str, Any]) -> str:
+    """An opaque ``next_token`` from a (pk, sk) position in one partition."""
+    return base64.urlsafe_b64encode(json.dumps(from_item(key)).encode()).decode()
+
+
+def decode_token(token: str, partition: str) -> dict[str, Any]:
+    """The position back, refused (422) unless it is one issued for this partition."""
+    try:
+        decoded = json.loads(base64.urlsafe_b64decode(token.encode()))
+        if not isinstance(decoded, dict) or set(decoded) != {"pk", "sk"} or decoded["pk"] != partition:
+            raise ValueError("not a token of this list")
+        return to_item({"pk": partition, "sk": str(decoded["sk"])})
+    except (ValueError, UnicodeDecodeError) as error:
+        raise ValidationFailed("NEXT_TOKEN_INVALID", "next_token is not one this API issued.") from error
+
+
+def transact(db: DynamoDBClient, items: Sequence[TransactWriteItemTypeDef]) -> list[str]:
+    """Writes ``items`` in one transaction, retrying conflicts and throttling with jittered
+    backoff. Returns [] once written, or the per-item cancellation codes when a condition
+    failed (nothing was written); raises anything else."""
+    for attempt in range(_ATTEMPTS):
+        try:
+            db.transact_write_items(TransactItems=list(items))
+        except ClientError as error:
+            codes = cancellation_codes(error)
+            if CONDITION_FAILED in codes:
+                return codes
+            retried = set(codes) & _RETRIED or error.response["Error"]["Code"] in _RETRIED
+            if not retried or attempt == _ATTEMPTS - 1:
+                raise
+            time.sleep(min(2.0, 0.05 * 2**attempt) * random.random())  # noqa: S311 - jitter, not a secret
+        else:
+            return []
+    raise AssertionError("unreachable")

@@ -256,14 +256,17 @@ def _from_profile_item(item: dict[str, Any]) -> ApplicantRecord:
 
 
 def card_to_item(card: CardRecord) -> dict[str, Any]:
-    return {
+    item = {
         "card_number": card.card_number,
         "scheme": card.scheme,
         "training_balance": card.training_balance,
         "purchase_deadline": ts(card.purchase_deadline),
         "wave_id": card.wave_id,
         "issued_at": ts(card.issued_at),
+        "first_purchase_at": ts(card.first_purchase_at) if card.first_purchase_at else None,
+        "revoked_at": ts(card.revoked_at) if card.revoked_at else None,
     }
+    return {k: v for k, v in item.items() if v is not None}
 
 
 def card_from_item(item: dict[str, Any]) -> CardRecord:
@@ -274,4 +277,10 @@ def card_from_item(item: dict[str, Any]) -> CardRecord:
         purchase_deadline=datetime.fromisoformat(item["purchase_deadline"]),
         wave_id=item["wave_id"],
         issued_at=datetime.fromisoformat(item["issued_at"]),
+        first_purchase_at=_moment(item.get("first_purchase_at")),
+        revoked_at=_moment(item.get("revoked_at")),
     )
+
+
+def _moment(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None

@@ -10,17 +10,14 @@ Items of the waves table:
 
 from __future__ import annotations
 
-import base64
-import json
 from collections.abc import Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from prakerja.adapters.dynamodb import from_item, to_item, ts, value
+from prakerja.adapters.dynamodb import decode_token, encode_token, from_item, to_item, ts, value
 from prakerja.adapters.dynamodb_applicants import profile_key
-from prakerja.errors import ValidationFailed
 from prakerja.registration.models import ApplicantStatus
 from prakerja.registration.records import ApplicantRecord
 from prakerja.selection.ports import JoinedParticipant
@@ -85,13 +82,21 @@ class DynamoDBWaveRepository:
             "Limit": limit,
         }
         if next_token:
-            query["ExclusiveStartKey"] = _decode_token(next_token)
+            query["ExclusiveStartKey"] = decode_token(next_token, INDEX)
         page = self._db.query(**query)
         ids = [str(from_item(item)["wave_id"]) for item in page.get("Items", [])]
         found = {wave.wave_id: wave for wave in map(_from_item, self._batch_get([wave_key(i) for i in ids]))}
         waves = [found[wave_id] for wave_id in ids if wave_id in found]  # newest first, as listed
         last = page.get("LastEvaluatedKey")
-        return waves, _encode_token(last) if last else None
+        return waves, encode_token(last) if last else None
+
+    def all_waves(self) -> Iterator[Wave]:
+        token: str | None = None
+        while True:
+            waves, token = self.list_waves(200, token)
+            yield from waves
+            if token is None:
+                return
 
     def join(self, wave: Wave, applicant: ApplicantRecord, at: datetime) -> None:
         if self._applicants is None:
@@ -195,6 +200,23 @@ class DynamoDBWaveRepository:
         # False: published by an earlier run, and the first report stands.
         self._move(wave_id, WaveStatus.SELECTING, WaveStatus.SELECTED, report=report.model_dump(mode="json"))
 
+    def mark_cards_swept(self, wave_id: str, revoked: int, returned: int, at: datetime) -> None:
+        """After the deadline sweep; the first sweep's figures stand."""
+        try:
+            self._db.update_item(
+                TableName=self._table,
+                Key=wave_key(wave_id),
+                UpdateExpression="SET cards_swept_at = :at, cards_revoked = :revoked, balance_returned = :returned",
+                ConditionExpression="attribute_exists(pk) AND attribute_not_exists(cards_swept_at)",
+                ExpressionAttributeValues={
+                    ":at": value(ts(at)),
+                    ":revoked": value(revoked),
+                    ":returned": value(returned),
+                },
+            )
+        except self._db.exceptions.ConditionalCheckFailedException:
+            return  # swept before
+
     def _move(self, wave_id: str, current: WaveStatus, new: WaveStatus, **fields: Any) -> bool:
         """The wave from ``current`` to ``new`` status with ``fields`` set, atomically; False
         (nothing written) if it was not in ``current``."""
@@ -235,20 +257,6 @@ class DynamoDBWaveRepository:
             query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
-def _encode_token(key: dict[str, Any]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(from_item(key)).encode()).decode()
-
-
-def _decode_token(token: str) -> dict[str, Any]:
-    try:
-        decoded = json.loads(base64.urlsafe_b64decode(token.encode()))
-        if not isinstance(decoded, dict) or set(decoded) != {"pk", "sk"} or decoded["pk"] != INDEX:
-            raise ValueError("not a wave list token")
-        return to_item({"pk": INDEX, "sk": str(decoded["sk"])})
-    except (ValueError, UnicodeDecodeError) as error:
-        raise ValidationFailed("NEXT_TOKEN_INVALID", "next_token is not one this API issued.") from error
-
-
 def _to_item(wave: Wave) -> dict[str, Any]:
     return to_item(
         {
@@ -284,4 +292,6 @@ def _from_item(item: dict[str, Any]) -> Wave:
         closed_at=datetime.fromisoformat(item["closed_at"]) if item.get("closed_at") else None,
         execution_arn=item.get("execution_arn"),
         report=WaveReport.model_validate(item["report"]) if item.get("report") else None,
+        cards_swept_at=datetime.fromisoformat(item["cards_swept_at"]) if item.get("cards_swept_at") else None,
+        cards_revoked=int(item["cards_revoked"]) if "cards_revoked" in item else None,
     )

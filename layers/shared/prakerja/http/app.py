@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from prakerja.errors import DomainError
+from prakerja.errors import DomainError, PayloadTooLarge
 from prakerja.http.problems import PROBLEM_CONTENT_TYPE, from_domain_error, from_validation_errors, problem
 from prakerja.observability import logger
 
@@ -28,16 +28,21 @@ class ProblemResolver(APIGatewayRestResolver):
 
     def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
         if _body_size(event) > MAX_BODY_BYTES:
-            too_large = problem(
-                413, "PAYLOAD_TOO_LARGE", "Payload too large", f"The body may be at most {MAX_BODY_BYTES} bytes."
+            return problem_event(
+                PayloadTooLarge("PAYLOAD_TOO_LARGE", f"The body may be at most {MAX_BODY_BYTES} bytes.")
             )
-            return {
-                "statusCode": too_large.status_code,
-                "headers": {"Content-Type": PROBLEM_CONTENT_TYPE},
-                "body": too_large.body,
-                "isBase64Encoded": False,
-            }
         return super().resolve(event, context)
+
+
+def problem_event(error: DomainError) -> dict[str, Any]:
+    """A problem as the Lambda proxy answer itself, for refusals made before routing."""
+    response = from_domain_error(error)
+    return {
+        "statusCode": response.status_code,
+        "headers": {"Content-Type": PROBLEM_CONTENT_TYPE},
+        "body": response.body,
+        "isBase64Encoded": False,
+    }
 
 
 def create_app() -> ProblemResolver:

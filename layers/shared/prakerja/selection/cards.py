@@ -56,6 +56,12 @@ class CardRecord:
     purchase_deadline: datetime  # first purchase by then, or the card is revoked
     wave_id: str
     issued_at: datetime
+    first_purchase_at: datetime | None = None  # a card used once is never revoked for the deadline
+    revoked_at: datetime | None = None
+
+    def past_deadline(self, now: datetime) -> bool:
+        """Unused by the end of its deadline: the card is due for revocation."""
+        return self.first_purchase_at is None and now > self.purchase_deadline
 
 
 def purchase_deadline(closed_at: datetime, scheme: Scheme) -> datetime:

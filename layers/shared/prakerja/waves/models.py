@@ -128,6 +128,8 @@ class Wave:
     closed_at: datetime | None = None
     execution_arn: str | None = None
     report: WaveReport | None = None
+    cards_swept_at: datetime | None = None  # when the unused cards were revoked (card deadlines)
+    cards_revoked: int | None = None
 
     def is_open_at(self, moment: datetime) -> bool:
         return self.status is WaveStatus.OPEN and self.opens_at <= moment.astimezone(UTC) < self.closes_at

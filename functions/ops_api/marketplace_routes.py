@@ -1,0 +1,85 @@
+"""Ops routes of the marketplace and the ledger (API.md, "Ops"): courses in the catalog, the
+ledger's report and statements, and budget allocations."""
+
+from __future__ import annotations
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+
+from ops_api.dependencies import catalog_service, ledger_service
+from prakerja.http.auth import ops_caller
+from prakerja.http.schemas import problem_responses
+from prakerja.ledger.report import LedgerReport
+from prakerja.ledger.service import AccountStatement, AllocationPosted, AllocationRequest
+from prakerja.marketplace.models import TrainingCreated, TrainingRequest, TrainingView
+from prakerja.observability import logger
+
+router = Router()
+
+
+@router.post(
+    "/v1/ops/trainings",
+    summary="Add a course to the catalog",
+    responses={201: {"description": "Course added"}, **problem_responses(400, 401, 403, 413, 422)},
+    tags=["Ops"],
+)
+def add_training(body: TrainingRequest) -> Response[str]:
+    ops_caller(router)
+    training = catalog_service().add(body)
+    logger.info("course added", extra={"training_id": training.training_id, "platform": training.platform})
+    return Response(
+        status_code=201,
+        content_type="application/json",
+        body=TrainingCreated(training_id=training.training_id).model_dump_json(),
+    )
+
+
+@router.put(
+    "/v1/ops/trainings/<training_id>",
+    summary="Update a course (its reviews stay)",
+    responses=problem_responses(400, 401, 403, 404, 413, 422),
+    tags=["Ops"],
+)
+def update_training(training_id: str, body: TrainingRequest) -> TrainingView:
+    ops_caller(router)
+    training = catalog_service().update(training_id, body)
+    logger.info("course updated", extra={"training_id": training_id})
+    return TrainingView.of(training)
+
+
+@router.get(
+    "/v1/ops/ledger",
+    summary="Budget, committed, disbursed and returned money, per account; balanced or not",
+    responses=problem_responses(401, 403),
+    tags=["Ops"],
+)
+def ledger() -> LedgerReport:
+    ops_caller(router)
+    report = ledger_service().report()
+    if not report.balanced:  # never expected: every posting balances by construction
+        logger.error("ledger not balanced", extra={"debits": report.debits, "credits": report.credits})
+    return report
+
+
+@router.get(
+    "/v1/ops/ledger/accounts/<account_id>",
+    summary="A card's or an applicant's account: every entry and the balance recomputed from them",
+    responses=problem_responses(401, 403, 422),
+    tags=["Ops"],
+)
+def ledger_account(account_id: str) -> AccountStatement:
+    ops_caller(router)
+    return ledger_service().statement(account_id)
+
+
+@router.post(
+    "/v1/ops/ledger/allocations",
+    summary="Post a budget allocation from the state budget to the program (once per reference)",
+    responses={201: {"description": "Allocation posted"}, **problem_responses(400, 401, 403, 409, 413, 422)},
+    tags=["Ops"],
+)
+def allocate(body: AllocationRequest) -> Response[str]:
+    ops_caller(router)
+    posted: AllocationPosted = ledger_service().allocate(body)
+    logger.info("budget allocated", extra={"posting_id": posted.posting_id, "amount": posted.amount})
+    return Response(status_code=201, content_type="application/json", body=posted.model_dump_json())

@@ -1,0 +1,71 @@
+"""Partner routes (API.md, "Partners"): training platforms redeem vouchers and report
+completions. The handler has checked the signature before any route runs."""
+
+from __future__ import annotations
+
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.metrics import MetricUnit
+
+from partner_api.dependencies import partner_service
+from prakerja.clock import iso
+from prakerja.http.schemas import problem_responses
+from prakerja.marketplace.models import (
+    CompletionRequest,
+    CompletionView,
+    CourseRef,
+    RedemptionRequest,
+    RedemptionView,
+)
+from prakerja.observability import logger, metrics
+from prakerja.partners import Partner
+
+router = Router()
+PARTNER = "partner"  # the authenticated partner, in the router's context
+
+
+def _partner() -> Partner:
+    partner = router.context.get(PARTNER)
+    assert isinstance(partner, Partner), "the handler authenticates every partner call"
+    return partner
+
+
+@router.post(
+    "/v1/partner/redemptions",
+    summary="A platform redeems a voucher: the course and the buyer's masked name",
+    responses=problem_responses(400, 401, 403, 404, 409, 413, 422),
+    tags=["Partners"],
+)
+def redeem(body: RedemptionRequest) -> RedemptionView:
+    redeemed = partner_service().redeem(_partner(), body.voucher_code)
+    purchase = redeemed.purchase
+    metrics.add_metric(name="VouchersRedeemed", unit=MetricUnit.Count, value=1)
+    logger.info("voucher redeemed", extra={"purchase_id": purchase.purchase_id, "platform": purchase.platform})
+    assert purchase.redeemed_at is not None
+    return RedemptionView(
+        voucher_code=purchase.voucher_code,
+        purchase_id=purchase.purchase_id,
+        status=purchase.status,
+        redeemed_at=iso(purchase.redeemed_at),
+        training=CourseRef(training_id=purchase.training_id, title=purchase.title),
+        buyer_name=redeemed.buyer_name,
+    )
+
+
+@router.post(
+    "/v1/partner/completions",
+    summary="A platform reports a course completed with its certificate; repeats change nothing",
+    responses=problem_responses(400, 401, 403, 404, 409, 413, 422),
+    tags=["Partners"],
+)
+def complete(body: CompletionRequest) -> CompletionView:
+    purchase = partner_service().complete(_partner(), body.voucher_code, body.completed_at, body.certificate_id)
+    metrics.add_metric(name="CoursesCompleted", unit=MetricUnit.Count, value=1)
+    logger.info("course completed", extra={"purchase_id": purchase.purchase_id, "platform": purchase.platform})
+    assert purchase.completed_at is not None and purchase.certificate_id is not None
+    return CompletionView(
+        voucher_code=purchase.voucher_code,
+        purchase_id=purchase.purchase_id,
+        status=purchase.status,
+        completed_at=iso(purchase.completed_at),
+        certificate_id=purchase.certificate_id,
+    )

@@ -1,0 +1,116 @@
+"""Cards due for revocation, found without a scan.
+
+A profile with an unused card carries ``card_due = "<wave id>#<shard>"``: it is set with the
+card and removed by its first purchase (and by revocation), so the sparse ``CardsDue`` index on
+the applicants table holds exactly the unused cards, in 64 partitions per wave (a wave's
+800,000 cards would overload one index partition when they are written).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from prakerja.adapters.dynamodb import outbox_message, to_item, transact, ts, value
+from prakerja.adapters.dynamodb_applicants import profile_key
+from prakerja.adapters.dynamodb_ledger import DynamoDBLedger
+from prakerja.ledger.postings import Account, Posting
+from prakerja.registration.models import BLACKLIST, ApplicantStatus
+from prakerja.registration.records import ApplicantRecord
+from prakerja.waves.models import participant_shard
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
+
+CARDS_DUE_INDEX = "CardsDue"
+CARD_REVOKED = "CARD_REVOKED"
+NO_FIRST_PURCHASE = "NO_FIRST_PURCHASE"
+
+
+def card_due_key(wave_id: str, applicant_id: str) -> str:
+    return f"{wave_id}#{participant_shard(applicant_id):02d}"
+
+
+class DynamoDBDueCards:
+    def __init__(
+        self,
+        client: DynamoDBClient,
+        applicants_table: str,
+        exclusions_table: str,
+        outbox_table: str,
+        ledger: DynamoDBLedger,
+    ) -> None:
+        self._db = client
+        self._applicants = applicants_table
+        self._exclusions = exclusions_table
+        self._outbox = outbox_table
+        self._ledger = ledger
+
+    def due(self, wave_id: str, shard: int) -> Iterator[str]:
+        query: dict[str, Any] = {
+            "TableName": self._applicants,
+            "IndexName": CARDS_DUE_INDEX,
+            "KeyConditionExpression": "card_due = :due",
+            "ExpressionAttributeValues": {":due": value(f"{wave_id}#{shard:02d}")},
+        }
+        while True:
+            response = self._db.query(**query)
+            for item in response.get("Items", []):
+                yield item["pk"]["S"].removeprefix("APPLICANT#")
+            if "LastEvaluatedKey" not in response:
+                return
+            query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    def revoke(self, applicant: ApplicantRecord, posting: Posting | None, at: datetime) -> bool:
+        card = applicant.card
+        assert card is not None
+        items: list[TransactWriteItemTypeDef] = [
+            {
+                "Update": {
+                    "TableName": self._applicants,
+                    "Key": profile_key(applicant.applicant_id),
+                    "UpdateExpression": "SET #status = :revoked, card.training_balance = :zero, "
+                    "card.revoked_at = :at, card.revocation = :why, updated_at = :at REMOVE card_due",
+                    "ConditionExpression": "#status = :selected AND card.card_number = :card "
+                    "AND card.training_balance = :balance AND attribute_not_exists(card.first_purchase_at)",
+                    "ExpressionAttributeNames": {"#status": "status"},
+                    "ExpressionAttributeValues": {
+                        ":revoked": value(ApplicantStatus.REVOKED.value),
+                        ":selected": value(ApplicantStatus.SELECTED.value),
+                        ":zero": value(0),
+                        ":at": value(ts(at)),
+                        ":why": value(NO_FIRST_PURCHASE),
+                        ":card": value(card.card_number),
+                        ":balance": value(card.training_balance),
+                    },
+                }
+            },
+            {  # blacklisted: registration refuses this NIK from now on (BLACKLISTED)
+                "Put": {
+                    "TableName": self._exclusions,
+                    "Item": to_item(
+                        {
+                            "nik_hash": applicant.nik_hash,
+                            "source": BLACKLIST,
+                            "added_at": ts(at),
+                            "reason": CARD_REVOKED,
+                        }
+                    ),
+                }
+            },
+            {
+                "Put": {
+                    "TableName": self._outbox,
+                    "Item": to_item(
+                        outbox_message(
+                            CARD_REVOKED, applicant.applicant_id, card.wave_id, ApplicantStatus.REVOKED.value, at
+                        )
+                    ),
+                }
+            },
+        ]
+        if posting is not None:
+            items.extend(self._ledger.writes(posting, {Account.card(card.card_number): 0}))
+        return not transact(self._db, items)

@@ -1,0 +1,166 @@
+"""The ledger in DynamoDB (the ledger table). Append-only: items are put once, never changed,
+except the running totals, which only ever grow by ADD.
+
+Items:
+- ``POSTING#<posting id> / POSTING``: the journal: a posting with all its lines. Put on the
+  condition that the id is new, so an event is posted once however often it is retried.
+- ``ENTRY#<account> / <posted at>#<posting id>``: a line on a per-person account (a card, an
+  applicant's incentives) with the balance after it: a card's history and balance are one query.
+- ``TOTAL#<book>#<shard> / TOTAL``: running debits and credits of a book (an account, or all
+  cards together, or all incentives together). Each posting adds to one shard chosen from its
+  id: at a wave's ~1,300 card issues a second, one item would be a hot key and a contention
+  point for the transactions; spread over TOTAL_SHARDS items (each its own partition) it is not.
+
+Every write a posting needs is returned as transaction items, so the caller puts them in the
+same transaction as the state change the posting records (the card debit, the revocation).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+from prakerja.adapters.dynamodb import cancellation_codes, decode_token, encode_token, from_item, to_item, ts, value
+from prakerja.ledger.postings import PER_PERSON, Account, Posting, card_funded
+from prakerja.ledger.report import BookTotal
+from prakerja.selection.cards import CardRecord
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
+
+TOTAL_SHARDS = 128
+_BATCH_GET = 100
+_READ_THREADS = 8
+
+
+def total_shard(posting_id: str, shards: int = TOTAL_SHARDS) -> int:
+    return int.from_bytes(hashlib.sha256(posting_id.encode()).digest()[:4], "big") % shards
+
+
+def entry_partition(account: Account) -> str:
+    return f"ENTRY#{account.id}"
+
+
+class DynamoDBLedger:
+    def __init__(self, client: DynamoDBClient, table_name: str, shards: int = TOTAL_SHARDS) -> None:
+        self._db = client
+        self._table = table_name
+        self._shards = shards  # every writer and reader of one table must agree on it
+
+    # -- writing --------------------------------------------------------------------------------
+    def writes(
+        self, posting: Posting, balances_after: dict[Account, int] | None = None
+    ) -> list[TransactWriteItemTypeDef]:
+        """The transaction items that record ``posting``. ``balances_after`` gives the balance of
+        per-person accounts after the posting, kept on their entries."""
+        at = ts(posting.posted_at)
+        items: list[TransactWriteItemTypeDef] = [
+            {
+                "Put": {
+                    "TableName": self._table,
+                    "Item": to_item(
+                        {
+                            "pk": f"POSTING#{posting.posting_id}",
+                            "sk": "POSTING",
+                            "kind": str(posting.kind),
+                            "reference": posting.reference,
+                            "posted_at": at,
+                            "lines": [
+                                {"account": line.account.id, "debit": line.debit, "credit": line.credit}
+                                for line in posting.lines
+                            ],
+                        }
+                    ),
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            }
+        ]
+        shard = total_shard(posting.posting_id, self._shards)
+        for line in posting.lines:
+            if line.account.kind in PER_PERSON:
+                entry: dict[str, Any] = {
+                    "pk": entry_partition(line.account),
+                    "sk": f"{at}#{posting.posting_id}",
+                    "posting_id": posting.posting_id,
+                    "kind": str(posting.kind),
+                    "debit": line.debit,
+                    "credit": line.credit,
+                }
+                if balances_after and line.account in balances_after:
+                    entry["balance_after"] = balances_after[line.account]
+                items.append({"Put": {"TableName": self._table, "Item": to_item(entry)}})
+            items.append(
+                {
+                    "Update": {
+                        "TableName": self._table,
+                        "Key": to_item({"pk": f"TOTAL#{line.account.book}#{shard:03d}", "sk": "TOTAL"}),
+                        "UpdateExpression": "ADD debits :d, credits :c",
+                        "ExpressionAttributeValues": {":d": value(line.debit), ":c": value(line.credit)},
+                    }
+                }
+            )
+        return items
+
+    def post(self, posting: Posting) -> bool:
+        """A posting on its own (a budget allocation); False when it was posted before."""
+        try:
+            self._db.transact_write_items(TransactItems=self.writes(posting))
+        except ClientError as error:
+            codes = cancellation_codes(error)
+            if codes and codes[0] == "ConditionalCheckFailed":
+                return False
+            raise
+        return True
+
+    def card_issued(self, applicant_id: str, card: CardRecord) -> list[TransactWriteItemTypeDef]:
+        """CardFundingLedger (the selection's outcome writer): the card's balance from the budget."""
+        posting = card_funded(card.card_number, card.training_balance, card.issued_at)
+        return self.writes(posting, {Account.card(card.card_number): card.training_balance})
+
+    # -- reading --------------------------------------------------------------------------------
+    def totals(self, books: Sequence[str]) -> dict[str, BookTotal]:
+        keys = [
+            to_item({"pk": f"TOTAL#{book}#{shard:03d}", "sk": "TOTAL"})
+            for book in books
+            for shard in range(self._shards)
+        ]
+        batches = [keys[i : i + _BATCH_GET] for i in range(0, len(keys), _BATCH_GET)]
+        totals: dict[str, BookTotal] = {}
+        with ThreadPoolExecutor(_READ_THREADS) as pool:
+            for items in pool.map(self._batch_get, batches):
+                for item in items:
+                    book = str(item["pk"]).removeprefix("TOTAL#").rsplit("#", 1)[0]
+                    total = BookTotal(int(item.get("debits", 0)), int(item.get("credits", 0)))
+                    totals[book] = totals.get(book, BookTotal()) + total
+        return totals
+
+    def entries(self, account: Account, limit: int, next_token: str | None) -> tuple[list[dict[str, Any]], str | None]:
+        """A per-person account's lines, oldest first."""
+        partition = entry_partition(account)
+        query: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "pk = :pk",
+            "ExpressionAttributeValues": {":pk": value(partition)},
+            "Limit": limit,
+            "ConsistentRead": True,
+        }
+        if next_token:
+            query["ExclusiveStartKey"] = decode_token(next_token, partition)
+        response = self._db.query(**query)
+        items = [from_item(item) for item in response.get("Items", [])]
+        last = response.get("LastEvaluatedKey")
+        return items, encode_token(last) if last else None
+
+    def _batch_get(self, keys: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = []
+        request: Any = {self._table: {"Keys": keys, "ConsistentRead": True}}
+        while request:
+            response = self._db.batch_get_item(RequestItems=request)
+            found.extend(from_item(item) for item in response.get("Responses", {}).get(self._table, []))
+            request = response.get("UnprocessedKeys") or None
+        return found

@@ -1,0 +1,1 @@
+"""Card lifecycle after issue: the first-purchase deadline and revocation."""
