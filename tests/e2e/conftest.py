@@ -94,7 +94,7 @@ class Api:
     def recipients(self, count: int, scheme: str = "2023") -> list[str]:
         """Tokens of ``count`` applicants selected in a wave of their own, each with a card."""
         ops = self.token("recipients-ops@example.com", ["ops"])
-        seed = f"recipients-{next(_serials)}"
+        seed = f"recipients-seed-{next(_serials):08d}"
         now = datetime.now(UTC)
         wave = self.call(
             "POST",
