@@ -69,7 +69,7 @@ def test_the_seeded_catalog_filters_and_pages(api: Api) -> None:
 
 
 def test_only_ops_add_courses_and_only_on_known_platforms(api: Api, ops: str) -> None:
-    body = {"title": "Kelas Palsu", "institution": "LPK", "platform": "PINTARIA", "type": "WEBINAR"}
+    body: dict[str, Any] = {"title": "Kelas Palsu", "institution": "LPK", "platform": "PINTARIA", "type": "WEBINAR"}
     body |= {"price": 100_000, "hours": 2, "category": "IT"}
     assert api.call("POST", "/v1/ops/trainings", api.token(), json=body).json()["code"] == "OPS_ONLY"
     unknown = api.call("POST", "/v1/ops/trainings", ops, json={**body, "platform": "MYSPACE"})

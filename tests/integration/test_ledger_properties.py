@@ -5,17 +5,21 @@ between the budget, the cards, the platforms and the treasury."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invariant, rule
 
+from localcloud.provision import Resources
+from prakerja.cards.deadlines import ShardSweeper, SweepPlanner
 from prakerja.errors import DomainError
 from prakerja.ledger import postings
 from prakerja.ledger.postings import Account
 from prakerja.marketplace.models import PurchaseRecord, PurchaseRequest, PurchaseStatus
 from prakerja.marketplace.ports import BuyOutcome
 from prakerja.partners import load_partners
-from tests.integration.test_marketplace import BUDGET, Market, ShardSweeper, SweepPlanner, market  # noqa: F401 - the fixture
+from tests.integration.test_marketplace import BUDGET, Market, build_market
 
 PRICES = (150_000, 400_000, 750_000, 1_100_000)
 
@@ -122,8 +126,8 @@ class LedgerMachine(RuleBasedStateMachine):
         assert report.available == BUDGET - sum(self.issued.values())
 
 
-def test_the_ledger_accounts_for_every_rupiah(market: Market) -> None:
-    LedgerMachine.market = market
+def test_the_ledger_accounts_for_every_rupiah(aws: Resources, clients: dict[str, Any]) -> None:
+    LedgerMachine.market = build_market(aws, clients)
     LedgerMachine.examples = 0
     LedgerMachine.purchases = {}
     LedgerMachine.issued = {}

@@ -147,6 +147,10 @@ class Market:
 
 @pytest.fixture
 def market(aws: Resources, clients: dict[str, Any]) -> Market:
+    return build_market(aws, clients)
+
+
+def build_market(aws: Resources, clients: dict[str, Any]) -> Market:
     db = clients["dynamodb"]
     tables = {
         name: physical(aws, f"Data{name.capitalize()}Table")
