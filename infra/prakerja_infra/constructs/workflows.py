@@ -76,18 +76,28 @@ class RegistrationWorkflow(Construct):
             .when(sfn.Condition.string_equals("$.status", "VERIFIED"), sfn.Succeed(self, "Verified"))
             .otherwise(sfn.Succeed(self, "Rejected"))
         )
-        log_group = logs.LogGroup(self, "Logs", retention=log_retention(stage), removal_policy=removal_policy(stage))
-        self.state_machine = sfn.StateMachine(
-            self,
-            "StateMachine",
-            state_machine_name=f"prakerja-{stage.name}-registration",
-            definition_body=sfn.DefinitionBody.from_chainable(verify.next(screen).next(decision)),
-            state_machine_type=sfn.StateMachineType.STANDARD,
-            timeout=Duration.minutes(30),
-            tracing_enabled=True,
-            logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
+        self.state_machine = standard_state_machine(
+            self, stage, "registration", verify.next(screen).next(decision), Duration.minutes(30)
         )
         _justify_state_machine_role(self.state_machine, [verify_identity, screen_eligibility])
+
+
+def standard_state_machine(
+    scope: Construct, stage: StageConfig, name: str, chain: sfn.IChainable, timeout: Duration
+) -> sfn.StateMachine:
+    """A STANDARD, traced state machine logging every state (without execution data, which
+    could hold more than ids one day) to its own log group."""
+    log_group = logs.LogGroup(scope, "Logs", retention=log_retention(stage), removal_policy=removal_policy(stage))
+    return sfn.StateMachine(
+        scope,
+        "StateMachine",
+        state_machine_name=f"prakerja-{stage.name}-{name}",
+        definition_body=sfn.DefinitionBody.from_chainable(chain),
+        state_machine_type=sfn.StateMachineType.STANDARD,
+        timeout=timeout,
+        tracing_enabled=True,
+        logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
+    )
 
 
 def _justify_state_machine_role(state_machine: sfn.StateMachine, task_functions: list[lambda_.IFunction]) -> None:
@@ -289,16 +299,8 @@ class CardDeadlinesWorkflow(Construct):
             ),
             payload_response_only=True,
         )
-        log_group = logs.LogGroup(self, "Logs", retention=log_retention(stage), removal_policy=removal_policy(stage))
-        self.state_machine = sfn.StateMachine(
-            self,
-            "StateMachine",
-            state_machine_name=f"prakerja-{stage.name}-card-deadlines",
-            definition_body=sfn.DefinitionBody.from_chainable(plan_task.next(sweep).next(finish_task)),
-            state_machine_type=sfn.StateMachineType.STANDARD,
-            timeout=Duration.hours(2),
-            tracing_enabled=True,
-            logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
+        self.state_machine = standard_state_machine(
+            self, stage, "card-deadlines", plan_task.next(sweep).next(finish_task), Duration.hours(2)
         )
         _justify_state_machine_role(self.state_machine, [plan, sweep_shard, finish])
         # 17:05 UTC is 00:05 WIB: the first run after each day's deadlines.

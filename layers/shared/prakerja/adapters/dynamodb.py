@@ -46,6 +46,11 @@ def ts(moment: datetime) -> str:
     return moment.isoformat()
 
 
+def moment(text: Any) -> datetime | None:
+    """An optional stored time back (ISO 8601, as ``ts`` wrote it)."""
+    return datetime.fromisoformat(str(text)) if text else None
+
+
 def cancellation_codes(error: Exception) -> list[str]:
     """Per-item codes of a cancelled transaction ('None', 'ConditionalCheckFailed', ...)."""
     response = getattr(error, "response", {}) or {}

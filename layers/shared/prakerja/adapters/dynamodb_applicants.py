@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from prakerja.adapters.dynamodb import cancellation_codes, from_item, to_item, ts, value
+from prakerja.adapters.dynamodb import cancellation_codes, from_item, moment, to_item, ts, value
 from prakerja.registration.eligibility import RegistryVerdict
 from prakerja.registration.models import (
     ApplicantStatus,
@@ -277,10 +277,6 @@ def card_from_item(item: dict[str, Any]) -> CardRecord:
         purchase_deadline=datetime.fromisoformat(item["purchase_deadline"]),
         wave_id=item["wave_id"],
         issued_at=datetime.fromisoformat(item["issued_at"]),
-        first_purchase_at=_moment(item.get("first_purchase_at")),
-        revoked_at=_moment(item.get("revoked_at")),
+        first_purchase_at=moment(item.get("first_purchase_at")),
+        revoked_at=moment(item.get("revoked_at")),
     )
-
-
-def _moment(text: str | None) -> datetime | None:
-    return datetime.fromisoformat(text) if text else None

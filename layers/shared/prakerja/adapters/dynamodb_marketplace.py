@@ -21,6 +21,7 @@ from prakerja.adapters.dynamodb import (
     decode_token,
     encode_token,
     from_item,
+    moment,
     to_item,
     transact,
     ts,
@@ -351,10 +352,6 @@ def _purchase_item(p: PurchaseRecord) -> dict[str, Any]:
     }
 
 
-def _moment(text: Any) -> datetime | None:
-    return datetime.fromisoformat(str(text)) if text else None
-
-
 def _purchase(item: dict[str, Any]) -> PurchaseRecord:
     review = item.get("review")
     return PurchaseRecord(
@@ -369,8 +366,8 @@ def _purchase(item: dict[str, Any]) -> PurchaseRecord:
         status=PurchaseStatus(item["status"]),
         purchased_at=datetime.fromisoformat(item["purchased_at"]),
         balance_after=int(item["balance_after"]),
-        redeemed_at=_moment(item.get("redeemed_at")),
-        completed_at=_moment(item.get("completed_at")),
+        redeemed_at=moment(item.get("redeemed_at")),
+        completed_at=moment(item.get("completed_at")),
         certificate_id=item.get("certificate_id"),
         review=Review(
             rating=int(review["rating"]),
