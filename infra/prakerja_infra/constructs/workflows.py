@@ -221,18 +221,12 @@ class SelectionWorkflow(Construct):
             payload_response_only=True,
             result_path="$.result",
         )
-        log_group = logs.LogGroup(self, "Logs", retention=log_retention(stage), removal_policy=removal_policy(stage))
-        self.state_machine = sfn.StateMachine(
+        self.state_machine = standard_state_machine(
             self,
-            "StateMachine",
-            state_machine_name=f"prakerja-{stage.name}-selection",
-            definition_body=sfn.DefinitionBody.from_chainable(
-                plan_task.next(snapshots).next(merge).next(outcomes).next(publish).next(sfn.Succeed(self, "Published"))
-            ),
-            state_machine_type=sfn.StateMachineType.STANDARD,
-            timeout=Duration.hours(2),
-            tracing_enabled=True,
-            logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
+            stage,
+            "selection",
+            plan_task.next(snapshots).next(merge).next(outcomes).next(publish).next(sfn.Succeed(self, "Published")),
+            Duration.hours(2),
         )
         _justify_state_machine_role(self.state_machine, [plan, snapshot_shard, merge_draw, apply_shard, publish_result])
         stack = Stack.of(self)
