@@ -7,10 +7,11 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from ops_api.dependencies import catalog_service, ledger_service
+from prakerja.http.app import model_response
 from prakerja.http.auth import ops_caller
 from prakerja.http.schemas import problem_responses
 from prakerja.ledger.report import LedgerReport
-from prakerja.ledger.service import AccountStatement, AllocationPosted, AllocationRequest
+from prakerja.ledger.service import AccountStatement, AllocationRequest
 from prakerja.marketplace.models import TrainingCreated, TrainingRequest, TrainingView
 from prakerja.observability import logger
 
@@ -27,11 +28,7 @@ def add_training(body: TrainingRequest) -> Response[str]:
     ops_caller(router)
     training = catalog_service().add(body)
     logger.info("course added", extra={"training_id": training.training_id, "platform": training.platform})
-    return Response(
-        status_code=201,
-        content_type="application/json",
-        body=TrainingCreated(training_id=training.training_id).model_dump_json(),
-    )
+    return model_response(201, TrainingCreated(training_id=training.training_id))
 
 
 @router.put(
@@ -80,6 +77,6 @@ def ledger_account(account_id: str) -> AccountStatement:
 )
 def allocate(body: AllocationRequest) -> Response[str]:
     ops_caller(router)
-    posted: AllocationPosted = ledger_service().allocate(body)
+    posted = ledger_service().allocate(body)
     logger.info("budget allocated", extra={"posting_id": posted.posting_id, "amount": posted.amount})
-    return Response(status_code=201, content_type="application/json", body=posted.model_dump_json())
+    return model_response(201, posted)

@@ -9,6 +9,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from ops_api.dependencies import exclusion_lists, wave_service
 from prakerja.clock import iso
 from prakerja.exclusions import ExclusionListImported, ExclusionListUpload
+from prakerja.http.app import model_response
 from prakerja.http.auth import ops_caller
 from prakerja.http.schemas import problem_responses
 from prakerja.observability import logger, metrics
@@ -49,9 +50,7 @@ def create_wave(body: WaveRequest) -> Response[str]:
     ops_caller(router)
     wave = wave_service().create(body)
     logger.info("wave created", extra={"wave_id": wave.wave_id, "quota_total": wave.quota_total})
-    return Response(
-        status_code=201, content_type="application/json", body=WaveCreated(wave_id=wave.wave_id).model_dump_json()
-    )
+    return model_response(201, WaveCreated(wave_id=wave.wave_id))
 
 
 @router.get(
@@ -88,8 +87,4 @@ def close_wave(wave_id: str, body: CloseRequest) -> Response[str]:
     execution_arn = wave_service().close(wave_id, body)
     metrics.add_metric(name="WavesClosed", unit=MetricUnit.Count, value=1)
     logger.info("wave closed", extra={"wave_id": wave_id, "execution_arn": execution_arn})
-    return Response(
-        status_code=202,
-        content_type="application/json",
-        body=SelectionStarted(execution_arn=execution_arn).model_dump_json(),
-    )
+    return model_response(202, SelectionStarted(execution_arn=execution_arn))

@@ -9,6 +9,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel
 
 from prakerja.errors import DomainError, PayloadTooLarge
 from prakerja.http.problems import PROBLEM_CONTENT_TYPE, from_domain_error, from_validation_errors, problem
@@ -32,6 +33,11 @@ class ProblemResolver(APIGatewayRestResolver):
                 PayloadTooLarge("PAYLOAD_TOO_LARGE", f"The body may be at most {MAX_BODY_BYTES} bytes.")
             )
         return super().resolve(event, context)
+
+
+def model_response(status: int, model: BaseModel) -> Response[str]:
+    """A JSON answer with a status other than 200 (201 created, 202 accepted)."""
+    return Response(status_code=status, content_type="application/json", body=model.model_dump_json())
 
 
 def problem_event(error: DomainError) -> dict[str, Any]:
