@@ -57,6 +57,28 @@ def cancellation_codes(error: Exception) -> list[str]:
     return [str(reason.get("Code", "None")) for reason in response.get("CancellationReasons", [])]
 
 
+def move_status(db: DynamoDBClient, table: str, key: dict[str, Any], current: str, new: str, **fields: Any) -> bool:
+    """An item from ``current`` to ``new`` status with ``fields`` set, atomically; False
+    (nothing written) if it was not in ``current``."""
+    names = {"#status": "status", **{f"#{name}": name for name in fields}}
+    values = {":new": value(new), ":current": value(current)}
+    values |= {f":{name}": value(field) for name, field in fields.items()}
+    try:
+        db.update_item(
+            TableName=table,
+            Key=key,
+            UpdateExpression="SET " + ", ".join(["#status = :new", *(f"#{n} = :{n}" for n in fields)]),
+            ConditionExpression="#status = :current",
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values,
+        )
+    except ClientError as error:
+        if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
 def outbox_message(
     kind: str, applicant_id: str, wave_id: str, status: str, at: datetime, **extra: Any
 ) -> dict[str, Any]:

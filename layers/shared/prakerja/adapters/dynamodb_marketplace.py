@@ -22,6 +22,7 @@ from prakerja.adapters.dynamodb import (
     encode_token,
     from_item,
     moment,
+    move_status,
     to_item,
     transact,
     ts,
@@ -153,22 +154,8 @@ class DynamoDBVouchers:
         )
 
     def _move(self, purchase: PurchaseRecord, current: PurchaseStatus, new: PurchaseStatus, **fields: str) -> bool:
-        try:
-            self._db.update_item(
-                TableName=self._applicants,
-                Key=purchase_key(purchase.applicant_id, purchase.purchase_id),
-                UpdateExpression="SET #status = :new, " + ", ".join(f"{k} = :{k}" for k in fields),
-                ConditionExpression="#status = :current",
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues={
-                    ":new": value(new.value),
-                    ":current": value(current.value),
-                    **{f":{k}": value(v) for k, v in fields.items()},
-                },
-            )
-        except self._db.exceptions.ConditionalCheckFailedException:
-            return False
-        return True
+        key = purchase_key(purchase.applicant_id, purchase.purchase_id)
+        return move_status(self._db, self._applicants, key, current.value, new.value, **fields)
 
 
 class DynamoDBPurchases(DynamoDBVouchers):

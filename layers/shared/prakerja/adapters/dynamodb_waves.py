@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from prakerja.adapters.dynamodb import decode_token, encode_token, from_item, to_item, ts, value
+from prakerja.adapters.dynamodb import decode_token, encode_token, from_item, move_status, to_item, ts, value
 from prakerja.adapters.dynamodb_applicants import profile_key
 from prakerja.registration.models import ApplicantStatus
 from prakerja.registration.records import ApplicantRecord
@@ -218,25 +218,7 @@ class DynamoDBWaveRepository:
             return  # swept before
 
     def _move(self, wave_id: str, current: WaveStatus, new: WaveStatus, **fields: Any) -> bool:
-        """The wave from ``current`` to ``new`` status with ``fields`` set, atomically; False
-        (nothing written) if it was not in ``current``."""
-        names = {"#status": "status", **{f"#{name}": name for name in fields}}
-        values = {":new": value(new.value), ":current": value(current.value)}
-        values |= {f":{name}": value(field) for name, field in fields.items()}
-        try:
-            self._db.update_item(
-                TableName=self._table,
-                Key=wave_key(wave_id),
-                UpdateExpression="SET " + ", ".join(["#status = :new", *(f"#{n} = :{n}" for n in fields)]),
-                ConditionExpression="#status = :current",
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=values,
-            )
-        except ClientError as error:
-            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        return move_status(self._db, self._table, wave_key(wave_id), current.value, new.value, **fields)
 
     def participants(self, wave_id: str, shard: int) -> Iterator[JoinedParticipant]:
         """One shard's participants, page by page (the selection workflow's snapshot)."""
