@@ -11,7 +11,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.metrics import MetricUnit
 
 from applicant_api.dependencies import catalog_service, idempotent_responses, marketplace_service
-from applicant_api.routes import IdempotencyKey
+from applicant_api.routes import IdempotencyKey, Limit, NextToken
 from prakerja.http.auth import caller
 from prakerja.http.schemas import problem_responses
 from prakerja.marketplace.models import (
@@ -29,9 +29,6 @@ from prakerja.marketplace.models import (
 from prakerja.observability import logger, metrics
 
 router = Router()
-
-Limit = Annotated[int, Query(ge=1, le=200)]
-NextToken = Annotated[str | None, Query(max_length=512)]
 
 
 @router.get(

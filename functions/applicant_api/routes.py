@@ -23,6 +23,9 @@ router = Router()
 
 # A repeat with the same key and body returns the first answer and has no second effect.
 IdempotencyKey = Annotated[str | None, Header(alias=HEADER, description="Client-chosen key, 8-128 characters")]
+# Lists: `?limit=` (default 50, max 200) and the opaque `next_token` (API.md conventions).
+Limit = Annotated[int, Query(ge=1, le=200)]
+NextToken = Annotated[str | None, Query(max_length=512)]
 
 
 @router.post(
@@ -104,8 +107,8 @@ def submit_assessment(body: AssessmentSubmission, idempotency_key: IdempotencyKe
     tags=["Waves"],
 )
 def open_waves(
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    next_token: Annotated[str | None, Query(max_length=512)] = None,
+    limit: Limit = 50,
+    next_token: NextToken = None,
 ) -> WaveList:
     caller(router)
     waves, token = wave_service().open_waves(limit, next_token)
