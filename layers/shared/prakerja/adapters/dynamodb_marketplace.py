@@ -69,11 +69,7 @@ class DynamoDBCatalog:
 
     def replace(self, training: Training) -> bool:
         """Everything but the ratings, which reviews keep adding to meanwhile."""
-        fields = {
-            k: v
-            for k, v in from_item(_training_item(training)).items()
-            if k not in ("pk", "sk", "rating_sum", "rating_count")
-        }
+        fields = _training_fields(training)
         try:
             self._db.update_item(
                 TableName=self._table,
@@ -280,25 +276,25 @@ class DynamoDBPurchases(DynamoDBVouchers):
         return not codes
 
 
+def _training_fields(t: Training) -> dict[str, Any]:
+    """What ops set on a course (the ratings are the reviews')."""
+    return {
+        "training_id": t.training_id,
+        "title": t.title,
+        "institution": t.institution,
+        "platform": t.platform,
+        "type": t.type.value,
+        "price": t.price,
+        "hours": t.hours,
+        "category": t.category.value,
+        "created_at": ts(t.created_at),
+        "updated_at": ts(t.updated_at),
+    }
+
+
 def _training_item(t: Training) -> dict[str, Any]:
-    return to_item(
-        {
-            "pk": CATALOG,
-            "sk": f"TRAINING#{t.training_id}",
-            "training_id": t.training_id,
-            "title": t.title,
-            "institution": t.institution,
-            "platform": t.platform,
-            "type": t.type.value,
-            "price": t.price,
-            "hours": t.hours,
-            "category": t.category.value,
-            "created_at": ts(t.created_at),
-            "updated_at": ts(t.updated_at),
-            "rating_sum": t.rating_sum,
-            "rating_count": t.rating_count,
-        }
-    )
+    ratings = {"rating_sum": t.rating_sum, "rating_count": t.rating_count}
+    return {**training_key(t.training_id), **to_item({**_training_fields(t), **ratings})}
 
 
 def _training(item: dict[str, Any]) -> Training:
