@@ -232,7 +232,7 @@ def test_the_ledger_is_append_only(stack: Stack, name: str) -> None:
             assert statement.raw["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["TOTAL#*"]}}
 
 
-def test_only_the_card_sweep_queries_the_unused_cards_index(stack: Stack, dev_template: CfnTemplate) -> None:
+def test_only_the_card_sweep_queries_the_unused_cards_index(stack: Stack) -> None:
     for name, permissions in stack.permissions.items():
         on_indexes = [s for s in permissions.statements if "/index/" in json.dumps(s.raw.get("Resource"))]
         if name == "RevokeUnusedCards":

@@ -67,8 +67,13 @@ class ShardSwept(BaseModel):
     returned: int  # Rupiah back to the State Treasury
 
 
+class WaveSwept(BaseModel):
+    revoked: int
+    returned: int
+
+
 class SweepDone(BaseModel):
-    waves: dict[str, ShardSwept]  # per wave, shard = -1: the wave's totals
+    waves: dict[str, WaveSwept]
 
 
 def wave_deadline(wave: Wave) -> datetime | None:
@@ -98,12 +103,10 @@ class SweepPlanner:
 
     def finish(self, wave_ids: Sequence[str], shards: Sequence[ShardSwept]) -> SweepDone:
         now = self._clock.now()
-        totals: dict[str, ShardSwept] = {}
+        totals: dict[str, WaveSwept] = {}
         for wave_id in wave_ids:
             mine = [s for s in shards if s.wave_id == wave_id]
-            total = ShardSwept(
-                wave_id=wave_id, shard=-1, revoked=sum(s.revoked for s in mine), returned=sum(s.returned for s in mine)
-            )
+            total = WaveSwept(revoked=sum(s.revoked for s in mine), returned=sum(s.returned for s in mine))
             self._waves.mark_cards_swept(wave_id, total.revoked, total.returned, now)
             totals[wave_id] = total
         return SweepDone(waves=totals)
