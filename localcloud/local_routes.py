@@ -15,7 +15,7 @@ import secrets
 import threading
 from collections.abc import Callable
 from datetime import date
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from werkzeug.wrappers import Request, Response
 
@@ -23,6 +23,9 @@ from localcloud.civil_registry import CivilRegistry, Resident
 from localcloud.program_clock import MAX_ADVANCE_SECONDS
 from prakerja.errors import FieldError
 from prakerja.http.problems import PROBLEM_CONTENT_TYPE, problem_body
+
+if TYPE_CHECKING:  # payment_partners builds on this module's helpers
+    from localcloud.payment_partners import PaymentPartners
 
 _DIGITS16 = re.compile(r"^\d{16}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -120,6 +123,7 @@ class LocalRoutes:
         *,
         clock: ClockControl | None = None,
         partners: Callable[[], list[dict[str, Any]]] = list,
+        payments: PaymentPartners | None = None,
     ) -> None:
         self.registry = registry
         self._token_issuer = token_issuer
@@ -139,11 +143,19 @@ class LocalRoutes:
             ("GET", "/_local/clock"): self._clock_state,
             ("POST", "/_local/clock"): self._clock_advance,
         }
+        # Paths with variables: the handler matches the rest (and answers 404/405 itself).
+        self._prefixed: list[tuple[str, Callable[[Request], Response]]] = []
+        if payments is not None:
+            self._routes[("POST", "/_local/payment-faults")] = payments.faults_route
+            self._prefixed.append(("/_local/payment-partners/", payments.partner_route))
 
     def handle(self, request: Request) -> Response:
-        route = self._routes.get((request.method, request.path.rstrip("/")))
+        path = request.path.rstrip("/")
+        route = self._routes.get((request.method, path)) or next(
+            (handler for prefix, handler in self._prefixed if path.startswith(prefix)), None
+        )
         if route is None:
-            known = any(path == request.path.rstrip("/") for _, path in self._routes)
+            known = any(known_path == path for _, known_path in self._routes)
             if known:
                 return problem(405, "METHOD_NOT_ALLOWED", "Method not allowed", "Not supported here.")
             return problem(404, "NOT_FOUND", "Not found", "No such local route.")

@@ -59,11 +59,12 @@ from localcloud.lambda_workers import (
     moto_invocations_routed_to,
 )
 from localcloud.local_routes import LocalRoutes, TokenIssuer
+from localcloud.payment_partners import PaymentPartners, http_callback_sender
 from localcloud.program_clock import ProgramClock, scheduled_jobs
 from localcloud.provision import Resources, provision
 from localcloud.template import DEFAULT_ACCOUNT_ID, DEFAULT_REGION, PseudoParameters, Template
 from prakerja.adapters.dynamodb import from_item
-from prakerja.partners import load_partners
+from prakerja.partners import PartnerKind, load_partners
 
 LOG = logging.getLogger("localcloud")
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -185,6 +186,7 @@ class LocalCloud:
         self._api: _Server | None = None
         self._gateway: ApiGateway | None = None
         self._clock: ProgramClock | None = None
+        self._payments: PaymentPartners | None = None
         self._exit = contextlib.ExitStack()
 
     # -- lifecycle --------------------------------------------------------------------------
@@ -238,6 +240,7 @@ class LocalCloud:
         self._exit.callback(self._api.shutdown)  # again, so it runs first: no requests to closed pools
         self._workers.start(wait=True)
         self._exit.enter_context(moto_invocations_routed_to(self._workers, middleware.released))
+        self._exit.callback(self.payment_partners.close)  # again, first: no callbacks to a stopping API
         self._api.serve()
 
     def stop(self) -> None:
@@ -283,6 +286,13 @@ class LocalCloud:
         # moto signs every pool's tokens with this one key pair (its /<pool>/.well-known/jwks.json).
         jwks = load_resource("cognitoidp/resources/jwks-public.json")
         verifier = CognitoVerifier(self.region, clients_by_pool, jwks)
+        self._payments = PaymentPartners(
+            self._payment_secrets,
+            self.clock.now,
+            http_callback_sender(lambda: self.api_url),
+            self._put_settlement_report,
+        )
+        self._exit.callback(self._payments.close)
         routes = LocalRoutes(
             self.registry,
             self._token_issuer,
@@ -290,6 +300,7 @@ class LocalCloud:
             self._outbox_messages,
             clock=self.clock,
             partners=self.partners,
+            payments=self._payments,
         )
         return ApiGateway(RestApiModel(resources), verifier, self._invoke_raw, routes.handle, self.account_id)
 
@@ -326,6 +337,19 @@ class LocalCloud:
                 )
         return sorted(found, key=lambda p: (p["kind"], p["partner_id"]))
 
+    def _payment_secrets(self) -> dict[str, bytes]:
+        """provider -> the secret the simulated payment partner signs and checks calls with."""
+        return {p["partner_id"]: p["secret"].encode() for p in self.partners() if p["kind"] == PartnerKind.PAYMENT}
+
+    def _put_settlement_report(self, key: str, body: bytes) -> str | None:
+        """Drops a partner's settlement file into the payouts bucket, as the partner would."""
+        buckets = [b for b in self.resources.of_type("AWS::S3::Bucket") if b.logical_id.startswith("DataPayoutsBucket")]
+        if not buckets:
+            return None
+        bucket = str(buckets[0].ref)
+        self.boto3_client("s3").put_object(Bucket=bucket, Key=key, Body=body, ContentType="text/csv")
+        return bucket
+
     def _token_issuer(self) -> TokenIssuer | None:
         pools = self.resources.of_type("AWS::Cognito::UserPool")
         if not pools:
@@ -342,7 +366,11 @@ class LocalCloud:
         return TokenIssuer(self.boto3_client("cognito-idp"), pool.ref, clients[0].ref, secret)
 
     def _function_specs(self, log_dir: Path) -> list[FunctionSpec]:
-        overrides = {"CIVIL_REGISTRY_URL": f"{self.api_url}/_local/dukcapil", **self._env_overrides}
+        overrides = {
+            "CIVIL_REGISTRY_URL": f"{self.api_url}/_local/dukcapil",
+            "PAYMENT_PARTNERS_URL": f"{self.api_url}/_local/payment-partners",
+            **self._env_overrides,
+        }
         specs = []
         for function in self.resources.of_type("AWS::Lambda::Function"):
             props = function.properties
@@ -394,6 +422,14 @@ class LocalCloud:
         if self._clock is None:
             raise RuntimeError("not started")
         return self._clock
+
+    @property
+    def payment_partners(self) -> PaymentPartners:
+        """The simulated payment partners: `transfers()`, `paid_amounts()`, `set_faults()`,
+        `wait_idle()`, `reset()` (see payment_partners.py)."""
+        if self._payments is None:
+            raise RuntimeError("not started")
+        return self._payments
 
     @property
     def resources(self) -> Resources:
