@@ -27,7 +27,21 @@ class MarketplaceSettings(_Settings):
     ledger_table: str = Field(min_length=1)
 
 
-class ApplicantApiSettings(PersonalDataSettings, MarketplaceSettings):
+class PartnerSecretSettings(_Settings):
+    # Each partner's shared secret is the Secrets Manager secret "<prefix><partner_id>".
+    partner_secret_name_prefix: str = Field(pattern=r"^[A-Za-z0-9/_+=.@-]+/$")
+    partner_secret_max_age_seconds: int = Field(default=300, ge=0)
+
+
+class PaymentPartnerSettings(PartnerSecretSettings):
+    """Calls to the payment partners: each at ``<payment_partners_url>/<provider>``."""
+
+    payment_partners_url: HttpUrl
+    payment_partner_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    payouts_table: str = Field(min_length=1)
+
+
+class ApplicantApiSettings(PersonalDataSettings, MarketplaceSettings, PaymentPartnerSettings):
     hashing_secret_arn: str = Field(min_length=1)
     applicants_table: str = Field(min_length=1)
     waves_table: str = Field(min_length=1)
@@ -40,13 +54,29 @@ class OpsApiSettings(MarketplaceSettings):
     waves_table: str = Field(min_length=1)
     hashing_secret_arn: str = Field(min_length=1)
     selection_state_machine_arn: str = Field(min_length=1)
+    payout_state_machine_arn: str = Field(min_length=1)
+    reconciliation_state_machine_arn: str = Field(min_length=1)
 
 
-class PartnerApiSettings(PersonalDataSettings):
+class PartnerApiSettings(PersonalDataSettings, PartnerSecretSettings):
     applicants_table: str = Field(min_length=1)  # purchases and vouchers; the buyer's name, masked
-    # Each partner's signing secret is the Secrets Manager secret "<prefix><partner_id>".
-    partner_secret_name_prefix: str = Field(pattern=r"^[A-Za-z0-9/_+=.@-]+/$")
-    partner_secret_max_age_seconds: int = Field(default=300, ge=0)
+    payouts_table: str = Field(min_length=1)  # payment callbacks
+    ledger_table: str = Field(min_length=1)
+
+
+class PayoutWorkflowSettings(PersonalDataSettings, PaymentPartnerSettings):
+    """The payout workflow's steps."""
+
+    ledger_table: str = Field(min_length=1)
+    payouts_bucket: str = Field(min_length=1)  # each run's list of payouts
+    # How long a transfer waits for the partner's callback before the partner is asked.
+    payout_callback_timeout_seconds: int = Field(default=900, ge=1, le=86400)
+    payout_run_limit: int = Field(default=1_000_000, ge=1)
+
+
+class ReconciliationSettings(_Settings):
+    ledger_table: str = Field(min_length=1)
+    payouts_bucket: str = Field(min_length=1)  # settlement reports in, reconciliation reports out
 
 
 class CardDeadlineSettings(_Settings):

@@ -40,6 +40,7 @@ class Partner(BaseModel):
     name: str
     kind: PartnerKind
     type: str | None = None  # payment partners: BANK or EWALLET
+    transfers_per_second: int | None = Field(default=None, ge=1)  # a payment partner's agreed rate limit
 
 
 class PartnerDirectory:
@@ -57,6 +58,9 @@ class PartnerDirectory:
 
     def payment_ids(self) -> list[str]:
         return [p.partner_id for p in self.of_kind(PartnerKind.PAYMENT)]
+
+    def transfer_rates(self) -> dict[str, int]:
+        return {p.partner_id: p.transfers_per_second for p in self if p.transfers_per_second}
 
     def __iter__(self) -> Iterator[Partner]:
         return iter(self._partners.values())

@@ -36,9 +36,16 @@ class RegistrationRules(_Rules):
     exclude_other_assistance: bool
 
 
+class Survey(_Rules):
+    survey_id: str = Field(pattern=r"^[a-z0-9-]{1,40}$")
+    title: str
+
+
 class Program(_Rules):
     registration: RegistrationRules
     schemes: dict[str, Scheme]
+    # In order: a scheme whose survey incentive has n tranches pays for the first n surveys.
+    surveys: tuple[Survey, ...]
 
 
 @cache

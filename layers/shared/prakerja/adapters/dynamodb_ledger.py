@@ -6,6 +6,10 @@ Items:
   condition that the id is new, so an event is posted once however often it is retried.
 - ``ENTRY#<account> / <posted at>#<posting id>``: a line on a per-person account (a card, an
   applicant's incentives) with the balance after it: a card's history and balance are one query.
+- ``SETTLED#<payment partner>#<date>#<shard> / <transfer id>``: each confirmed payout by the
+  partner and the day it settled, the ledger's side of a partner's settlement report (the
+  reconciliation reads one partner-day in SETTLEMENT_SHARDS queries; one partition per day
+  would be a hot key at a payout run's rate).
 - ``TOTAL#<book>#<shard> / TOTAL``: running debits and credits of a book (an account, or all
   cards together, or all incentives together). Each posting adds to one shard chosen from its
   id: at a wave's ~1,300 card issues a second, one item would be a hot key and a contention
@@ -20,12 +24,13 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
 from prakerja.adapters.dynamodb import cancellation_codes, decode_token, encode_token, from_item, to_item, ts, value
-from prakerja.ledger.postings import PER_PERSON, Account, Posting, card_funded
+from prakerja.ledger.postings import PER_PERSON, Account, AccountKind, Posting, PostingKind, card_funded
 from prakerja.ledger.report import BookTotal
 from prakerja.selection.cards import CardRecord
 
@@ -34,6 +39,7 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
 TOTAL_SHARDS = 128
+SETTLEMENT_SHARDS = 16
 _BATCH_GET = 100
 _READ_THREADS = 8
 
@@ -44,6 +50,10 @@ def total_shard(posting_id: str, shards: int = TOTAL_SHARDS) -> int:
 
 def entry_partition(account: Account) -> str:
     return f"ENTRY#{account.id}"
+
+
+def settlement_partition(provider: str, day: date, shard: int) -> str:
+    return f"SETTLED#{provider}#{day.isoformat()}#{shard:02d}"
 
 
 class DynamoDBLedger:
@@ -104,7 +114,21 @@ class DynamoDBLedger:
                     }
                 }
             )
+        if posting.kind == PostingKind.PAYOUT_PAID:
+            items.append(self._settlement_line(posting))
         return items
+
+    def _settlement_line(self, posting: Posting) -> TransactWriteItemTypeDef:
+        partner = next(line.account for line in posting.lines if line.account.kind == AccountKind.PAYMENT_PARTNER)
+        shard = total_shard(posting.reference, SETTLEMENT_SHARDS)
+        line = {
+            "pk": settlement_partition(partner.owner, posting.posted_at.date(), shard),
+            "sk": posting.reference,
+            "amount": posting.amount,
+            "posting_id": posting.posting_id,
+            "settled_at": ts(posting.posted_at),
+        }
+        return {"Put": {"TableName": self._table, "Item": to_item(line)}}
 
     def post(self, posting: Posting) -> bool:
         """A posting on its own (a budget allocation); False when it was posted before."""
@@ -155,6 +179,23 @@ class DynamoDBLedger:
         items = [from_item(item) for item in response.get("Items", [])]
         last = response.get("LastEvaluatedKey")
         return items, encode_token(last) if last else None
+
+    def settled(self, provider: str, day: date) -> dict[str, int]:
+        """The transfers confirmed paid through ``provider`` that settled on ``day``: id -> amount."""
+        paid: dict[str, int] = {}
+        for shard in range(SETTLEMENT_SHARDS):
+            partition = settlement_partition(provider, day, shard)
+            pages = self._db.get_paginator("query").paginate(
+                TableName=self._table,
+                KeyConditionExpression="pk = :pk",
+                ExpressionAttributeValues={":pk": value(partition)},
+                ConsistentRead=True,
+            )
+            for page in pages:
+                for item in page.get("Items", []):
+                    line = from_item(item)
+                    paid[str(line["sk"])] = int(line["amount"])
+        return paid
 
     def _batch_get(self, keys: list[dict[str, Any]]) -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = []

@@ -69,10 +69,19 @@ class Account:
     def platform(cls, partner_id: str) -> Account:
         return cls(AccountKind.PLATFORM, partner_id)
 
+    @classmethod
+    def incentive(cls, applicant_id: str) -> Account:
+        return cls(AccountKind.INCENTIVE, applicant_id)
+
+    @classmethod
+    def payment_partner(cls, provider: str) -> Account:
+        return cls(AccountKind.PAYMENT_PARTNER, provider)
+
 
 PROGRAM_BUDGET = Account(AccountKind.PROGRAM_BUDGET)
 STATE_BUDGET = Account(AccountKind.STATE_BUDGET)
 TREASURY = Account(AccountKind.TREASURY)
+PAID_OUT = Account(AccountKind.PAID_OUT)
 
 
 class PostingKind(StrEnum):
@@ -80,6 +89,10 @@ class PostingKind(StrEnum):
     CARD_FUNDED = "CARD_FUNDED"  # program budget -> a new card's training balance
     PURCHASE = "PURCHASE"  # card -> the course's platform
     CARD_REVOKED = "CARD_REVOKED"  # card's unused balance -> State Treasury
+    ENTITLEMENT = "ENTITLEMENT"  # program budget -> an applicant's incentive due
+    PAYOUT_SENT = "PAYOUT_SENT"  # incentive due -> the payment partner, a transfer requested
+    PAYOUT_PAID = "PAYOUT_PAID"  # payment partner -> paid out, the transfer confirmed
+    PAYOUT_RETURNED = "PAYOUT_RETURNED"  # payment partner -> back to the incentive due, the transfer failed
 
 
 @dataclass(frozen=True)
@@ -143,3 +156,35 @@ def card_revoked(card_number: str, unused_balance: int, at: datetime) -> Posting
     if unused_balance == 0:
         return None
     return transfer(PostingKind.CARD_REVOKED, card_number, Account.card(card_number), TREASURY, unused_balance, at)
+
+
+# Incentives: each payout is entitled once; each transfer of it (one per attempt) is sent once
+# and then either paid or returned once, so the ids below never repeat for another event.
+def entitlement(payout_id: str, applicant_id: str, amount: int, at: datetime) -> Posting:
+    return transfer(PostingKind.ENTITLEMENT, payout_id, PROGRAM_BUDGET, Account.incentive(applicant_id), amount, at)
+
+
+def payout_sent(transfer_id: str, applicant_id: str, provider: str, amount: int, at: datetime) -> Posting:
+    return transfer(
+        PostingKind.PAYOUT_SENT,
+        transfer_id,
+        Account.incentive(applicant_id),
+        Account.payment_partner(provider),
+        amount,
+        at,
+    )
+
+
+def payout_paid(transfer_id: str, provider: str, amount: int, at: datetime) -> Posting:
+    return transfer(PostingKind.PAYOUT_PAID, transfer_id, Account.payment_partner(provider), PAID_OUT, amount, at)
+
+
+def payout_returned(transfer_id: str, applicant_id: str, provider: str, amount: int, at: datetime) -> Posting:
+    return transfer(
+        PostingKind.PAYOUT_RETURNED,
+        transfer_id,
+        Account.payment_partner(provider),
+        Account.incentive(applicant_id),
+        amount,
+        at,
+    )

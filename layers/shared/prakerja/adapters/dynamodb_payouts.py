@@ -1,0 +1,404 @@
+"""Payout accounts, payouts and survey responses in DynamoDB (the payouts table).
+
+Items:
+- ``APPLICANT#<id> / ACCOUNT``: the linked payout account (its number encrypted).
+- ``APPLICANT#<id> / PAYOUT#<payout id>``: one incentive payment and its latest transfer. A
+  payout the runs should collect carries ``queue`` (one of QUEUE_SHARDS values) and
+  ``due_at``: the sparse index ``PayoutsDue`` lists exactly those, by due time.
+- ``APPLICANT#<id> / SURVEY#<survey id>``: a survey response (once).
+- ``TRANSFER#<transfer id> / GUARD``: which payout a transfer belongs to; put once, so a
+  transfer id can never be claimed by two payouts or twice by one.
+- ``RATE#<provider>#<unix second> / RATE``: requests sent to a partner in that second
+  (expire by TTL).
+
+Every status change of a payout is conditional on the status (and transfer attempt) it was
+read in, and carries its ledger posting in the same transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+from prakerja.adapters.dynamodb import (
+    CONDITION_FAILED,
+    decode_token,
+    encode_token,
+    from_item,
+    moment,
+    to_item,
+    transact,
+    ts,
+    value,
+)
+from prakerja.adapters.dynamodb_ledger import DynamoDBLedger
+from prakerja.clock import Clock
+from prakerja.ledger.postings import Posting, entitlement
+from prakerja.payouts.models import (
+    AccountStatus,
+    AccountType,
+    FailureCode,
+    IncentiveKind,
+    PayoutAccount,
+    PayoutRecord,
+    PayoutStatus,
+    Provider,
+)
+from prakerja.payouts.ports import AccountCheck, RateLimited
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
+
+QUEUE_SHARDS = 16  # the due index's partitions: a run's collection reads them all
+DUE_INDEX = "PayoutsDue"
+ACCOUNT = "ACCOUNT"
+_CONDITION_EXCEPTION = "ConditionalCheckFailedException"
+
+
+def _applicant_pk(applicant_id: str) -> str:
+    return f"APPLICANT#{applicant_id}"
+
+
+def _payout_key(applicant_id: str, payout_id: str) -> dict[str, Any]:
+    return to_item({"pk": _applicant_pk(applicant_id), "sk": f"PAYOUT#{payout_id}"})
+
+
+def queue_of(payout_id: str) -> str:
+    shard = int.from_bytes(hashlib.sha256(payout_id.encode()).digest()[:2], "big") % QUEUE_SHARDS
+    return f"Q#{shard:02d}"
+
+
+class DynamoDBPayoutAccounts:
+    def __init__(self, client: DynamoDBClient, table_name: str) -> None:
+        self._db = client
+        self._table = table_name
+
+    def account(self, applicant_id: str) -> PayoutAccount | None:
+        item = self._db.get_item(
+            TableName=self._table, Key=to_item({"pk": _applicant_pk(applicant_id), "sk": ACCOUNT}), ConsistentRead=True
+        ).get("Item")
+        return _account(from_item(item)) if item else None
+
+    def link(self, applicant_id: str, account: PayoutAccount) -> bool:
+        item = {
+            "pk": _applicant_pk(applicant_id),
+            "sk": ACCOUNT,
+            "type": str(account.type),
+            "provider": str(account.provider),
+            "account_cipher": account.account_cipher,
+            "account_masked": account.account_masked,
+            "status": str(account.status),
+            "version": account.version,
+            "linked_at": ts(account.linked_at),
+        }
+        previous = {":previous": value(account.version - 1)}
+        return self._conditional(
+            lambda: self._db.put_item(
+                TableName=self._table,
+                Item=to_item(item),
+                ConditionExpression="attribute_not_exists(pk) OR version = :previous",
+                ExpressionAttributeValues=previous,
+            )
+        )
+
+    def record_check(self, applicant_id: str, version: int, check: AccountCheck, at: datetime) -> bool:
+        values = {":status": value(str(check.status)), ":at": value(ts(at)), ":version": value(version)}
+        update = "SET #status = :status, validated_at = :at"
+        if check.reason:
+            update += ", reason = :reason"
+            values[":reason"] = value(check.reason)
+        else:
+            update += " REMOVE reason"
+        return self._conditional(
+            lambda: self._db.update_item(
+                TableName=self._table,
+                Key=to_item({"pk": _applicant_pk(applicant_id), "sk": ACCOUNT}),
+                UpdateExpression=update,
+                ConditionExpression="version = :version",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues=values,
+            )
+        )
+
+    @staticmethod
+    def _conditional(write: Any) -> bool:
+        try:
+            write()
+        except ClientError as error:
+            if error.response["Error"]["Code"] == _CONDITION_EXCEPTION:
+                return False
+            raise
+        return True
+
+
+class DynamoDBPayouts:
+    def __init__(self, client: DynamoDBClient, table_name: str, ledger: DynamoDBLedger) -> None:
+        self._db = client
+        self._table = table_name
+        self._ledger = ledger
+
+    # -- reading ----------------------------------------------------------------------------------
+    def get(self, applicant_id: str, payout_id: str) -> PayoutRecord | None:
+        item = self._db.get_item(
+            TableName=self._table, Key=_payout_key(applicant_id, payout_id), ConsistentRead=True
+        ).get("Item")
+        return _payout(from_item(item)) if item else None
+
+    def page(self, applicant_id: str, limit: int, next_token: str | None) -> tuple[list[PayoutRecord], str | None]:
+        partition = _applicant_pk(applicant_id)
+        query: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :payout)",
+            "ExpressionAttributeValues": {":pk": value(partition), ":payout": value("PAYOUT#")},
+            "Limit": limit,
+            "ConsistentRead": True,
+        }
+        if next_token:
+            query["ExclusiveStartKey"] = decode_token(next_token, partition)
+        response = self._db.query(**query)
+        last = response.get("LastEvaluatedKey")
+        return [_payout(from_item(i)) for i in response.get("Items", [])], encode_token(last) if last else None
+
+    def all_of(self, applicant_id: str) -> list[PayoutRecord]:
+        found: list[PayoutRecord] = []
+        token: str | None = None
+        while True:
+            page, token = self.page(applicant_id, 100, token)
+            found.extend(page)
+            if not token:
+                return found
+
+    def by_transfer(self, transfer_id: str) -> PayoutRecord | None:
+        guard = self._db.get_item(
+            TableName=self._table, Key=to_item({"pk": f"TRANSFER#{transfer_id}", "sk": "GUARD"}), ConsistentRead=True
+        ).get("Item")
+        if not guard:
+            return None
+        claimed = from_item(guard)
+        return self.get(str(claimed["applicant_id"]), str(claimed["payout_id"]))
+
+    def due(self, now: datetime, limit: int) -> list[tuple[str, str]]:
+        found: list[tuple[str, str]] = []
+        for shard in range(QUEUE_SHARDS):
+            pages = self._db.get_paginator("query").paginate(
+                TableName=self._table,
+                IndexName=DUE_INDEX,
+                KeyConditionExpression="#queue = :queue AND due_at <= :now",
+                ExpressionAttributeNames={"#queue": "queue"},
+                ExpressionAttributeValues={":queue": value(f"Q#{shard:02d}"), ":now": value(ts(now))},
+            )
+            for page in pages:
+                for item in page.get("Items", []):
+                    keys = from_item(item)
+                    found.append((str(keys["pk"]).removeprefix("APPLICANT#"), str(keys["sk"]).removeprefix("PAYOUT#")))
+                    if len(found) >= limit:
+                        return found
+        return found
+
+    # -- writing ----------------------------------------------------------------------------------
+    def grant(self, payouts: Sequence[PayoutRecord], postings: Sequence[Posting], payable: bool) -> bool:
+        items: list[TransactWriteItemTypeDef] = [
+            {
+                "Put": {
+                    "TableName": self._table,
+                    "Item": to_item(_payout_item(p.with_changes(queued=payable))),
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            }
+            for p in payouts
+        ]
+        for posting in postings:
+            items.extend(self._ledger.writes(posting))
+        return not transact(self._db, items)
+
+    def answer_survey(
+        self,
+        applicant_id: str,
+        survey_id: str,
+        answers: list[dict[str, str]],
+        payout: PayoutRecord | None,
+        payable: bool,
+        at: datetime,
+    ) -> bool:
+        response = {"pk": _applicant_pk(applicant_id), "sk": f"SURVEY#{survey_id}", "answers": answers, "at": ts(at)}
+        items: list[TransactWriteItemTypeDef] = [
+            {
+                "Put": {
+                    "TableName": self._table,
+                    "Item": to_item(response),
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            }
+        ]
+        if payout is not None:
+            items.append(
+                {"Put": {"TableName": self._table, "Item": to_item(_payout_item(payout.with_changes(queued=payable)))}}
+            )
+            items.extend(self._ledger.writes(entitlement(payout.payout_id, applicant_id, payout.amount, at)))
+        return not transact(self._db, items)
+
+    def release(self, payout: PayoutRecord, attempt: int, at: datetime) -> bool:
+        released = payout.with_changes(
+            status=PayoutStatus.SCHEDULED, attempt=attempt, queued=True, due_at=max(payout.due_at, at)
+        )
+        return self._replace(payout, released, [])
+
+    def park(self, payout: PayoutRecord, code: FailureCode, at: datetime) -> bool:
+        parked = payout.with_changes(status=PayoutStatus.FAILED, failure_code=code, failed_at=at, queued=False)
+        return self._replace(payout, parked, [])
+
+    def begin_transfer(self, payout: PayoutRecord, started: PayoutRecord, sent: Posting) -> bool:
+        guard = {
+            "pk": f"TRANSFER#{started.transfer_id}",
+            "sk": "GUARD",
+            "applicant_id": started.applicant_id,
+            "payout_id": started.payout_id,
+        }
+        claim: TransactWriteItemTypeDef = {
+            "Put": {"TableName": self._table, "Item": to_item(guard), "ConditionExpression": "attribute_not_exists(pk)"}
+        }
+        return self._replace(payout, started, [claim, *self._ledger.writes(sent)])
+
+    def await_transfer(self, payout: PayoutRecord, task_token: str) -> bool:
+        try:
+            self._db.update_item(
+                TableName=self._table,
+                Key=_payout_key(payout.applicant_id, payout.payout_id),
+                UpdateExpression="SET task_token = :token",
+                ConditionExpression="#status = :processing AND attempt = :attempt",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={
+                    ":token": value(task_token),
+                    ":processing": value(str(PayoutStatus.PROCESSING)),
+                    ":attempt": value(payout.attempt),
+                },
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == _CONDITION_EXCEPTION:
+                return False
+            raise
+        return True
+
+    def finish_transfer(self, payout: PayoutRecord, finished: PayoutRecord, posting: Posting) -> bool:
+        return self._replace(payout, finished, self._ledger.writes(posting))
+
+    def _replace(self, current: PayoutRecord, new: PayoutRecord, also: Sequence[TransactWriteItemTypeDef]) -> bool:
+        """The payout rewritten as ``new`` if it still is as ``current`` was read (status and
+        attempt), in one transaction with ``also``."""
+        update: TransactWriteItemTypeDef = {
+            "Put": {
+                "TableName": self._table,
+                "Item": to_item(_payout_item(new)),
+                "ConditionExpression": "#status = :status AND attempt = :attempt",
+                "ExpressionAttributeNames": {"#status": "status"},
+                "ExpressionAttributeValues": {
+                    ":status": value(str(current.status)),
+                    ":attempt": value(current.attempt),
+                },
+            }
+        }
+        codes = transact(self._db, [update, *also])
+        if codes and codes[0] != CONDITION_FAILED and CONDITION_FAILED in codes:
+            raise AssertionError(f"a payout's ledger posting or transfer id existed already: {codes}")
+        return not codes
+
+
+class DynamoDBTransferRateLimit:
+    """At most ``per_second[provider]`` transfer requests to a partner in any wall-clock second,
+    counted in one item per second (its partition is hot only for that second)."""
+
+    def __init__(self, client: DynamoDBClient, table_name: str, per_second: dict[str, int], clock: Clock) -> None:
+        self._db = client
+        self._table = table_name
+        self._per_second = per_second
+        self._clock = clock
+
+    def acquire(self, provider: Provider) -> None:
+        limit = self._per_second.get(str(provider))
+        if limit is None:
+            return
+        second = int(self._clock.now().timestamp())
+        try:
+            self._db.update_item(
+                TableName=self._table,
+                Key=to_item({"pk": f"RATE#{provider}#{second}", "sk": "RATE"}),
+                UpdateExpression="ADD sent :one SET expires_at = :expires",
+                ConditionExpression="attribute_not_exists(sent) OR sent < :limit",
+                ExpressionAttributeValues={
+                    ":one": value(1),
+                    ":limit": value(limit),
+                    ":expires": value(second + 3600),
+                },
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == _CONDITION_EXCEPTION:
+                raise RateLimited(str(provider)) from None
+            raise
+
+
+def _account(item: dict[str, Any]) -> PayoutAccount:
+    return PayoutAccount(
+        type=AccountType(item["type"]),
+        provider=Provider(item["provider"]),
+        account_cipher=str(item["account_cipher"]),
+        account_masked=str(item["account_masked"]),
+        status=AccountStatus(item["status"]),
+        version=int(item["version"]),
+        linked_at=datetime.fromisoformat(str(item["linked_at"])),
+        reason=str(item["reason"]) if item.get("reason") else None,
+        validated_at=moment(item.get("validated_at")),
+    )
+
+
+def _payout_item(p: PayoutRecord) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "pk": _applicant_pk(p.applicant_id),
+        "sk": f"PAYOUT#{p.payout_id}",
+        "payout_id": p.payout_id,
+        "applicant_id": p.applicant_id,
+        "kind": str(p.kind),
+        "tranche": p.tranche,
+        "amount": p.amount,
+        "status": str(p.status),
+        "created_at": ts(p.created_at),
+        "due_at": ts(p.due_at),
+        "attempt": p.attempt,
+        "provider": str(p.provider) if p.provider else None,
+        "failure_code": str(p.failure_code) if p.failure_code else None,
+        "partner_reference": p.partner_reference,
+        "processing_at": ts(p.processing_at) if p.processing_at else None,
+        "paid_at": ts(p.paid_at) if p.paid_at else None,
+        "failed_at": ts(p.failed_at) if p.failed_at else None,
+        "task_token": p.task_token,
+        "account_cipher": p.account_cipher,
+        "queue": queue_of(p.payout_id) if p.queued else None,
+    }
+    return item
+
+
+def _payout(item: dict[str, Any]) -> PayoutRecord:
+    return PayoutRecord(
+        payout_id=str(item["payout_id"]),
+        applicant_id=str(item["applicant_id"]),
+        kind=IncentiveKind(item["kind"]),
+        tranche=int(item["tranche"]),
+        amount=int(item["amount"]),
+        status=PayoutStatus(item["status"]),
+        created_at=datetime.fromisoformat(str(item["created_at"])),
+        due_at=datetime.fromisoformat(str(item["due_at"])),
+        attempt=int(item["attempt"]),
+        provider=Provider(item["provider"]) if item.get("provider") else None,
+        failure_code=FailureCode(item["failure_code"]) if item.get("failure_code") else None,
+        partner_reference=str(item["partner_reference"]) if item.get("partner_reference") else None,
+        processing_at=moment(item.get("processing_at")),
+        paid_at=moment(item.get("paid_at")),
+        failed_at=moment(item.get("failed_at")),
+        task_token=str(item["task_token"]) if item.get("task_token") else None,
+        account_cipher=str(item["account_cipher"]) if item.get("account_cipher") else None,
+        queued=bool(item.get("queue")),
+    )

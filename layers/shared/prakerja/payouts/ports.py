@@ -1,0 +1,144 @@
+"""What the payout logic needs from the outside: its records, the payment partners, the
+workflow's callbacks and a rate limit. DynamoDB, HTTP and Step Functions implement them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from prakerja.ledger.postings import Posting
+from prakerja.payouts.models import (
+    AccountStatus,
+    AccountType,
+    FailureCode,
+    PayoutAccount,
+    PayoutRecord,
+    Provider,
+    TransferAnswer,
+)
+
+
+class PartnerUnavailable(Exception):
+    """The partner did not answer, or answered 5xx: the outcome is unknown, try again with
+    the same transfer id. Its name is the error the payout workflow retries on."""
+
+
+class RateLimited(Exception):
+    """This second's share of the partner's rate limit is used up."""
+
+
+class TransferPending(Exception):
+    """The partner has the transfer and has not finished it: ask again later."""
+
+
+@dataclass(frozen=True)
+class AccountCheck:
+    status: AccountStatus  # VALID or INVALID
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class TransferRequest:
+    transfer_id: str
+    provider: Provider
+    account_number: str
+    amount: int
+
+
+class PaymentPartners(Protocol):
+    def check_account(
+        self, provider: Provider, account_type: AccountType, account_number: str, nik: str, full_name: str
+    ) -> AccountCheck:
+        """Raises PartnerUnavailable when the partner does not answer."""
+        ...
+
+    def transfer(self, request: TransferRequest) -> TransferAnswer:
+        """Idempotent on the transfer id. Raises PartnerUnavailable."""
+        ...
+
+    def status(self, provider: Provider, transfer_id: str) -> TransferAnswer | None:
+        """None when the partner never received the transfer. Raises PartnerUnavailable."""
+        ...
+
+
+class PayoutAccounts(Protocol):
+    def account(self, applicant_id: str) -> PayoutAccount | None: ...
+
+    def link(self, applicant_id: str, account: PayoutAccount) -> bool:
+        """Stores ``account`` (version n) if the stored one is version n - 1 (or none)."""
+        ...
+
+    def record_check(self, applicant_id: str, version: int, check: AccountCheck, at: datetime) -> bool:
+        """The validation of account ``version``; False if another account replaced it."""
+        ...
+
+
+class Payouts(Protocol):
+    def get(self, applicant_id: str, payout_id: str) -> PayoutRecord | None: ...
+
+    def page(self, applicant_id: str, limit: int, next_token: str | None) -> tuple[list[PayoutRecord], str | None]:
+        """An applicant's payouts, a page at a time."""
+        ...
+
+    def all_of(self, applicant_id: str) -> list[PayoutRecord]: ...
+
+    def grant(self, payouts: Sequence[PayoutRecord], postings: Sequence[Posting], payable: bool) -> bool:
+        """Creates the payouts with their entitlement postings, all or none; False if they
+        exist already. ``payable``: due for collection (a valid account is linked)."""
+        ...
+
+    def release(self, payout: PayoutRecord, attempt: int, at: datetime) -> bool:
+        """A SCHEDULED payout made collectable, or a FAILED one scheduled again with a new
+        attempt (a new transfer id), once a valid account is linked."""
+        ...
+
+    def due(self, now: datetime, limit: int) -> list[tuple[str, str]]:
+        """(applicant_id, payout_id) of the payouts to work on now."""
+        ...
+
+    def begin_transfer(self, payout: PayoutRecord, started: PayoutRecord, sent: Posting) -> bool:
+        """``payout`` (SCHEDULED, or FAILED by a partner outage) becomes ``started``
+        (PROCESSING) with the transfer's SENT posting and its id claimed, all or nothing;
+        False if the payout changed meanwhile."""
+        ...
+
+    def await_transfer(self, payout: PayoutRecord, task_token: str) -> bool:
+        """The PROCESSING transfer's new workflow callback; False if it is settled."""
+        ...
+
+    def finish_transfer(self, payout: PayoutRecord, finished: PayoutRecord, posting: Posting) -> bool:
+        """PROCESSING -> ``finished`` (PAID or FAILED) with the PAID or RETURNED posting; False
+        if the payout is no longer processing that transfer (a repeat)."""
+        ...
+
+    def park(self, payout: PayoutRecord, code: FailureCode, at: datetime) -> bool:
+        """FAILED with ``code`` without a transfer (no valid account), out of the runs' reach."""
+        ...
+
+    def answer_survey(
+        self,
+        applicant_id: str,
+        survey_id: str,
+        answers: list[dict[str, str]],
+        payout: PayoutRecord | None,
+        payable: bool,
+        at: datetime,
+    ) -> bool:
+        """The response, with its incentive and entitlement posting; False if answered before."""
+        ...
+
+    def by_transfer(self, transfer_id: str) -> PayoutRecord | None: ...
+
+
+class TaskCallbacks(Protocol):
+    def succeed(self, task_token: str, output: dict[str, object]) -> None:
+        """Resumes the waiting workflow step; a token that is no longer waited on is ignored."""
+        ...
+
+
+class TransferRateLimit(Protocol):
+    def acquire(self, provider: Provider) -> None:
+        """Raises RateLimited when this second's requests to the partner are used up."""
+        ...
