@@ -69,6 +69,7 @@ from prakerja.partners import PartnerKind, load_partners
 LOG = logging.getLogger("localcloud")
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CODE_PATHS = (REPO_ROOT / "functions", REPO_ROOT / "layers" / "shared")
+LOCAL_CALLBACK_TIMEOUT_SECONDS = 5
 _INVOKE_PATH = re.compile(r"^/2015-03-31/functions/[^/]+/invocations/?$")
 WSGIApp = Callable[[dict[str, Any], Any], Any]
 
@@ -369,6 +370,9 @@ class LocalCloud:
         overrides = {
             "CIVIL_REGISTRY_URL": f"{self.api_url}/_local/dukcapil",
             "PAYMENT_PARTNERS_URL": f"{self.api_url}/_local/payment-partners",
+            # The simulated partners answer in a fraction of a second (real ones within minutes):
+            # a callback that has not come after a few seconds is not coming.
+            "PAYOUT_CALLBACK_TIMEOUT_SECONDS": str(LOCAL_CALLBACK_TIMEOUT_SECONDS),
             **self._env_overrides,
         }
         specs = []

@@ -7,6 +7,7 @@ from functools import cache
 
 import boto3
 
+from prakerja.adapters import payouts_wiring
 from prakerja.adapters.dynamodb_applicants import DynamoDBApplicantRepository
 from prakerja.adapters.dynamodb_ledger import DynamoDBLedger
 from prakerja.adapters.dynamodb_marketplace import DynamoDBCatalog, DynamoDBPurchases
@@ -19,6 +20,8 @@ from prakerja.config import ApplicantApiSettings, load_settings
 from prakerja.http.idempotency import IdempotentResponses
 from prakerja.marketplace.service import CatalogService, MarketplaceService
 from prakerja.partners import load_partners
+from prakerja.payouts.service import IncentiveService, PayoutAccountService
+from prakerja.program import load_program
 from prakerja.registration.service import PersonalDataVault, RegistrationService
 from prakerja.waves.service import WaveService
 
@@ -56,12 +59,48 @@ def catalog_service() -> CatalogService:
 
 
 @cache
-def marketplace_service() -> MarketplaceService:
+def purchases() -> DynamoDBPurchases:
     config = settings()
     client = boto3.client("dynamodb")
     ledger = DynamoDBLedger(client, config.ledger_table)
-    purchases = DynamoDBPurchases(client, config.applicants_table, config.catalog_table, ledger)
-    return MarketplaceService(catalog(), purchases, applicants(), SystemClock())
+    return DynamoDBPurchases(client, config.applicants_table, config.catalog_table, ledger)
+
+
+@cache
+def marketplace_service() -> MarketplaceService:
+    return MarketplaceService(catalog(), purchases(), applicants(), SystemClock())
+
+
+@cache
+def vault() -> PersonalDataVault:
+    return PersonalDataVault(KmsCipher(boto3.client("kms"), settings().personal_data_key_arn))
+
+
+@cache
+def incentive_service() -> IncentiveService:
+    config = settings()
+    return IncentiveService(
+        applicants=applicants(),
+        purchases=purchases(),
+        accounts=payouts_wiring.payout_accounts(config.payouts_table),
+        payouts=payouts_wiring.payouts(config.payouts_table, config.ledger_table),
+        program=load_program(),
+        clock=SystemClock(),
+    )
+
+
+@cache
+def payout_account_service() -> PayoutAccountService:
+    config = settings()
+    return PayoutAccountService(
+        applicants=applicants(),
+        vault=vault(),
+        numbers=payouts_wiring.account_numbers(config.personal_data_key_arn),
+        accounts=payouts_wiring.payout_accounts(config.payouts_table),
+        partners=payouts_wiring.payment_partners(config),
+        incentives=incentive_service(),
+        clock=SystemClock(),
+    )
 
 
 @cache
@@ -69,7 +108,7 @@ def registration_service() -> RegistrationService:
     config = settings()
     return RegistrationService(
         applicants=applicants(),
-        vault=PersonalDataVault(KmsCipher(boto3.client("kms"), config.personal_data_key_arn)),
+        vault=vault(),
         hasher=load_hasher(boto3.client("secretsmanager"), config.hashing_secret_arn),
         workflow=StepFunctionsStarter(boto3.client("stepfunctions"), config.registration_state_machine_arn),
         clock=SystemClock(),

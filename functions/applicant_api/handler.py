@@ -7,8 +7,14 @@ from typing import Any
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from applicant_api.dependencies import marketplace_service, registration_service, wave_service
+from applicant_api.dependencies import (
+    marketplace_service,
+    payout_account_service,
+    registration_service,
+    wave_service,
+)
 from applicant_api.marketplace_routes import router as marketplace_router
+from applicant_api.payout_routes import router as payout_router
 from applicant_api.routes import router
 from prakerja.http.app import create_app
 from prakerja.observability import logger, metrics, tracer
@@ -16,9 +22,11 @@ from prakerja.observability import logger, metrics, tracer
 app = create_app()
 app.include_router(router)
 app.include_router(marketplace_router)
+app.include_router(payout_router)
 registration_service()  # cold start: configuration validated, clients and hashing key ready
 wave_service()
 marketplace_service()
+payout_account_service()
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)

@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.metrics import MetricUnit
 
-from applicant_api.dependencies import catalog_service, idempotent_responses, marketplace_service
+from applicant_api.dependencies import catalog_service, idempotent_responses, incentive_service, marketplace_service
 from applicant_api.routes import IdempotencyKey, Limit, NextToken
 from prakerja.http.auth import caller
 from prakerja.http.schemas import problem_responses
@@ -117,6 +117,10 @@ def review(purchase_id: str, body: ReviewRequest, idempotency_key: IdempotencyKe
     def add_review() -> tuple[int, dict[str, Any]]:
         reviewed = marketplace_service().review(account_id, purchase_id, body)
         metrics.add_metric(name="Reviews", unit=MetricUnit.Count, value=1)
+        # A review may be the last thing the job-search incentive waited for.
+        granted = incentive_service().settle_for_account(account_id)
+        if granted:
+            metrics.add_metric(name="IncentivesGranted", unit=MetricUnit.Count, value=len(granted))
         return 200, PurchaseView.of(reviewed).model_dump(mode="json")
 
     return idempotent_responses().respond(

@@ -10,14 +10,16 @@ from prakerja.adapters.dynamodb_exclusions import DynamoDBExclusionRepository
 from prakerja.adapters.dynamodb_ledger import DynamoDBLedger
 from prakerja.adapters.dynamodb_marketplace import DynamoDBCatalog
 from prakerja.adapters.dynamodb_waves import DynamoDBWaveRepository
+from prakerja.adapters.s3_objects import S3ObjectStore
 from prakerja.adapters.secrets_hasher import load_hasher
-from prakerja.adapters.stepfunctions_starter import SelectionWorkflowStarter
+from prakerja.adapters.stepfunctions_starter import ExecutionStarter, SelectionWorkflowStarter
 from prakerja.clock import SystemClock
 from prakerja.config import OpsApiSettings, load_settings
 from prakerja.exclusions import ExclusionListService
 from prakerja.ledger.service import LedgerService
 from prakerja.marketplace.service import CatalogService
 from prakerja.partners import load_partners
+from prakerja.payouts.operations import PayoutOperations
 from prakerja.waves.service import WaveService
 
 
@@ -57,4 +59,16 @@ def catalog_service() -> CatalogService:
 def ledger_service() -> LedgerService:
     return LedgerService(
         DynamoDBLedger(boto3.client("dynamodb"), settings().ledger_table), load_partners(), SystemClock()
+    )
+
+
+@cache
+def payout_operations() -> PayoutOperations:
+    config = settings()
+    sfn = boto3.client("stepfunctions")
+    return PayoutOperations(
+        runs=ExecutionStarter(sfn, config.payout_state_machine_arn),
+        reconciliations=ExecutionStarter(sfn, config.reconciliation_state_machine_arn),
+        files=S3ObjectStore(boto3.client("s3"), config.payouts_bucket),
+        clock=SystemClock(),
     )

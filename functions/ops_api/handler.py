@@ -7,8 +7,9 @@ from typing import Any
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from ops_api.dependencies import catalog_service, exclusion_lists, ledger_service, wave_service
+from ops_api.dependencies import catalog_service, exclusion_lists, ledger_service, payout_operations, wave_service
 from ops_api.marketplace_routes import router as marketplace_router
+from ops_api.payout_routes import router as payout_router
 from ops_api.routes import router
 from prakerja.http.app import create_app
 from prakerja.observability import logger, metrics, tracer
@@ -16,10 +17,12 @@ from prakerja.observability import logger, metrics, tracer
 app = create_app()
 app.include_router(router)
 app.include_router(marketplace_router)
+app.include_router(payout_router)
 exclusion_lists()  # cold start: configuration validated, hashing key loaded
 wave_service()
 catalog_service()
 ledger_service()
+payout_operations()
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)

@@ -6,6 +6,7 @@ from functools import cache
 
 import boto3
 
+from prakerja.adapters import payouts_wiring
 from prakerja.adapters.dynamodb_applicants import DynamoDBApplicantRepository
 from prakerja.adapters.dynamodb_marketplace import DynamoDBVouchers
 from prakerja.adapters.kms_cipher import KmsCipher
@@ -13,6 +14,7 @@ from prakerja.adapters.partner_secrets import SecretsManagerPartnerSecrets
 from prakerja.clock import SystemClock
 from prakerja.config import PartnerApiSettings, load_settings
 from prakerja.marketplace.service import PartnerService, ProfileBuyerNames
+from prakerja.payouts.service import Settlements
 from prakerja.registration.service import PersonalDataVault
 
 
@@ -23,10 +25,13 @@ def settings() -> PartnerApiSettings:
 
 @cache
 def partner_secrets() -> SecretsManagerPartnerSecrets:
+    return payouts_wiring.partner_secrets(settings())
+
+
+@cache
+def settlements() -> Settlements:
     config = settings()
-    return SecretsManagerPartnerSecrets(
-        boto3.client("secretsmanager"), config.partner_secret_name_prefix, config.partner_secret_max_age_seconds
-    )
+    return payouts_wiring.settlements(config.payouts_table, config.ledger_table)
 
 
 @cache

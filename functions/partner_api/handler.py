@@ -13,7 +13,7 @@ from typing import Any
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from partner_api.dependencies import partner_secrets, partner_service
+from partner_api.dependencies import partner_secrets, partner_service, settlements
 from partner_api.routes import PARTNER, router
 from prakerja.clock import WallClock
 from prakerja.errors import DomainError
@@ -24,6 +24,7 @@ from prakerja.partners import authenticate, load_partners
 app = create_app()
 app.include_router(router)
 partner_service()  # cold start: configuration validated, clients ready
+settlements()
 partners = load_partners()
 wall_clock = WallClock()  # a signature's age is real time, whatever the program's clock says
 

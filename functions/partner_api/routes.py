@@ -1,13 +1,16 @@
 """Partner routes (API.md, "Partners"): training platforms redeem vouchers and report
-completions. The handler has checked the signature before any route runs."""
+completions; payment partners confirm transfers. The handler has checked the signature before any route runs."""
 
 from __future__ import annotations
+
+import re
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.metrics import MetricUnit
 
-from partner_api.dependencies import partner_service
+from partner_api.dependencies import partner_service, settlements
 from prakerja.clock import iso
+from prakerja.errors import Forbidden, NotFound
 from prakerja.http.schemas import problem_responses
 from prakerja.marketplace.models import (
     CompletionRequest,
@@ -17,7 +20,8 @@ from prakerja.marketplace.models import (
     RedemptionView,
 )
 from prakerja.observability import logger, metrics
-from prakerja.partners import Partner
+from prakerja.partners import Partner, PartnerKind
+from prakerja.payouts.models import TRANSFER_ID, CallbackAnswer, PaymentCallback, TransferAnswer, TransferState
 
 router = Router()
 PARTNER = "partner"  # the authenticated partner, in the router's context
@@ -69,3 +73,22 @@ def complete(body: CompletionRequest) -> CompletionView:
         completed_at=iso(purchase.completed_at),
         certificate_id=purchase.certificate_id,
     )
+
+
+@router.post(
+    "/v1/partner/payments/<transfer_id>/callback",
+    summary="A payment partner confirms a transfer (SUCCESS or FAILED); repeats change nothing",
+    responses=problem_responses(400, 401, 403, 404, 409, 413, 422),
+    tags=["Partners"],
+)
+def payment_callback(transfer_id: str, body: PaymentCallback) -> CallbackAnswer:
+    partner = _partner()
+    if partner.kind != PartnerKind.PAYMENT:
+        raise Forbidden("PAYMENT_PARTNERS_ONLY", "Only payment partners confirm transfers.")
+    if re.fullmatch(TRANSFER_ID, transfer_id) is None:
+        raise NotFound("TRANSFER_NOT_FOUND", "There is no such transfer for this partner.")
+    answer = TransferAnswer(TransferState(body.status), body.reference, body.failure_code, body.settled_at)
+    payout = settlements().confirm(partner.partner_id, transfer_id, answer)
+    metrics.add_metric(name="PaymentCallbacks", unit=MetricUnit.Count, value=1)
+    logger.info("transfer confirmed", extra={"transfer_id": transfer_id, "status": str(payout.status)})
+    return CallbackAnswer(transfer_id=transfer_id, status=payout.status, failure_code=payout.failure_code)

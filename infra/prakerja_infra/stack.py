@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from aws_cdk import CfnOutput, Duration, Stack, Tags
+from aws_cdk import ArnFormat, CfnOutput, Duration, Stack, Tags
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
+from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from prakerja_infra.constructs.api import Access, Api, Route
@@ -19,7 +20,13 @@ from prakerja_infra.constructs.data import Data
 from prakerja_infra.constructs.functions import Layers, PrakerjaFunction
 from prakerja_infra.constructs.observability import Observability
 from prakerja_infra.constructs.partners import PartnerSecrets
-from prakerja_infra.constructs.workflows import CardDeadlinesWorkflow, RegistrationWorkflow, SelectionWorkflow
+from prakerja_infra.constructs.workflows import (
+    CardDeadlinesWorkflow,
+    PayoutWorkflow,
+    ReconciliationWorkflow,
+    RegistrationWorkflow,
+    SelectionWorkflow,
+)
 from prakerja_infra.nag import acknowledge
 from prakerja_infra.stage import StageConfig
 
@@ -93,6 +100,15 @@ class PrakerjaStack(Stack):
 
         marketplace_tables = {"CATALOG_TABLE": data.catalog.table_name, "LEDGER_TABLE": data.ledger.table_name}
 
+        # --- payouts: transfers through the payment partners, and their reconciliation
+        partners = PartnerSecrets(self, "Partners", stage=self._stage, key=data.personal_data_key)
+        payment_partners = {
+            "PAYMENT_PARTNERS_URL": str(stage.payment_partners_url),
+            "PARTNER_SECRET_NAME_PREFIX": partners.prefix,
+            "PAYOUTS_TABLE": data.payouts.table_name,
+        }
+        payouts, reconciliation, payout_steps = self._payouts(stage, data, function, partners, payment_partners)
+
         # --- API functions
         public_api = function(
             "PublicApi",
@@ -103,29 +119,13 @@ class PrakerjaStack(Stack):
         )
         data.waves.grant(public_api, "dynamodb:GetItem")
         allow_bucket_objects(data.selection, public_api, "s3:GetObject", prefix="draw/")
-        applicant_api = function(
-            "ApplicantApi",
-            "applicant_api.handler.lambda_handler",
-            "Applicant routes: profile, assessment, waves, the catalog and purchases",
-            APPLICANTS_TABLE=data.applicants.table_name,
-            WAVES_TABLE=data.waves.table_name,
-            IDEMPOTENCY_TABLE=data.idempotency.table_name,
-            REGISTRATION_STATE_MACHINE_ARN=registration.state_machine.state_machine_arn,
-            **marketplace_tables,
-            **personal_data_key,
-            **hashing_secret,
+        applicant_api = self._applicant_api(
+            data,
+            function,
+            registration.state_machine,
+            partners,
+            {**marketplace_tables, **payment_partners, **personal_data_key, **hashing_secret},
         )
-        # Reading the catalog; a purchase checks the course's price in its transaction; a review adds its rating.
-        data.catalog.grant(
-            applicant_api, "dynamodb:GetItem", "dynamodb:Query", "dynamodb:ConditionCheckItem", "dynamodb:UpdateItem"
-        )
-        allow_ledger_postings(data.ledger, applicant_api)
-        allow_table(data.applicants, applicant_api, *APPLICANT_RECORDS, "dynamodb:Query")  # + my purchases
-        data.waves.grant_read_write_data(applicant_api)
-        data.idempotency.grant_read_write_data(applicant_api)
-        data.personal_data_key.grant(applicant_api, "kms:Encrypt", "kms:Decrypt")
-        data.hashing_secret.grant_read(applicant_api)
-        registration.state_machine.grant_start_execution(applicant_api)
 
         ops_api = function(
             "OpsApi",
@@ -134,6 +134,9 @@ class PrakerjaStack(Stack):
             EXCLUSIONS_TABLE=data.exclusions.table_name,
             WAVES_TABLE=data.waves.table_name,
             SELECTION_STATE_MACHINE_ARN=selection.state_machine.state_machine_arn,
+            PAYOUT_STATE_MACHINE_ARN=payouts.state_machine.state_machine_arn,
+            RECONCILIATION_STATE_MACHINE_ARN=reconciliation.state_machine.state_machine_arn,
+            PAYOUTS_BUCKET=data.payout_files.bucket_name,
             **marketplace_tables,
             **hashing_secret,
         )
@@ -141,7 +144,11 @@ class PrakerjaStack(Stack):
         data.ledger.grant(ops_api, "dynamodb:BatchGetItem", "dynamodb:Query")  # the report, statements
         allow_ledger_postings(data.ledger, ops_api)  # budget allocations
 
-        partner_api = self._partner_api(data, function)
+        payouts.state_machine.grant_start_execution(ops_api)
+        reconciliation.state_machine.grant_start_execution(ops_api)
+        allow_bucket_objects(data.payout_files, ops_api, "s3:GetObject", prefix="reconciliations/")
+        partner_api = self._partner_api(data, function, partners)
+        payouts.state_machine.grant_task_response(partner_api)  # a callback resumes the waiting transfer
         data.exclusions.grant_read_write_data(ops_api)
         data.waves.grant_read_write_data(ops_api)
         data.hashing_secret.grant_read(ops_api)
@@ -179,6 +186,15 @@ class PrakerjaStack(Stack):
                 Route("POST", "/v1/ops/ledger/allocations", ops_api, Access.USER),
                 Route("POST", "/v1/partner/redemptions", partner_api, Access.PARTNER),
                 Route("POST", "/v1/partner/completions", partner_api, Access.PARTNER),
+                Route("POST", "/v1/partner/payments/{transfer_id}/callback", partner_api, Access.PARTNER),
+                Route("GET", "/v1/applicants/me/payout-account", applicant_api, Access.USER),
+                Route("PUT", "/v1/applicants/me/payout-account", applicant_api, Access.USER),
+                Route("GET", "/v1/applicants/me/payouts", applicant_api, Access.USER),
+                Route("GET", "/v1/surveys", applicant_api, Access.USER),
+                Route("POST", "/v1/surveys/{survey_id}/responses", applicant_api, Access.USER),
+                Route("POST", "/v1/ops/payout-runs", ops_api, Access.USER),
+                Route("POST", "/v1/ops/reconciliations", ops_api, Access.USER),
+                Route("GET", "/v1/ops/reconciliations/{provider}/{day}", ops_api, Access.USER),
             ],
         )
 
@@ -192,6 +208,7 @@ class PrakerjaStack(Stack):
             **selection_steps,
             "Notifier": notifier,
             **card_deadline_steps,
+            **payout_steps,
         }
         Observability(
             self,
@@ -203,11 +220,14 @@ class PrakerjaStack(Stack):
                 "Registration": registration.state_machine,
                 "Selection": selection.state_machine,
                 "CardDeadlines": card_deadlines.state_machine,
+                "Payouts": payouts.state_machine,
+                "Reconciliation": reconciliation.state_machine,
             },
         )
 
         for name, fn in functions.items():
             _justify_lambda_role(fn, name, NOTIFIER_WILDCARDS if fn is notifier else "")
+        _justify_bucket_notifications_handler(self)
 
         outputs = {
             "ApiUrl": api.rest_api.url,
@@ -216,9 +236,47 @@ class PrakerjaStack(Stack):
             "RegistrationStateMachineArn": registration.state_machine.state_machine_arn,
             "SelectionStateMachineArn": selection.state_machine.state_machine_arn,
             "CardDeadlinesStateMachineArn": card_deadlines.state_machine.state_machine_arn,
+            "PayoutStateMachineArn": payouts.state_machine.state_machine_arn,
+            "ReconciliationStateMachineArn": reconciliation.state_machine.state_machine_arn,
+            "PayoutsBucketName": data.payout_files.bucket_name,
         }
         for name, output in outputs.items():
             CfnOutput(self, name, value=output)
+
+    def _applicant_api(
+        self,
+        data: Data,
+        function: Callable[..., lambda_.Function],
+        registration: sfn.StateMachine,
+        partners: PartnerSecrets,
+        environment: dict[str, str],
+    ) -> lambda_.Function:
+        applicant_api = function(
+            "ApplicantApi",
+            "applicant_api.handler.lambda_handler",
+            "Applicant routes: profile, assessment, waves, the catalog and purchases",
+            APPLICANTS_TABLE=data.applicants.table_name,
+            WAVES_TABLE=data.waves.table_name,
+            IDEMPOTENCY_TABLE=data.idempotency.table_name,
+            REGISTRATION_STATE_MACHINE_ARN=registration.state_machine_arn,
+            **environment,
+        )
+        # Reading the catalog; a purchase checks the course's price in its transaction; a review adds its rating.
+        data.catalog.grant(
+            applicant_api, "dynamodb:GetItem", "dynamodb:Query", "dynamodb:ConditionCheckItem", "dynamodb:UpdateItem"
+        )
+        allow_ledger_postings(data.ledger, applicant_api)
+        allow_table(data.applicants, applicant_api, *APPLICANT_RECORDS, "dynamodb:Query")  # + my purchases
+        data.waves.grant_read_write_data(applicant_api)
+        data.idempotency.grant_read_write_data(applicant_api)
+        data.personal_data_key.grant(applicant_api, "kms:Encrypt", "kms:Decrypt")
+        data.hashing_secret.grant_read(applicant_api)
+        registration.grant_start_execution(applicant_api)
+        # Payout account, incentives and survey responses; the partner's account inquiry (signed).
+        allow_table(data.payouts, applicant_api, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem")
+        allow_table(data.payouts, applicant_api, "dynamodb:Query", "dynamodb:ConditionCheckItem")
+        partners.grant_read(applicant_api, partner_type="PAYMENT")
+        return applicant_api
 
     def _notifier(self, stage: StageConfig, data: Data, function: Callable[..., lambda_.Function]) -> lambda_.Function:
         notifier = function(
@@ -257,21 +315,107 @@ class PrakerjaStack(Stack):
         )
         return notifier
 
-    def _partner_api(self, data: Data, function: Callable[..., lambda_.Function]) -> lambda_.Function:
+    def _partner_api(
+        self, data: Data, function: Callable[..., lambda_.Function], partners: PartnerSecrets
+    ) -> lambda_.Function:
         """Signed partner calls; each partner's secret in Secrets Manager."""
-        partners = PartnerSecrets(self, "Partners", stage=self._stage, key=data.personal_data_key)
         partner_api = function(
             "PartnerApi",
             "partner_api.handler.lambda_handler",
-            "Partner routes: voucher redemptions and course completions (signed calls)",
+            "Partner routes: voucher redemptions, course completions, payment callbacks (signed calls)",
             APPLICANTS_TABLE=data.applicants.table_name,
+            PAYOUTS_TABLE=data.payouts.table_name,
+            LEDGER_TABLE=data.ledger.table_name,
             PARTNER_SECRET_NAME_PREFIX=partners.prefix,
             PERSONAL_DATA_KEY_ARN=data.personal_data_key.key_arn,
         )
         allow_table(data.applicants, partner_api, "dynamodb:GetItem", "dynamodb:UpdateItem")
         data.personal_data_key.grant(partner_api, "kms:Decrypt")  # the buyer's name, masked before it leaves
         partners.grant_read(partner_api)
+        # A payment callback settles its payout with the ledger posting, in one transaction.
+        allow_table(data.payouts, partner_api, "dynamodb:GetItem", "dynamodb:PutItem")
+        allow_ledger_postings(data.ledger, partner_api)
         return partner_api
+
+    def _payouts(
+        self,
+        stage: StageConfig,
+        data: Data,
+        function: Callable[..., lambda_.Function],
+        partners: PartnerSecrets,
+        payment_partners: dict[str, str],
+    ) -> tuple[PayoutWorkflow, ReconciliationWorkflow, dict[str, lambda_.Function]]:
+        collect = function(
+            "CollectDuePayouts",
+            "payout_workflow.collect_due.lambda_handler",
+            "Payout workflow: the payouts due now, listed for the run",
+            LEDGER_TABLE=data.ledger.table_name,
+            PAYOUTS_BUCKET=data.payout_files.bucket_name,
+            PERSONAL_DATA_KEY_ARN=data.personal_data_key.key_arn,
+            PAYOUT_CALLBACK_TIMEOUT_SECONDS=str(stage.payout_callback_timeout_seconds),
+            **payment_partners,
+        )
+        collect.add_to_role_policy(
+            iam.PolicyStatement(actions=["dynamodb:Query"], resources=[f"{data.payouts.table_arn}/index/PayoutsDue"])
+        )
+        allow_bucket_objects(data.payout_files, collect, "s3:PutObject", prefix="payout-runs/")
+        transfer_steps = {}
+        for construct_id, module, description in (
+            ("SendTransfer", "send_transfer", "a transfer requested from the payment partner"),
+            ("CheckTransfer", "check_transfer", "a transfer's status asked from the payment partner"),
+        ):
+            step = function(
+                construct_id,
+                f"payout_workflow.{module}.lambda_handler",
+                f"Payout workflow: {description}",
+                LEDGER_TABLE=data.ledger.table_name,
+                PAYOUTS_BUCKET=data.payout_files.bucket_name,
+                PERSONAL_DATA_KEY_ARN=data.personal_data_key.key_arn,
+                **payment_partners,
+            )
+            # The payout and its transfer guard, the rate-limit counters; the ledger postings.
+            allow_table(data.payouts, step, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem")
+            allow_ledger_postings(data.ledger, step)
+            data.personal_data_key.grant(step, "kms:Decrypt")  # the account number, sent to the partner
+            partners.grant_read(step, partner_type="PAYMENT")
+            transfer_steps[construct_id] = step
+        workflow = PayoutWorkflow(
+            self,
+            "PayoutWorkflow",
+            stage=stage,
+            bucket=data.payout_files,
+            collect=collect,
+            send=transfer_steps["SendTransfer"],
+            check=transfer_steps["CheckTransfer"],
+        )
+        # A transfer settled at once resumes its own wait. Named, not referenced: the state
+        # machine's definition already refers to these functions (no dependency cycle).
+        payout_machine_arn = self.format_arn(
+            service="states",
+            resource="stateMachine",
+            resource_name=f"prakerja-{stage.name}-payouts",
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
+        for step in transfer_steps.values():
+            step.add_to_role_policy(
+                iam.PolicyStatement(actions=["states:SendTaskSuccess"], resources=[payout_machine_arn])
+            )
+
+        reconcile = function(
+            "ReconcileSettlement",
+            "reconciliation.reconcile_settlement.lambda_handler",
+            "Reconciliation: a partner's settlement report against the ledger",
+            LEDGER_TABLE=data.ledger.table_name,
+            PAYOUTS_BUCKET=data.payout_files.bucket_name,
+        )
+        data.ledger.grant(reconcile, "dynamodb:Query")
+        allow_bucket_objects(data.payout_files, reconcile, "s3:GetObject", prefix="settlements/")
+        allow_bucket_objects(data.payout_files, reconcile, "s3:PutObject", prefix="reconciliations/")
+        reconciliation = ReconciliationWorkflow(
+            self, "ReconciliationWorkflow", stage=stage, bucket=data.payout_files, reconcile=reconcile
+        )
+        steps = {"CollectDuePayouts": collect, **transfer_steps, "ReconcileSettlement": reconcile}
+        return workflow, reconciliation, steps
 
     def _card_deadlines(
         self, stage: StageConfig, data: Data, function: Callable[..., lambda_.Function]
@@ -434,6 +578,22 @@ NOTIFIER_WILDCARDS = (
     " SMS to a phone number (sns:Publish) and dynamodb:ListStreams (lists stream ARNs, no data)"
     " have no resource to name."
 )
+
+
+def _justify_bucket_notifications_handler(stack: Stack) -> None:
+    """CDK's own custom resource that turns on the payouts bucket's EventBridge notifications."""
+    for child in stack.node.children:
+        if child.node.id.startswith("BucketNotificationsHandler"):
+            acknowledge(
+                child,
+                "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
+                "CDK's BucketNotificationsHandler (deploy-time only) writes its own logs, nothing else.",
+            )
+            acknowledge(
+                child,
+                "AwsSolutions-IAM5[Resource::*]",
+                "CDK's BucketNotificationsHandler: s3:PutBucketNotification, granted by CDK, names no bucket.",
+            )
 
 
 def _justify_lambda_role(fn: lambda_.Function, name: str, also: str) -> None:

@@ -26,6 +26,10 @@ class StageConfig(BaseModel):
     # Tables and keys survive a stack deletion everywhere but dev.
     retain_data: bool
     civil_registry_url: HttpUrl
+    # The payment partners' APIs, each at <url>/<provider> (sandboxes outside prod).
+    payment_partners_url: HttpUrl
+    # How long a transfer waits for the partner's callback before the workflow asks the partner.
+    payout_callback_timeout_seconds: int = Field(default=900, ge=1)
     lambda_memory_mb: int = 1024
     # The selection steps hold a shard (or, merging, every shard's 19-byte summaries) in memory.
     selection_memory_mb: int = 2048
@@ -40,6 +44,7 @@ STAGES: dict[str, StageConfig] = {
         log_retention_days=14,
         retain_data=False,
         civil_registry_url=HttpUrl("https://dukcapil-sandbox.example.go.id/api/v1"),
+        payment_partners_url=HttpUrl("https://payments-sandbox.example.prakerja.go.id/v1"),
     ),
     "staging": StageConfig(
         name="staging",
@@ -49,6 +54,7 @@ STAGES: dict[str, StageConfig] = {
         log_retention_days=30,
         retain_data=False,
         civil_registry_url=HttpUrl("https://dukcapil-sandbox.example.go.id/api/v1"),
+        payment_partners_url=HttpUrl("https://payments-sandbox.example.prakerja.go.id/v1"),
     ),
     "prod": StageConfig(
         name="prod",
@@ -60,6 +66,7 @@ STAGES: dict[str, StageConfig] = {
         log_retention_days=365,
         retain_data=True,
         civil_registry_url=HttpUrl("https://dukcapil.example.go.id/api/v1"),
+        payment_partners_url=HttpUrl("https://payments.example.prakerja.go.id/v1"),
     ),
 }
 

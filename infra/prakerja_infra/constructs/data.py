@@ -77,6 +77,17 @@ class Data(Construct):
         # The double-entry ledger: postings, per-person entries, sharded running totals
         # (adapters/dynamodb_ledger.py). Functions may only put items and ADD to totals.
         self.ledger = self._table("LedgerTable", removal, partition_key="pk", sort_key="sk")
+        # Payout accounts, incentives, transfers and survey responses (adapters/dynamodb_payouts.py),
+        # with the sparse index of the payouts a run should collect, 16 partitions by due time.
+        self.payouts = self._table(
+            "PayoutsTable", removal, partition_key="pk", sort_key="sk", ttl_attribute="expires_at"
+        )
+        self.payouts.add_global_secondary_index(
+            index_name="PayoutsDue",
+            partition_key=dynamodb.Attribute(name="queue", type=dynamodb.AttributeType.STRING),
+            sort_key=dynamodb.Attribute(name="due_at", type=dynamodb.AttributeType.STRING),
+            projection_type=dynamodb.ProjectionType.KEYS_ONLY,
+        )
         self.idempotency = self._table(
             "IdempotencyTable",
             removal,
@@ -120,6 +131,25 @@ class Data(Construct):
             lifecycle_rules=[
                 s3.LifecycleRule(prefix="selection/", expiration=Duration.days(365)),
                 s3.LifecycleRule(noncurrent_version_expiration=Duration.days(30)),
+            ],
+            removal_policy=removal,
+        )
+
+        # Payout runs' item lists, the partners' settlement reports (dropped under settlements/,
+        # which starts a reconciliation) and the reconciliation results. Kept for audits.
+        self.payout_files = s3.Bucket(
+            self,
+            "PayoutsBucket",
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            versioned=True,
+            event_bridge_enabled=True,
+            server_access_logs_bucket=self.access_logs,
+            server_access_logs_prefix="payouts/",
+            lifecycle_rules=[
+                s3.LifecycleRule(prefix="payout-runs/", expiration=Duration.days(90)),
+                s3.LifecycleRule(noncurrent_version_expiration=Duration.days(365)),
             ],
             removal_policy=removal,
         )

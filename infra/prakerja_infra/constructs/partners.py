@@ -17,9 +17,9 @@ from prakerja_infra.stage import StageConfig, removal_policy
 PARTNERS_FILE = ROOT / "layers" / "shared" / "prakerja" / "partners.json"
 
 
-def partner_ids() -> list[str]:
+def partner_ids(kinds: tuple[str, ...] = ("platforms", "payment")) -> list[str]:
     raw = json.loads(PARTNERS_FILE.read_text(encoding="utf-8"))
-    return [p["partner_id"] for kind in ("platforms", "payment") for p in raw[kind]]
+    return [p["partner_id"] for kind in kinds for p in raw[kind]]
 
 
 class PartnerSecrets(Construct):
@@ -47,6 +47,9 @@ class PartnerSecrets(Construct):
             )
             self.secrets[partner_id] = secret
 
-    def grant_read(self, grantee: iam.IGrantable) -> None:
-        for secret in self.secrets.values():
-            secret.grant_read(grantee)
+    def grant_read(self, grantee: iam.IGrantable, partner_type: str | None = None) -> None:
+        """Every partner's secret, or only the payment partners' (``partner_type="PAYMENT"``)."""
+        wanted = set(partner_ids(("payment",))) if partner_type == "PAYMENT" else set(self.secrets)
+        for partner_id, secret in self.secrets.items():
+            if partner_id in wanted:
+                secret.grant_read(grantee)

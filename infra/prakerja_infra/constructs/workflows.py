@@ -229,21 +229,7 @@ class SelectionWorkflow(Construct):
             Duration.hours(2),
         )
         _justify_state_machine_role(self.state_machine, [plan, snapshot_shard, merge_draw, apply_shard, publish_result])
-        stack = Stack.of(self)
-        bucket_id = stack.resolve(stack.get_logical_id(bucket.node.default_child))  # type: ignore[arg-type]
-        acknowledge(
-            self.state_machine,
-            f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::<{bucket_id}>/*]",
-            "The Distributed Maps' item reader gets the shard lists from the selection bucket (CDK's grant).",
-        )
-        machine_id = stack.resolve(stack.get_logical_id(self.state_machine.node.default_child))  # type: ignore[arg-type]
-        own_name = '{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"' + machine_id + '"}]}]}'
-        for executions in (f"{own_name}:*", f"{own_name}/*:*"):
-            acknowledge(
-                self.state_machine,
-                f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:{executions}]",
-                "A Distributed Map runs its children as executions of this state machine, and only this one.",
-            )
+        _justify_distributed_map(self.state_machine, bucket)
 
 
 class CardDeadlinesWorkflow(Construct):
@@ -304,4 +290,198 @@ class CardDeadlinesWorkflow(Construct):
             description="Card deadlines: revoke the cards unused by their deadline",
             schedule=events.Schedule.cron(minute="5", hour="17"),
             targets=[targets.SfnStateMachine(self.state_machine)],
+        )
+
+
+# Raised by the transfer steps (prakerja.payouts.ports): retried, each time with the same transfer id.
+PARTNER_UNAVAILABLE = "PartnerUnavailable"
+RATE_LIMITED = "RateLimited"
+TRANSFER_PENDING = "TransferPending"
+# Lambda's service errors are retried by every LambdaInvoke already; throttling is not.
+LAMBDA_THROTTLED = "Lambda.TooManyRequestsException"
+
+
+class PayoutWorkflow(Construct):
+    """A payout run: collect the payouts due, then for each one (Distributed Map over the run's
+    list in S3) send the transfer and wait for the partner's callback (task token, timeout from
+    the item), asking the partner when no callback comes. Started by ``POST /v1/ops/payout-runs``
+    and every 15 minutes. Safe to re-run at any point: every step is conditional on the payout's
+    state and every transfer is sent under the same transfer id (docs/payouts.md)."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        stage: StageConfig,
+        bucket: s3.IBucket,
+        collect: lambda_.IFunction,
+        send: lambda_.IFunction,
+        check: lambda_.IFunction,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        collect_task = tasks.LambdaInvoke(
+            self,
+            "CollectDuePayouts",
+            comment="The payouts due now, written as the run's list (ids only)",
+            lambda_function=collect,
+            payload=sfn.TaskInput.from_object({"run_id": sfn.JsonPath.string_at("$$.Execution.Name")}),
+            payload_response_only=True,
+            result_path="$.collected",
+        )
+        collect_task.add_retry(errors=["ClientError"], interval=Duration.seconds(5), max_attempts=4, backoff_rate=2.0)
+
+        item = {
+            "applicant_id": sfn.JsonPath.string_at("$.applicant_id"),
+            "payout_id": sfn.JsonPath.string_at("$.payout_id"),
+            "callback_timeout_seconds": sfn.JsonPath.number_at("$.callback_timeout_seconds"),
+        }
+        send_task = tasks.LambdaInvoke(
+            self,
+            "SendTransfer",
+            comment="The transfer requested from the partner; waits for its callback",
+            lambda_function=send,
+            integration_pattern=sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
+            payload=sfn.TaskInput.from_object({**item, "task_token": sfn.JsonPath.task_token}),
+            task_timeout=sfn.Timeout.at("$.callback_timeout_seconds"),
+            result_path="$.settled",
+        )
+        send_task.add_retry(errors=[RATE_LIMITED], interval=Duration.seconds(1), max_attempts=30, backoff_rate=1.2)
+        send_task.add_retry(
+            errors=[PARTNER_UNAVAILABLE], interval=Duration.seconds(2), max_attempts=3, backoff_rate=2.0
+        )
+        send_task.add_retry(errors=[LAMBDA_THROTTLED], interval=Duration.seconds(2), max_attempts=6, backoff_rate=2.0)
+        check_task = tasks.LambdaInvoke(
+            self,
+            "CheckTransfer",
+            comment="No callback in time: the partner is asked how the transfer stands",
+            lambda_function=check,
+            payload=sfn.TaskInput.from_object(item),
+            payload_response_only=True,
+            result_path="$.settled",
+        )
+        check_task.add_retry(
+            errors=[TRANSFER_PENDING, PARTNER_UNAVAILABLE, LAMBDA_THROTTLED],
+            interval=Duration.seconds(5),
+            max_attempts=5,
+            backoff_rate=2.0,
+        )
+        settled = sfn.Succeed(self, "Settled", comment="PAID or FAILED with its code, recorded with its posting")
+        # Still with the partner: the payout stays PROCESSING and a later run asks again.
+        still_processing = sfn.Succeed(self, "StillProcessing")
+        check_task.add_catch(still_processing, errors=[TRANSFER_PENDING, PARTNER_UNAVAILABLE], result_path="$.error")
+        send_task.add_catch(
+            check_task, errors=["States.Timeout", PARTNER_UNAVAILABLE, RATE_LIMITED], result_path="$.error"
+        )
+
+        pay = sfn.DistributedMap(
+            self,
+            "PayOut",
+            comment="Each payout of the run: transfer, callback or status query, PAID or FAILED",
+            item_reader=sfn.S3JsonItemReader(bucket=bucket, key=sfn.JsonPath.string_at("$.collected.items_key")),
+            # Partners' rate limits are kept by the send step (RateLimited, retried); this bounds
+            # the transfers in flight, each of them mostly waiting for its callback.
+            max_concurrency=200,
+            map_execution_type=sfn.StateMachineType.STANDARD,
+            result_writer_v2=sfn.ResultWriterV2(bucket=bucket, prefix="payout-runs/results"),
+            result_path="$.results",
+        )
+        check_task.next(settled)
+        pay.item_processor(send_task.next(settled))
+        anything_due = (
+            sfn.Choice(self, "AnythingDue")
+            .when(sfn.Condition.number_greater_than("$.collected.count", 0), pay)
+            .otherwise(sfn.Succeed(self, "NothingDue"))
+        )
+        self.state_machine = standard_state_machine(
+            self, stage, "payouts", collect_task.next(anything_due), Duration.hours(24)
+        )
+        _justify_state_machine_role(self.state_machine, [collect, send, check])
+        _justify_distributed_map(self.state_machine, bucket)
+        self.schedule = events.Rule(
+            self,
+            "Every15Minutes",
+            description="Payout run: every incentive that fell due since the last run",
+            schedule=events.Schedule.rate(Duration.minutes(15)),
+            targets=[targets.SfnStateMachine(self.state_machine)],
+        )
+
+
+class ReconciliationWorkflow(Construct):
+    """A payment partner's settlement report against the ledger, line by line. Started when the
+    partner drops its report under ``settlements/`` in the payouts bucket (S3 -> EventBridge),
+    or by ``POST /v1/ops/reconciliations``. Ends in ``DiscrepanciesFound`` (a failed execution,
+    which alarms) when anything is missing, extra or different."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        stage: StageConfig,
+        bucket: s3.IBucket,
+        reconcile: lambda_.IFunction,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        task = tasks.LambdaInvoke(
+            self,
+            "ReconcileSettlement",
+            comment="Report lines against the ledger's confirmed payouts of that partner and day",
+            lambda_function=reconcile,
+            payload=sfn.TaskInput.from_object({"report_key": sfn.JsonPath.string_at("$.report_key")}),
+            payload_response_only=True,
+            result_path="$.result",
+        )
+        task.add_retry(errors=["ClientError"], interval=Duration.seconds(5), max_attempts=4, backoff_rate=2.0)
+        outcome = (
+            sfn.Choice(self, "AnyDiscrepancy")
+            .when(sfn.Condition.string_equals("$.result.status", "BALANCED"), sfn.Succeed(self, "Balanced"))
+            .otherwise(
+                sfn.Fail(
+                    self,
+                    "DiscrepanciesFound",
+                    error="SettlementDiscrepancies",
+                    cause="The settlement report and the ledger differ: see reconciliations/ in the payouts bucket.",
+                )
+            )
+        )
+        self.state_machine = standard_state_machine(
+            self, stage, "reconciliation", task.next(outcome), Duration.minutes(30)
+        )
+        _justify_state_machine_role(self.state_machine, [reconcile])
+        self.on_report = events.Rule(
+            self,
+            "OnSettlementReport",
+            description="A payment partner's settlement report arrived: reconcile it",
+            event_pattern=events.EventPattern(
+                source=["aws.s3"],
+                detail_type=["Object Created"],
+                detail={"bucket": {"name": [bucket.bucket_name]}, "object": {"key": [{"prefix": "settlements/"}]}},
+            ),
+            targets=[
+                targets.SfnStateMachine(
+                    self.state_machine,
+                    input=events.RuleTargetInput.from_object(
+                        {"report_key": events.EventField.from_path("$.detail.object.key")}
+                    ),
+                )
+            ],
+        )
+
+
+def _justify_distributed_map(state_machine: sfn.StateMachine, bucket: s3.IBucket) -> None:
+    stack = Stack.of(state_machine)
+    bucket_id = stack.resolve(stack.get_logical_id(bucket.node.default_child))  # type: ignore[arg-type]
+    acknowledge(
+        state_machine,
+        f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::<{bucket_id}>/*]",
+        "The Distributed Map reads its item list from, and writes its results to, its own bucket (CDK's grant).",
+    )
+    machine_id = stack.resolve(stack.get_logical_id(state_machine.node.default_child))  # type: ignore[arg-type]
+    own_name = '{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"' + machine_id + '"}]}]}'
+    for executions in (f"{own_name}:*", f"{own_name}/*:*"):
+        acknowledge(
+            state_machine,
+            f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:{executions}]",
+            "A Distributed Map runs its children as executions of this state machine, and only this one.",
         )

@@ -56,6 +56,7 @@ class OpsApiSettings(MarketplaceSettings):
     selection_state_machine_arn: str = Field(min_length=1)
     payout_state_machine_arn: str = Field(min_length=1)
     reconciliation_state_machine_arn: str = Field(min_length=1)
+    payouts_bucket: str = Field(min_length=1)  # reconciliation results
 
 
 class PartnerApiSettings(PersonalDataSettings, PartnerSecretSettings):

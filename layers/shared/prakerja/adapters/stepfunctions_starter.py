@@ -38,3 +38,20 @@ class SelectionWorkflowStarter:
         except self._sfn.exceptions.ExecutionAlreadyExists:
             # The execution ARN is the state machine's with the execution's name.
             return f"{self._arn.replace(':stateMachine:', ':execution:', 1)}:{wave_id}"
+
+
+class ExecutionStarter:
+    """Starts an execution with the given name and input; the same name again answers the
+    first execution (Step Functions keeps names unique per state machine for 90 days)."""
+
+    def __init__(self, client: SFNClient, state_machine_arn: str) -> None:
+        self._sfn = client
+        self._arn = state_machine_arn
+
+    def start(self, name: str, payload: dict[str, object]) -> str:
+        try:
+            return self._sfn.start_execution(stateMachineArn=self._arn, name=name, input=json.dumps(payload))[
+                "executionArn"
+            ]
+        except self._sfn.exceptions.ExecutionAlreadyExists:
+            return f"{self._arn.replace(':stateMachine:', ':execution:', 1)}:{name}"

@@ -120,6 +120,10 @@ class IncentiveService:
             raise ProfileNotFound
         return self._payouts.page(applicant.applicant_id, limit, next_token)
 
+    def settle_for_account(self, account_id: str) -> list[PayoutRecord]:
+        applicant = self._applicants.find_by_account(account_id)
+        return self.settle_entitlements(applicant) if applicant else []
+
     def settle_entitlements(self, applicant: ApplicantRecord) -> list[PayoutRecord]:
         """After a review or a valid account: grants the job-search incentive when everything it
         needs is there, and makes payouts waiting for a valid account collectable again.

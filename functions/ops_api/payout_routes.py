@@ -1,0 +1,54 @@
+"""Ops routes of the payouts (API.md, "Ops"): payout runs and settlement reconciliations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+
+from ops_api.dependencies import payout_operations
+from prakerja.http.app import model_response
+from prakerja.http.auth import ops_caller
+from prakerja.http.schemas import problem_responses
+from prakerja.observability import logger
+from prakerja.payouts.operations import ReconciliationRequest
+
+router = Router()
+
+
+@router.post(
+    "/v1/ops/payout-runs",
+    summary="Start a payout run for everything due (the payout workflow)",
+    responses={202: {"description": "Started: the execution"}, **problem_responses(401, 403)},
+    tags=["Ops"],
+)
+def start_payout_run() -> Response[str]:
+    ops_caller(router)
+    started = payout_operations().start_run()
+    logger.info("payout run started", extra={"execution_arn": started.execution_arn})
+    return model_response(202, started)
+
+
+@router.post(
+    "/v1/ops/reconciliations",
+    summary="Reconcile a payment partner's settlement report of one day with the ledger",
+    responses={202: {"description": "Started: the execution"}, **problem_responses(400, 401, 403, 413, 422)},
+    tags=["Ops"],
+)
+def start_reconciliation(body: ReconciliationRequest) -> Response[str]:
+    ops_caller(router)
+    started = payout_operations().start_reconciliation(body)
+    logger.info("reconciliation started", extra={"execution_arn": started.execution_arn})
+    return model_response(202, started)
+
+
+@router.get(
+    "/v1/ops/reconciliations/<provider>/<day>",
+    summary="A reconciliation's result: matched lines and every discrepancy",
+    responses=problem_responses(401, 403, 404),
+    tags=["Ops"],
+)
+def reconciliation(provider: str, day: str) -> dict[str, Any]:
+    ops_caller(router)
+    return payout_operations().reconciliation(provider, day)

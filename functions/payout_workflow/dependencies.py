@@ -1,0 +1,28 @@
+"""Wiring of the payout workflow's steps (each its own Lambda function)."""
+
+from __future__ import annotations
+
+from functools import cache
+
+import boto3
+
+from prakerja.adapters import payouts_wiring
+from prakerja.adapters.s3_objects import S3ObjectStore
+from prakerja.config import PayoutWorkflowSettings, load_settings
+from prakerja.payouts.service import TransferService
+
+
+@cache
+def settings() -> PayoutWorkflowSettings:
+    return load_settings(PayoutWorkflowSettings)
+
+
+@cache
+def transfers() -> TransferService:
+    config = settings()
+    return payouts_wiring.transfer_service(config, config.ledger_table, config.personal_data_key_arn)
+
+
+@cache
+def run_files() -> S3ObjectStore:
+    return S3ObjectStore(boto3.client("s3"), settings().payouts_bucket)

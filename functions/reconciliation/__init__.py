@@ -1,0 +1,1 @@
+"""The reconciliation workflow's step: a partner's settlement report against the ledger."""

@@ -1,0 +1,41 @@
+"""Reconciliation: one settlement report (``{"report_key": "settlements/<P>/<day>.csv"}``)
+compared with the ledger line by line; the result is written to the payouts bucket."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel, ConfigDict, Field
+
+from prakerja.adapters.dynamodb_ledger import DynamoDBLedger
+from prakerja.adapters.s3_objects import S3ObjectStore
+from prakerja.config import ReconciliationSettings, load_settings
+from prakerja.observability import logger, metrics, tracer
+from prakerja.payouts.reconciliation import ReconciliationService
+
+config = load_settings(ReconciliationSettings)
+service = ReconciliationService(
+    DynamoDBLedger(boto3.client("dynamodb"), config.ledger_table),
+    S3ObjectStore(boto3.client("s3"), config.payouts_bucket),
+)
+
+
+class ReconcileInput(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    report_key: str = Field(min_length=1, max_length=200)
+
+
+@logger.inject_lambda_context(log_event=False)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    result = service.run(ReconcileInput.model_validate(event).report_key)
+    logger.info(
+        "settlement reconciled",
+        extra={"provider": result.provider, "status": result.status, "discrepancies": len(result.discrepancies)},
+    )
+    metrics.add_metric(name="SettlementDiscrepancies", unit="Count", value=len(result.discrepancies))
+    return result.model_dump(mode="json")
