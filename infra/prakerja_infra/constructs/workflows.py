@@ -386,7 +386,12 @@ class PayoutWorkflow(Construct):
             result_writer_v2=sfn.ResultWriterV2(bucket=bucket, prefix="payout-runs/results"),
             result_path="$.results",
         )
-        check_task.next(settled)
+        # The wait timed out before the send step even ran (Lambda throttled): send it now.
+        check_task.next(
+            sfn.Choice(self, "Sent")
+            .when(sfn.Condition.string_equals("$.settled.status", "SCHEDULED"), send_task)
+            .otherwise(settled)
+        )
         pay.item_processor(send_task.next(settled))
         anything_due = (
             sfn.Choice(self, "AnythingDue")

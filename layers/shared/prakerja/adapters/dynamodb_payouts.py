@@ -243,14 +243,11 @@ class DynamoDBPayouts:
         return not transact(self._db, items)
 
     def release(self, payout: PayoutRecord, attempt: int, at: datetime) -> bool:
-        released = payout.with_changes(
-            status=PayoutStatus.SCHEDULED, attempt=attempt, queued=True, due_at=max(payout.due_at, at)
-        )
+        # A failed payout was due already (due_at then tracked its transfer); a scheduled one
+        # keeps its tranche's date.
+        due = at if payout.status == PayoutStatus.FAILED else max(payout.due_at, at)
+        released = payout.with_changes(status=PayoutStatus.SCHEDULED, attempt=attempt, queued=True, due_at=due)
         return self._replace(payout, released, [])
-
-    def park(self, payout: PayoutRecord, code: FailureCode, at: datetime) -> bool:
-        parked = payout.with_changes(status=PayoutStatus.FAILED, failure_code=code, failed_at=at, queued=False)
-        return self._replace(payout, parked, [])
 
     def begin_transfer(self, payout: PayoutRecord, started: PayoutRecord, sent: Posting) -> bool:
         guard = {
@@ -264,28 +261,8 @@ class DynamoDBPayouts:
         }
         return self._replace(payout, started, [claim, *self._ledger.writes(sent)])
 
-    def await_transfer(self, payout: PayoutRecord, task_token: str) -> bool:
-        try:
-            self._db.update_item(
-                TableName=self._table,
-                Key=_payout_key(payout.applicant_id, payout.payout_id),
-                UpdateExpression="SET task_token = :token",
-                ConditionExpression="#status = :processing AND attempt = :attempt",
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues={
-                    ":token": value(task_token),
-                    ":processing": value(str(PayoutStatus.PROCESSING)),
-                    ":attempt": value(payout.attempt),
-                },
-            )
-        except ClientError as error:
-            if error.response["Error"]["Code"] == _CONDITION_EXCEPTION:
-                return False
-            raise
-        return True
-
-    def finish_transfer(self, payout: PayoutRecord, finished: PayoutRecord, posting: Posting) -> bool:
-        return self._replace(payout, finished, self._ledger.writes(posting))
+    def replace(self, current: PayoutRecord, new: PayoutRecord, posting: Posting | None) -> bool:
+        return self._replace(current, new, self._ledger.writes(posting) if posting else [])
 
     def _replace(self, current: PayoutRecord, new: PayoutRecord, also: Sequence[TransactWriteItemTypeDef]) -> bool:
         """The payout rewritten as ``new`` if it still is as ``current`` was read (status and

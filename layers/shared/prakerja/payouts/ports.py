@@ -12,7 +12,6 @@ from prakerja.ledger.postings import Posting
 from prakerja.payouts.models import (
     AccountStatus,
     AccountType,
-    FailureCode,
     PayoutAccount,
     PayoutRecord,
     Provider,
@@ -99,22 +98,14 @@ class Payouts(Protocol):
         ...
 
     def begin_transfer(self, payout: PayoutRecord, started: PayoutRecord, sent: Posting) -> bool:
-        """``payout`` (SCHEDULED, or FAILED by a partner outage) becomes ``started``
+        """``payout`` (SCHEDULED) becomes ``started``
         (PROCESSING) with the transfer's SENT posting and its id claimed, all or nothing;
         False if the payout changed meanwhile."""
         ...
 
-    def await_transfer(self, payout: PayoutRecord, task_token: str) -> bool:
-        """The PROCESSING transfer's new workflow callback; False if it is settled."""
-        ...
-
-    def finish_transfer(self, payout: PayoutRecord, finished: PayoutRecord, posting: Posting) -> bool:
-        """PROCESSING -> ``finished`` (PAID or FAILED) with the PAID or RETURNED posting; False
-        if the payout is no longer processing that transfer (a repeat)."""
-        ...
-
-    def park(self, payout: PayoutRecord, code: FailureCode, at: datetime) -> bool:
-        """FAILED with ``code`` without a transfer (no valid account), out of the runs' reach."""
+    def replace(self, current: PayoutRecord, new: PayoutRecord, posting: Posting | None) -> bool:
+        """``current`` becomes ``new`` with ``posting`` (PAID, RETURNED) in one transaction, if
+        the payout is still as ``current`` was read (status and attempt); False otherwise."""
         ...
 
     def answer_survey(

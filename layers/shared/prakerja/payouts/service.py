@@ -301,7 +301,7 @@ class Settlements:
         payout = self._payouts.by_transfer(transfer_id)
         if payout is None or payout.provider != provider:
             raise NotFound("TRANSFER_NOT_FOUND", "There is no such transfer for this partner.")
-        if payout.status == PayoutStatus.PROCESSING and payout.transfer_id == transfer_id:
+        if _open(payout) and payout.transfer_id == transfer_id:
             payout = self.finish(payout, answer)
         if payout.transfer_id != transfer_id:
             raise Conflict("TRANSFER_SUPERSEDED", "This transfer was settled and a newer one replaced it.")
@@ -312,30 +312,48 @@ class Settlements:
         return payout
 
     def finish(self, payout: PayoutRecord, answer: TransferAnswer) -> PayoutRecord:
-        """PROCESSING -> PAID (money to PAID_OUT) or FAILED (money back to the incentive due)."""
+        """An open transfer -> PAID (money to PAID_OUT) or FAILED (money back to the incentive
+        due). A transfer the partner cannot be reached about stays open: FAILED with
+        PARTNER_UNAVAILABLE for the applicant to see, its money still with the partner, and a
+        later run sends the very same transfer id again, so the partner can never pay it twice."""
         assert payout.provider is not None
         now = self._clock.now()
+        if answer.state == TransferState.FAILED and failure_code(answer.failure_code) in TRANSIENT_FAILURES:
+            held = payout.with_changes(
+                status=PayoutStatus.FAILED,
+                failure_code=FailureCode.PARTNER_UNAVAILABLE,
+                failed_at=now,
+                queued=True,
+                due_at=now + RETRY_TRANSIENT_AFTER,
+            )
+            return (
+                held
+                if self._payouts.replace(payout, held, None)
+                else self.payout(payout.applicant_id, payout.payout_id)
+            )
         if answer.state == TransferState.SUCCESS:
             at = min(answer.settled_at or now, now)
             finished = payout.with_changes(
-                status=PayoutStatus.PAID, paid_at=at, partner_reference=answer.reference, queued=False
+                status=PayoutStatus.PAID,
+                paid_at=at,
+                partner_reference=answer.reference,
+                queued=False,
+                failure_code=None,
+                failed_at=None,
             )
             posting = postings.payout_paid(payout.transfer_id, payout.provider, payout.amount, at)
-        else:
-            code = failure_code(answer.failure_code)
-            transient = code in TRANSIENT_FAILURES
+        else:  # the account's fault: the payout waits for its owner to link another account
             finished = payout.with_changes(
                 status=PayoutStatus.FAILED,
-                failure_code=code,
+                failure_code=failure_code(answer.failure_code),
                 failed_at=now,
                 partner_reference=answer.reference,
-                queued=transient,  # a partner outage is retried by a later run; an account fault waits for a new one
-                due_at=now + RETRY_TRANSIENT_AFTER if transient else payout.due_at,
+                queued=False,
             )
             posting = postings.payout_returned(
                 payout.transfer_id, payout.applicant_id, payout.provider, payout.amount, now
             )
-        if self._payouts.finish_transfer(payout, finished, posting):
+        if self._payouts.replace(payout, finished, posting):
             return finished
         return self.payout(payout.applicant_id, payout.payout_id)  # settled by another path first
 
@@ -385,20 +403,36 @@ class TransferService:
             payout.status == PayoutStatus.FAILED and payout.failure_code not in TRANSIENT_FAILURES
         ):
             return settlements.resume(task_token, payout)  # settled meanwhile: nothing to send
-        if payout.status != PayoutStatus.PROCESSING:
+        if payout.status == PayoutStatus.SCHEDULED:
             account = self._accounts.account(applicant_id)
             if account is None or account.status != AccountStatus.VALID:
-                self._payouts.park(payout, FailureCode.ACCOUNT_NOT_VALID, self._clock.now())
+                parked = payout.with_changes(
+                    status=PayoutStatus.FAILED,
+                    failure_code=FailureCode.ACCOUNT_NOT_VALID,
+                    failed_at=self._clock.now(),
+                    queued=False,
+                )
+                self._payouts.replace(payout, parked, None)
                 return settlements.resume(task_token, settlements.payout(applicant_id, payout_id))
             self._rate_limit.acquire(account.provider)
             payout = self._begin(payout, account, task_token)
             if payout.status != PayoutStatus.PROCESSING:
                 return settlements.resume(task_token, payout)
-        else:
+        else:  # an open transfer (processing, or the partner unreachable last time): the same id again
             assert payout.provider is not None
             self._rate_limit.acquire(payout.provider)
-            if not self._payouts.await_transfer(payout, task_token):
+            now = self._clock.now()
+            reopened = payout.with_changes(
+                status=PayoutStatus.PROCESSING,
+                task_token=task_token,
+                failure_code=None,
+                failed_at=None,
+                queued=True,
+                due_at=now + RECHECK_PROCESSING_AFTER,
+            )
+            if not self._payouts.replace(payout, reopened, None):
                 return settlements.resume(task_token, settlements.payout(applicant_id, payout_id))
+            payout = reopened
         assert payout.provider is not None and payout.account_cipher is not None
         request = TransferRequest(
             transfer_id=payout.transfer_id,
@@ -416,10 +450,10 @@ class TransferService:
         partner is still working on it, PartnerUnavailable when it does not answer."""
         payout = self._settlements.payout(applicant_id, payout_id)
         if payout.status != PayoutStatus.PROCESSING:
-            return outcome(payout)
+            return outcome(payout)  # settled by a callback meanwhile
         assert payout.provider is not None
         answer = self._partners.status(payout.provider, payout.transfer_id)
-        if answer is None:  # the request never reached the partner: its money comes back
+        if answer is None:  # not there (yet: a request may still be on its way): held, sent again later
             answer = TransferAnswer(TransferState.FAILED, failure_code=FailureCode.PARTNER_UNAVAILABLE)
         if answer.state == TransferState.PENDING:
             raise TransferPending(payout.transfer_id)
@@ -427,21 +461,28 @@ class TransferService:
 
     def _begin(self, payout: PayoutRecord, account: PayoutAccount, task_token: str) -> PayoutRecord:
         now = self._clock.now()
-        attempt = payout.attempt + 1 if payout.status == PayoutStatus.FAILED else payout.attempt
         started = payout.with_changes(
             status=PayoutStatus.PROCESSING,
-            attempt=attempt,
             provider=account.provider,
             account_cipher=account.account_cipher,
             task_token=task_token,
             processing_at=now,
             due_at=now + RECHECK_PROCESSING_AFTER,
             failure_code=None,
+            failed_at=None,
+            queued=True,
         )
         posting = postings.payout_sent(started.transfer_id, payout.applicant_id, account.provider, payout.amount, now)
         if self._payouts.begin_transfer(payout, started, posting):
             return started
         return self._settlements.payout(payout.applicant_id, payout.payout_id)  # another run took it
+
+
+def _open(payout: PayoutRecord) -> bool:
+    """A transfer the partner may still pay: processing, or unconfirmed for a partner outage."""
+    return payout.status == PayoutStatus.PROCESSING or (
+        payout.status == PayoutStatus.FAILED and payout.failure_code in TRANSIENT_FAILURES
+    )
 
 
 def _settled_as(payout: PayoutRecord) -> TransferState | None:
