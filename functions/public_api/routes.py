@@ -13,8 +13,10 @@ from pydantic import BaseModel
 
 import prakerja
 from applicant_api.marketplace_routes import router as marketplace_routes
+from applicant_api.payout_routes import router as applicant_payout_routes
 from applicant_api.routes import router as applicant_routes
 from ops_api.marketplace_routes import router as ops_marketplace_routes
+from ops_api.payout_routes import router as ops_payout_routes
 from ops_api.routes import router as ops_routes
 from prakerja.http.schemas import problem_responses
 from prakerja.selection.published import DrawPage
@@ -69,5 +71,12 @@ def wave_draw(
 def openapi_document() -> dict[str, Any]:
     """Every function's routes; a new function's router is added here."""
     return build_document(
-        router, applicant_routes, marketplace_routes, ops_routes, ops_marketplace_routes, partner_routes
+        router,
+        applicant_routes,
+        marketplace_routes,
+        applicant_payout_routes,
+        ops_routes,
+        ops_marketplace_routes,
+        ops_payout_routes,
+        partner_routes,
     )

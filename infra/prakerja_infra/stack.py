@@ -227,7 +227,6 @@ class PrakerjaStack(Stack):
 
         for name, fn in functions.items():
             _justify_lambda_role(fn, name, NOTIFIER_WILDCARDS if fn is notifier else "")
-        _justify_bucket_notifications_handler(self)
 
         outputs = {
             "ApiUrl": api.rest_api.url,
@@ -578,22 +577,6 @@ NOTIFIER_WILDCARDS = (
     " SMS to a phone number (sns:Publish) and dynamodb:ListStreams (lists stream ARNs, no data)"
     " have no resource to name."
 )
-
-
-def _justify_bucket_notifications_handler(stack: Stack) -> None:
-    """CDK's own custom resource that turns on the payouts bucket's EventBridge notifications."""
-    for child in stack.node.children:
-        if child.node.id.startswith("BucketNotificationsHandler"):
-            acknowledge(
-                child,
-                "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
-                "CDK's BucketNotificationsHandler (deploy-time only) writes its own logs, nothing else.",
-            )
-            acknowledge(
-                child,
-                "AwsSolutions-IAM5[Resource::*]",
-                "CDK's BucketNotificationsHandler: s3:PutBucketNotification, granted by CDK, names no bucket.",
-            )
 
 
 def _justify_lambda_role(fn: lambda_.Function, name: str, also: str) -> None:

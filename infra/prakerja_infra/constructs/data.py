@@ -144,7 +144,6 @@ class Data(Construct):
             block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
             enforce_ssl=True,
             versioned=True,
-            event_bridge_enabled=True,
             server_access_logs_bucket=self.access_logs,
             server_access_logs_prefix="payouts/",
             lifecycle_rules=[
@@ -153,6 +152,11 @@ class Data(Construct):
             ],
             removal_policy=removal,
         )
+        # S3 -> EventBridge notifications (a report's arrival starts its reconciliation), set on
+        # the bucket itself: event_bridge_enabled=True would add a deploy-time custom resource.
+        bucket = self.payout_files.node.default_child
+        assert isinstance(bucket, s3.CfnBucket)
+        bucket.add_property_override("NotificationConfiguration.EventBridgeConfiguration.EventBridgeEnabled", True)
 
     def _table(
         self,
