@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+from typing import Any
 
 import pytest
 
@@ -15,7 +16,7 @@ from tests.e2e_payouts.journey import complete_and_review, link, ops, payouts, p
 pytestmark = pytest.mark.e2e
 
 
-def reconcile(api: Api, provider: str, day: str) -> tuple[str, dict[str, object]]:
+def reconcile(api: Api, provider: str, day: str) -> tuple[str, dict[str, Any]]:
     started = api.call("POST", "/v1/ops/reconciliations", ops(api), json={"provider": provider, "date": day})
     assert started.status_code == 202, started.text
     status = wait_for(api, started.json()["execution_arn"])["status"]
@@ -56,7 +57,7 @@ def test_a_settlement_report_is_reconciled_line_by_line_and_a_planted_mismatch_i
 
     status, found = reconcile(api, "LINKAJA", day)
     assert (status, found["status"]) == ("FAILED", "DISCREPANCIES")
-    kinds = {(d["kind"], d["transfer_id"]) for d in found["discrepancies"]}  # type: ignore[attr-defined]
+    kinds = {(d["kind"], d["transfer_id"]) for d in found["discrepancies"]}
     assert kinds == {
         ("AMOUNT_MISMATCH", changed["transfer_id"]),
         ("MISSING", removed["transfer_id"]),
