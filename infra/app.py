@@ -19,6 +19,8 @@ from prakerja_infra.stage import stage_config
 FEATURE_FLAGS = {
     # Access logs delivered under a bucket policy, not the legacy LogDeliveryWrite ACL.
     "@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy": True,
+    # Distributed Map results written to S3 (a payout run's million results would not fit the state).
+    "@aws-cdk/aws-stepfunctions:useDistributedMapResultWriterV2": True,
 }
 
 

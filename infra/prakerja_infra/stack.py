@@ -148,7 +148,10 @@ class PrakerjaStack(Stack):
         reconciliation.state_machine.grant_start_execution(ops_api)
         allow_bucket_objects(data.payout_files, ops_api, "s3:GetObject", prefix="reconciliations/")
         partner_api = self._partner_api(data, function, partners)
-        payouts.state_machine.grant_task_response(partner_api)  # a callback resumes the waiting transfer
+        # A callback resumes the waiting transfer, always with success (the outcome is in the output).
+        partner_api.add_to_role_policy(
+            iam.PolicyStatement(actions=["states:SendTaskSuccess"], resources=[payouts.state_machine.state_machine_arn])
+        )
         data.exclusions.grant_read_write_data(ops_api)
         data.waves.grant_read_write_data(ops_api)
         data.hashing_secret.grant_read(ops_api)
@@ -273,7 +276,7 @@ class PrakerjaStack(Stack):
         registration.grant_start_execution(applicant_api)
         # Payout account, incentives and survey responses; the partner's account inquiry (signed).
         allow_table(data.payouts, applicant_api, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem")
-        allow_table(data.payouts, applicant_api, "dynamodb:Query", "dynamodb:ConditionCheckItem")
+        allow_table(data.payouts, applicant_api, "dynamodb:Query")
         partners.grant_read(applicant_api, partner_type="PAYMENT")
         return applicant_api
 

@@ -32,6 +32,10 @@ FUNCTION_HANDLERS = {
     "PlanCardSweep": "card_deadlines.plan_sweep.lambda_handler",
     "RevokeUnusedCards": "card_deadlines.sweep_shard.lambda_handler",
     "FinishCardSweep": "card_deadlines.finish_sweep.lambda_handler",
+    "CollectDuePayouts": "payout_workflow.collect_due.lambda_handler",
+    "SendTransfer": "payout_workflow.send_transfer.lambda_handler",
+    "CheckTransfer": "payout_workflow.check_transfer.lambda_handler",
+    "ReconcileSettlement": "reconciliation.reconcile_settlement.lambda_handler",
 }
 
 

@@ -30,9 +30,21 @@ USER_ROUTES = {
     ("POST", "/v1/purchases/{purchase_id}/review"),
     ("POST", "/v1/ops/trainings"),
     ("GET", "/v1/ops/ledger"),
+    ("GET", "/v1/applicants/me/payout-account"),
+    ("PUT", "/v1/applicants/me/payout-account"),
+    ("GET", "/v1/applicants/me/payouts"),
+    ("GET", "/v1/surveys"),
+    ("POST", "/v1/surveys/{survey_id}/responses"),
+    ("POST", "/v1/ops/payout-runs"),
+    ("POST", "/v1/ops/reconciliations"),
+    ("GET", "/v1/ops/reconciliations/{provider}/{day}"),
 }
 # Partners send no JWT: they sign each call, and the handler checks the signature of the raw body.
-PARTNER_ROUTES = {("POST", "/v1/partner/redemptions"), ("POST", "/v1/partner/completions")}
+PARTNER_ROUTES = {
+    ("POST", "/v1/partner/redemptions"),
+    ("POST", "/v1/partner/completions"),
+    ("POST", "/v1/partner/payments/{transfer_id}/callback"),  # a payment partner's transfer result
+}
 
 
 def _routes(template: CfnTemplate) -> dict[tuple[str, str], Resource]:
@@ -107,6 +119,21 @@ def test_every_method_but_the_public_ones_requires_a_cognito_user(dev_template: 
         else:
             assert properties["AuthorizationType"] == "COGNITO_USER_POOLS", route
             assert properties["AuthorizerId"] == {"Ref": authorizer_id}, route
+
+
+def test_routes_without_a_user_reach_only_the_public_and_partner_functions(dev_template: CfnTemplate) -> None:
+    """No Cognito user in front of them: the public function, or the partner function that
+    checks the signature before any route runs."""
+    public_id = one(dev_template, "AWS::Lambda::Function", "PublicApi")[0]
+    partner_id = one(dev_template, "AWS::Lambda::Function", "PartnerApi")[0]
+    routes = _routes(dev_template)
+    for route in PARTNER_ROUTES:
+        assert referenced_ids(routes[route]["Properties"]["Integration"]["Uri"]) == {partner_id}, route
+    for route, method in routes.items():
+        if method["Properties"]["AuthorizationType"] == "NONE":
+            assert route in PUBLIC_ROUTES | PARTNER_ROUTES, route
+            target = referenced_ids(method["Properties"]["Integration"]["Uri"])
+            assert target == {partner_id if route in PARTNER_ROUTES else public_id}, route
 
 
 def test_every_route_is_a_lambda_proxy(dev_template: CfnTemplate) -> None:

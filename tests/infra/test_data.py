@@ -10,7 +10,7 @@ from tests.infra.cfn import CfnTemplate, one, referenced_ids, resources
 TABLE = "AWS::DynamoDB::Table"
 
 
-def test_there_are_the_seven_tables(dev_template: CfnTemplate) -> None:
+def test_there_are_the_eight_tables(dev_template: CfnTemplate) -> None:
     names = sorted(lid.removeprefix("Data")[:-8] for lid in resources(dev_template, TABLE))
     assert names == [
         "ApplicantsTable",
@@ -19,6 +19,7 @@ def test_there_are_the_seven_tables(dev_template: CfnTemplate) -> None:
         "IdempotencyTable",
         "LedgerTable",
         "OutboxTable",
+        "PayoutsTable",
         "WavesTable",
     ]
 
@@ -29,6 +30,24 @@ def test_unused_cards_are_found_through_a_sparse_keys_only_index(dev_template: C
     assert index["IndexName"] == "CardsDue"
     assert index["KeySchema"] == [{"AttributeName": "card_due", "KeyType": "HASH"}]
     assert index["Projection"] == {"ProjectionType": "KEYS_ONLY"}
+
+
+def test_due_payouts_are_found_through_a_sparse_keys_only_index_by_due_time(dev_template: CfnTemplate) -> None:
+    _, payouts = one(dev_template, TABLE, "DataPayoutsTable")
+    (index,) = payouts["Properties"]["GlobalSecondaryIndexes"]
+    assert index["IndexName"] == "PayoutsDue"
+    assert index["KeySchema"] == [
+        {"AttributeName": "queue", "KeyType": "HASH"},
+        {"AttributeName": "due_at", "KeyType": "RANGE"},
+    ]
+    assert index["Projection"] == {"ProjectionType": "KEYS_ONLY"}
+
+
+def test_the_payouts_table_expires_its_rate_counters(dev_template: CfnTemplate) -> None:
+    _, payouts = one(dev_template, TABLE, "DataPayoutsTable")
+    assert payouts["Properties"]["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+    # Nothing consumes a stream of payouts: none is enabled.
+    assert "StreamSpecification" not in payouts["Properties"]
 
 
 def test_the_outbox_streams_new_messages_and_expires_them(dev_template: CfnTemplate) -> None:
@@ -100,6 +119,7 @@ def test_idempotency_table_expires_records_on_expiration(dev_template: CfnTempla
         ("DataWavesTable", "pk", "sk", ()),
         ("DataCatalogTable", "pk", "sk", ()),
         ("DataLedgerTable", "pk", "sk", ()),
+        ("DataPayoutsTable", "pk", "sk", ("queue", "due_at")),
     ],
 )
 def test_key_schema(

@@ -15,6 +15,7 @@ from tests.infra.cfn import (
     function_permissions,
     functions,
     logical_id,
+    one,
     resolve_string,
     resources,
 )
@@ -43,20 +44,26 @@ class Stack:
     outbox: str
     catalog: str
     ledger: str
+    payouts: str
     personal_data_key: str
     hashing_secret: str
     registration: str
     selection: str
+    payout_runs: str
+    reconciliation: str
+    payout_runs_name: str
     selection_bucket: str
+    payouts_bucket: str
 
     def table(self, name: str) -> str:
         tables = {"applicants": self.applicants, "exclusions": self.exclusions, "idempotency": self.idempotency}
         more = {"waves": self.waves, "outbox": self.outbox, "catalog": self.catalog, "ledger": self.ledger}
-        return {**tables, **more}[name]
+        return {**tables, **more, "payouts": self.payouts}[name]
 
 
 @pytest.fixture(scope="module")
 def stack(dev_template: CfnTemplate) -> Stack:
+    payout_runs_id, payout_runs = one(dev_template, "AWS::StepFunctions::StateMachine", "PayoutWorkflowStateMachine")
     return Stack(
         permissions={
             name: function_permissions(dev_template, function)
@@ -69,11 +76,18 @@ def stack(dev_template: CfnTemplate) -> Stack:
         outbox=logical_id(dev_template, "AWS::DynamoDB::Table", "DataOutboxTable"),
         catalog=logical_id(dev_template, "AWS::DynamoDB::Table", "DataCatalogTable"),
         ledger=logical_id(dev_template, "AWS::DynamoDB::Table", "DataLedgerTable"),
+        payouts=logical_id(dev_template, "AWS::DynamoDB::Table", "DataPayoutsTable"),
         personal_data_key=logical_id(dev_template, "AWS::KMS::Key", "DataPersonalDataKey"),
         hashing_secret=logical_id(dev_template, "AWS::SecretsManager::Secret", "DataPersonalDataHashingKey"),
         registration=logical_id(dev_template, "AWS::StepFunctions::StateMachine", "RegistrationWorkflowStateMachine"),
         selection=logical_id(dev_template, "AWS::StepFunctions::StateMachine", "SelectionWorkflowStateMachine"),
+        payout_runs=payout_runs_id,
+        reconciliation=logical_id(
+            dev_template, "AWS::StepFunctions::StateMachine", "ReconciliationWorkflowStateMachine"
+        ),
+        payout_runs_name=payout_runs["Properties"]["StateMachineName"],
         selection_bucket=logical_id(dev_template, "AWS::S3::Bucket", "DataSelectionBucket"),
+        payouts_bucket=logical_id(dev_template, "AWS::S3::Bucket", "DataPayoutsBucket"),
     )
 
 
@@ -129,9 +143,17 @@ def test_the_only_managed_policy_is_basic_execution(stack: Stack, name: str) -> 
 # Which function may read (GetItem) and write (PutItem) which table. Anything not listed: neither.
 TABLE_ACCESS = {
     "PublicApi": {"waves": "r"},
-    "ApplicantApi": {"applicants": "rw", "idempotency": "rw", "waves": "rw", "catalog": "rw", "ledger": "w"},
+    "ApplicantApi": {
+        "applicants": "rw",
+        "idempotency": "rw",
+        "waves": "rw",
+        "catalog": "rw",
+        "ledger": "w",
+        "payouts": "rw",  # payout accounts, incentives, survey responses
+    },
     "OpsApi": {"exclusions": "rw", "waves": "rw", "catalog": "rw", "ledger": "w"},
-    "PartnerApi": {"applicants": "rw"},
+    # Payment callbacks settle their payout with its ledger posting.
+    "PartnerApi": {"applicants": "rw", "payouts": "rw", "ledger": "w"},
     "VerifyIdentity": {"applicants": "rw"},
     "ScreenEligibility": {"applicants": "rw", "exclusions": "r"},
     "PlanSelection": {"waves": "r"},
@@ -144,7 +166,12 @@ TABLE_ACCESS = {
     "PlanCardSweep": {},  # waves: Query only
     "RevokeUnusedCards": {"applicants": "rw", "exclusions": "w", "outbox": "w", "ledger": "w"},
     "FinishCardSweep": {"waves": "w"},
+    "CollectDuePayouts": {},  # payouts: Query on the PayoutsDue index only
+    "SendTransfer": {"payouts": "rw", "ledger": "w"},
+    "CheckTransfer": {"payouts": "rw", "ledger": "w"},
+    "ReconcileSettlement": {},  # ledger: Query only
 }
+TABLES = ["applicants", "exclusions", "idempotency", "waves", "outbox", "catalog", "ledger", "payouts"]
 LEDGER_POSTINGS = {"dynamodb:PutItem", "dynamodb:UpdateItem"}
 # The selection steps are granted single actions, not CDK's grant_read/grant_write sets.
 EXACT_TABLE_ACTIONS = {
@@ -181,9 +208,22 @@ APPLICANT_API_EXACT = {
     },
     "catalog": {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:ConditionCheckItem", "dynamodb:UpdateItem"},
     "ledger": LEDGER_POSTINGS,
+    # Payout account, incentives and survey responses.
+    "payouts": {
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:Query",
+    },
 }
+# The payout, its transfer guard and the partner's rate-limit counters; the payout's ledger postings.
+TRANSFER_STEP = {"payouts": {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"}, "ledger": LEDGER_POSTINGS}
 EXACT_TABLE_ACTIONS |= {
-    "PartnerApi": {"applicants": {"dynamodb:GetItem", "dynamodb:UpdateItem"}},
+    "PartnerApi": {
+        "applicants": {"dynamodb:GetItem", "dynamodb:UpdateItem"},
+        "payouts": {"dynamodb:GetItem", "dynamodb:PutItem"},  # the payout, rewritten with its status
+        "ledger": LEDGER_POSTINGS,
+    },
     "PlanCardSweep": {"waves": {"dynamodb:Query"}},
     "RevokeUnusedCards": {
         "applicants": {"dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:Query"},  # Query: the index only
@@ -192,7 +232,13 @@ EXACT_TABLE_ACTIONS |= {
         "ledger": LEDGER_POSTINGS,
     },
     "FinishCardSweep": {"waves": {"dynamodb:UpdateItem"}},
+    "CollectDuePayouts": {"payouts": {"dynamodb:Query"}},  # the index only (below)
+    "SendTransfer": TRANSFER_STEP,
+    "CheckTransfer": TRANSFER_STEP,
+    "ReconcileSettlement": {"ledger": {"dynamodb:Query"}},  # the partner's settled lines of a day
 }
+# Each index is queried by one function, and only through a statement naming that index.
+INDEX_QUERIES = {"RevokeUnusedCards": ("applicants", "CardsDue"), "CollectDuePayouts": ("payouts", "PayoutsDue")}
 # S3 actions on the selection bucket, by prefix.
 OBJECT_ACCESS = {
     "PublicApi": {"draw/*": {"s3:GetObject"}},
@@ -202,10 +248,26 @@ OBJECT_ACCESS = {
     "ApplyShard": {"selection/*": {"s3:GetObject"}, "draw/*": {"s3:PutObject"}},
     "PublishResult": {"selection/*": {"s3:GetObject"}},
 }
+# S3 actions on the payouts bucket, by prefix.
+PAYOUT_OBJECT_ACCESS = {
+    "CollectDuePayouts": {"payout-runs/*": {"s3:PutObject"}},
+    "ReconcileSettlement": {"settlements/*": {"s3:GetObject"}, "reconciliations/*": {"s3:PutObject"}},
+    "OpsApi": {"reconciliations/*": {"s3:GetObject"}},
+}
+# The five payment partners (partners.json); the other partners are training platforms.
+PAYMENT_PARTNERS = ("BNI", "OVO", "GOPAY", "LINKAJA", "DANA")
+# Who reads which partners' signing secrets: "all", or the payment partners' only.
+PARTNER_SECRET_READERS = {
+    "PartnerApi": "all",
+    "ApplicantApi": "payment",
+    "SendTransfer": "payment",
+    "CheckTransfer": "payment",
+}
+TASK_RESPONSES = ("states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat")
 
 
 @pytest.mark.parametrize("name", NAMES)
-@pytest.mark.parametrize("table", ["applicants", "exclusions", "idempotency", "waves", "outbox", "catalog", "ledger"])
+@pytest.mark.parametrize("table", TABLES)
 def test_table_access_matrix(stack: Stack, name: str, table: str) -> None:
     permissions = stack.permissions[name]
     expected = TABLE_ACCESS[name].get(table, "")
@@ -233,22 +295,37 @@ def test_the_ledger_is_append_only(stack: Stack, name: str) -> None:
 
 
 def test_only_the_card_sweep_queries_the_unused_cards_index(stack: Stack) -> None:
+    """And only the payout collection queries the due payouts' index: one statement naming the
+    index, Query only, and no Query on the table itself."""
     for name, permissions in stack.permissions.items():
         on_indexes = [s for s in permissions.statements if "/index/" in json.dumps(s.raw.get("Resource"))]
-        if name == "RevokeUnusedCards":
-            (statement,) = on_indexes
-            assert set(statement.actions) == {"dynamodb:Query"}
-            assert json.dumps(statement.raw["Resource"]).endswith('/index/CardsDue"]]}')
-        else:
+        if name not in INDEX_QUERIES:
             assert not on_indexes, name
+            continue
+        table, index = INDEX_QUERIES[name]
+        table_id = stack.table(table)
+        (statement,) = on_indexes
+        assert set(statement.actions) == {"dynamodb:Query"}, name
+        assert [resolve_string(r) for r in statement.resources] == [f"${{{table_id}}}/index/{index}"], name
+        assert [s for s in permissions.statements if s.allows("dynamodb:Query") and s.on(table_id)] == [statement]
 
 
 def test_only_the_partner_api_reads_partner_secrets(stack: Stack, dev_template: CfnTemplate) -> None:
+    """Every partner's secret: the partner API (signed calls). The payment partners' only: the
+    functions that call them (account inquiry, transfers, status queries). Nobody else."""
     secrets = [lid for lid in resources(dev_template, "AWS::SecretsManager::Secret") if lid.startswith("Partners")]
     assert len(secrets) == 12  # seven platforms, five payment partners
+    payment = {logical_id(dev_template, "AWS::SecretsManager::Secret", f"Partners{p}") for p in PAYMENT_PARTNERS}
+    assert len(payment) == 5
     for name, permissions in stack.permissions.items():
-        for secret in secrets:
-            assert permissions.allows("secretsmanager:GetSecretValue", on=secret) == (name == "PartnerApi"), name
+        readable = {s for s in secrets if permissions.allows("secretsmanager:GetSecretValue", on=s)}
+        expected = {"all": set(secrets), "payment": payment}.get(PARTNER_SECRET_READERS.get(name, ""), set())
+        assert readable == expected, name
+        # Named one by one: never a wildcard that a new platform's secret would fall under.
+        for statement in permissions.statements:
+            if statement.allows("secretsmanager:GetSecretValue"):
+                assert not statement.any_resource, statement.raw
+                assert all(set(r) == {"Ref"} for r in statement.resources), statement.raw
 
 
 @pytest.mark.parametrize("table", sorted(APPLICANT_API_EXACT))
@@ -292,6 +369,19 @@ def test_selection_bucket_access_is_by_prefix(stack: Stack, name: str) -> None:
     assert granted == OBJECT_ACCESS.get(name, {})
 
 
+@pytest.mark.parametrize("name", NAMES)
+def test_payouts_bucket_access_is_by_prefix(stack: Stack, name: str) -> None:
+    granted: dict[str, set[str]] = {}
+    for statement in stack.permissions[name].statements:
+        if not statement.on(stack.payouts_bucket):
+            continue
+        assert not statement.any_resource
+        for resource in statement.resources:
+            prefix = resolve_string(resource).split("/", 1)[1]
+            granted.setdefault(prefix, set()).update(statement.actions)
+    assert granted == PAYOUT_OBJECT_ACCESS.get(name, {})
+
+
 def test_snapshot_queries_the_lists_but_cannot_change_them(stack: Stack) -> None:
     assert stack.permissions["SnapshotShard"].actions_on(stack.exclusions) == {"dynamodb:Query"}
 
@@ -307,7 +397,7 @@ def test_only_applicant_api_may_encrypt_personal_data(stack: Stack, name: str) -
         assert all(not s.any_resource and s.on(stack.personal_data_key) for s in kms_statements)
 
 
-@pytest.mark.parametrize("name", ["VerifyIdentity", "ScreenEligibility", "Notifier"])
+@pytest.mark.parametrize("name", ["VerifyIdentity", "ScreenEligibility", "Notifier", "SendTransfer", "CheckTransfer"])
 def test_workflow_functions_decrypt_but_never_encrypt(stack: Stack, name: str) -> None:
     permissions = stack.permissions[name]
     assert permissions.allows("kms:Decrypt", on=stack.personal_data_key)
@@ -317,15 +407,58 @@ def test_workflow_functions_decrypt_but_never_encrypt(stack: Stack, name: str) -
 
 @pytest.mark.parametrize("name", NAMES)
 def test_applicants_start_registrations_and_ops_start_selections_nothing_else(stack: Stack, name: str) -> None:
+    """Ops also start payout runs and reconciliations."""
     permissions = stack.permissions[name]
     starting = [s for s in permissions.statements if s.allows("states:StartExecution")]
-    allowed = {"ApplicantApi": stack.registration, "OpsApi": stack.selection}
-    if name not in allowed:
-        assert starting == []
-        return
-    assert starting, f"{name} starts a workflow"
+    allowed = {
+        "ApplicantApi": {stack.registration},
+        "OpsApi": {stack.selection, stack.payout_runs, stack.reconciliation},
+    }.get(name, set())
+    started = set()
     for statement in starting:
-        assert list(statement.resources) == [{"Ref": allowed[name]}], statement.raw
+        (resource,) = statement.resources
+        assert set(resource) == {"Ref"}, statement.raw
+        started.add(resource["Ref"])
+    assert started == allowed, name
+
+
+def _is_the_payout_machine(stack: Stack, resource: object) -> bool:
+    """The payout state machine, by reference or by the ARN of its name (a reference from its
+    own task functions would be a dependency cycle)."""
+    by_name = (
+        f"arn:${{AWS::Partition}}:states:${{AWS::Region}}:${{AWS::AccountId}}:stateMachine:{stack.payout_runs_name}"
+    )
+    return resource == {"Ref": stack.payout_runs} or resolve_string(resource) == by_name
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_only_transfers_and_payment_callbacks_resume_the_payout_workflow(stack: Stack, name: str) -> None:
+    """A transfer's wait (task token) is resumed by the partner's callback (partner API) or by the
+    transfer steps themselves, on the payout state machine only; nobody else answers a task."""
+    permissions = stack.permissions[name]
+    answering = [s for s in permissions.statements if any(s.allows(action) for action in TASK_RESPONSES)]
+    if name not in {"PartnerApi", "SendTransfer", "CheckTransfer"}:
+        assert answering == [], name
+        return
+    assert permissions.allows("states:SendTaskSuccess"), name
+    for statement in answering:
+        (resource,) = statement.resources
+        assert _is_the_payout_machine(stack, resource), statement.raw
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "PartnerApi",
+        "SendTransfer",
+        "CheckTransfer",
+    ],
+)
+def test_the_payout_workflow_is_only_ever_resumed_with_success(stack: Stack, name: str) -> None:
+    """A FAILED transfer is an outcome sent with SendTaskSuccess too (stepfunctions_callbacks.py):
+    nobody needs SendTaskFailure or SendTaskHeartbeat."""
+    actions = {a for s in stack.permissions[name].statements for a in s.actions if a.lower().startswith("states:")}
+    assert actions == {"states:SendTaskSuccess"}
 
 
 @pytest.mark.parametrize("name", NAMES)

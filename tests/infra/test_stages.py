@@ -5,7 +5,15 @@ from __future__ import annotations
 import pytest
 
 from prakerja_infra.stage import stage_config
-from tests.infra.cfn import CfnTemplate, functions, one, referenced_ids, resources
+from tests.infra.cfn import (
+    CfnTemplate,
+    function_permissions,
+    functions,
+    one,
+    referenced_ids,
+    resolve_string,
+    resources,
+)
 
 # Everything that holds applicants' data or can decrypt it.
 DATA_TYPES = (
@@ -24,8 +32,22 @@ def _data_resources(template: CfnTemplate) -> dict[str, str | None]:
         for resource_type in DATA_TYPES
         for lid, resource in resources(template, resource_type).items()
     }
-    assert len([t for t in found if "Table" in t]) == 7
-    assert len([b for b in found if "Bucket" in b]) == 2
+    tables = sorted(lid.removeprefix("Data")[:-8] for lid in resources(template, "AWS::DynamoDB::Table"))
+    assert tables == [
+        "ApplicantsTable",
+        "CatalogTable",
+        "ExclusionsTable",
+        "IdempotencyTable",
+        "LedgerTable",
+        "OutboxTable",
+        "PayoutsTable",
+        "WavesTable",
+    ]
+    buckets = sorted(lid.removeprefix("Data")[:-8] for lid in resources(template, "AWS::S3::Bucket"))
+    # The payouts bucket holds settlement reports and reconciliations: audit records.
+    assert buckets == ["AccessLogsBucket", "PayoutsBucket", "SelectionBucket"]
+    # The hashing key and one signing secret per partner (seven platforms, five payment partners).
+    assert len(resources(template, "AWS::SecretsManager::Secret")) == 13
     return found
 
 
@@ -90,3 +112,22 @@ def test_each_stage_names_its_api_and_workflow(
     _, machine = one(template, "AWS::StepFunctions::StateMachine", "RegistrationWorkflowStateMachine")
     assert api["Properties"]["Name"] == f"prakerja-{stage}"
     assert machine["Properties"]["StateMachineName"] == f"prakerja-{stage}-registration"
+
+
+@pytest.mark.parametrize("stage", ["dev", "prod"])
+def test_transfer_steps_resume_their_own_stages_payout_workflow(
+    dev_template: CfnTemplate, prod_template: CfnTemplate, stage: str
+) -> None:
+    """The transfer steps name the payout state machine by its name's ARN (no reference, no
+    cycle): that name must be the stage's machine's own."""
+    template = {"dev": dev_template, "prod": prod_template}[stage]
+    _, machine = one(template, "AWS::StepFunctions::StateMachine", "PayoutWorkflowStateMachine")
+    name = machine["Properties"]["StateMachineName"]
+    assert name == f"prakerja-{stage}-payouts"
+    for step in ("SendTransfer", "CheckTransfer"):
+        _, function = functions(template)[step]
+        permissions = function_permissions(template, function)
+        (statement,) = [s for s in permissions.statements if s.allows("states:SendTaskSuccess")]
+        assert [resolve_string(r) for r in statement.resources] == [
+            f"arn:${{AWS::Partition}}:states:${{AWS::Region}}:${{AWS::AccountId}}:stateMachine:{name}"
+        ], step
