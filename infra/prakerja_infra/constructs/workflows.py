@@ -320,16 +320,14 @@ class PayoutWorkflow(Construct):
         check: lambda_.IFunction,
     ) -> None:
         super().__init__(scope, construct_id)
-        collect_task = tasks.LambdaInvoke(
+        collect_task = _data_task(
             self,
             "CollectDuePayouts",
-            comment="The payouts due now, written as the run's list (ids only)",
-            lambda_function=collect,
-            payload=sfn.TaskInput.from_object({"run_id": sfn.JsonPath.string_at("$$.Execution.Name")}),
-            payload_response_only=True,
-            result_path="$.collected",
+            "The payouts due now, written as the run's list (ids only)",
+            collect,
+            {"run_id": sfn.JsonPath.string_at("$$.Execution.Name")},
+            "$.collected",
         )
-        collect_task.add_retry(errors=["ClientError"], interval=Duration.seconds(5), max_attempts=4, backoff_rate=2.0)
 
         item = {
             "applicant_id": sfn.JsonPath.string_at("$.applicant_id"),
@@ -428,16 +426,14 @@ class ReconciliationWorkflow(Construct):
         reconcile: lambda_.IFunction,
     ) -> None:
         super().__init__(scope, construct_id)
-        task = tasks.LambdaInvoke(
+        task = _data_task(
             self,
             "ReconcileSettlement",
-            comment="Report lines against the ledger's confirmed payouts of that partner and day",
-            lambda_function=reconcile,
-            payload=sfn.TaskInput.from_object({"report_key": sfn.JsonPath.string_at("$.report_key")}),
-            payload_response_only=True,
-            result_path="$.result",
+            "Report lines against the ledger's confirmed payouts of that partner and day",
+            reconcile,
+            {"report_key": sfn.JsonPath.string_at("$.report_key")},
+            "$.result",
         )
-        task.add_retry(errors=["ClientError"], interval=Duration.seconds(5), max_attempts=4, backoff_rate=2.0)
         outcome = (
             sfn.Choice(self, "AnyDiscrepancy")
             .when(sfn.Condition.string_equals("$.result.status", "BALANCED"), sfn.Succeed(self, "Balanced"))
@@ -472,6 +468,29 @@ class ReconciliationWorkflow(Construct):
                 )
             ],
         )
+
+
+def _data_task(
+    scope: Construct,
+    construct_id: str,
+    comment: str,
+    function: lambda_.IFunction,
+    payload: dict[str, object],
+    result_path: str,
+) -> tasks.LambdaInvoke:
+    """A step that reads and writes DynamoDB or S3 only: safe to repeat, so throttling that
+    outlasted the SDK's own retries is retried with backoff."""
+    task = tasks.LambdaInvoke(
+        scope,
+        construct_id,
+        comment=comment,
+        lambda_function=function,
+        payload=sfn.TaskInput.from_object(payload),
+        payload_response_only=True,
+        result_path=result_path,
+    )
+    task.add_retry(errors=["ClientError"], interval=Duration.seconds(5), max_attempts=4, backoff_rate=2.0)
+    return task
 
 
 def _justify_distributed_map(state_machine: sfn.StateMachine, bucket: s3.IBucket) -> None:
