@@ -32,8 +32,10 @@ from prakerja.payouts.ports import AccountCheck, PartnerUnavailable, TransferReq
 CLIENT_ID = "prakerja"
 
 
-class PartnerMisbehaved(Exception):
-    """An answer outside the contract (4xx other than 404/429, or a body we cannot read)."""
+class PartnerMisbehaved(PartnerUnavailable):
+    """An answer outside the contract (4xx other than 404/429, or a body we cannot read): as
+    unknown an outcome as no answer, so the same id is asked again, but under its own name,
+    which the workflow does not retry: the payout waits, visible, for a later run."""
 
 
 class HttpPaymentPartners:
