@@ -6,7 +6,7 @@ import base64
 import json
 import random
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -63,8 +63,8 @@ def move_status(db: DynamoDBClient, table: str, key: dict[str, Any], current: st
     names = {"#status": "status", **{f"#{name}": name for name in fields}}
     values = {":new": value(new), ":current": value(current)}
     values |= {f":{name}": value(field) for name, field in fields.items()}
-    try:
-        db.update_item(
+    return conditional(
+        lambda: db.update_item(
             TableName=table,
             Key=key,
             UpdateExpression="SET " + ", ".join(["#status = :new", *(f"#{n} = :{n}" for n in fields)]),
@@ -72,11 +72,30 @@ def move_status(db: DynamoDBClient, table: str, key: dict[str, Any], current: st
             ExpressionAttributeNames=names,
             ExpressionAttributeValues=values,
         )
+    )
+
+
+def conditional(write: Callable[[], object]) -> bool:
+    """Runs a conditional put or update: True if written, False if its condition failed."""
+    try:
+        write()
     except ClientError as error:
         if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
             return False
         raise
     return True
+
+
+def query_page(
+    db: DynamoDBClient, query: dict[str, Any], partition: str, next_token: str | None
+) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of a query over ``partition`` (its items as dicts) and the token of the next
+    page; ``next_token`` must be one issued for this partition (else 422)."""
+    if next_token:
+        query = {**query, "ExclusiveStartKey": decode_token(next_token, partition)}
+    response = db.query(**query)
+    last = response.get("LastEvaluatedKey")
+    return [from_item(item) for item in response.get("Items", [])], encode_token(last) if last else None
 
 
 def outbox_message(

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from prakerja.adapters.dynamodb import cancellation_codes, decode_token, encode_token, from_item, to_item, ts, value
+from prakerja.adapters.dynamodb import cancellation_codes, from_item, query_page, to_item, ts, value
 from prakerja.ledger.postings import PER_PERSON, Account, AccountKind, Posting, PostingKind, card_funded
 from prakerja.ledger.report import BookTotal
 from prakerja.selection.cards import CardRecord
@@ -173,12 +173,7 @@ class DynamoDBLedger:
             "Limit": limit,
             "ConsistentRead": True,
         }
-        if next_token:
-            query["ExclusiveStartKey"] = decode_token(next_token, partition)
-        response = self._db.query(**query)
-        items = [from_item(item) for item in response.get("Items", [])]
-        last = response.get("LastEvaluatedKey")
-        return items, encode_token(last) if last else None
+        return query_page(self._db, query, partition, next_token)
 
     def settled(self, provider: str, day: date) -> dict[str, int]:
         """The transfers confirmed paid through ``provider`` that settled on ``day``: id -> amount."""

@@ -23,6 +23,7 @@ from prakerja.adapters.dynamodb import (
     from_item,
     moment,
     move_status,
+    query_page,
     to_item,
     transact,
     ts,
@@ -238,11 +239,8 @@ class DynamoDBPurchases(DynamoDBVouchers):
             "ScanIndexForward": False,
             "Limit": limit,
         }
-        if next_token:
-            query["ExclusiveStartKey"] = decode_token(next_token, partition)
-        response = self._db.query(**query)
-        last = response.get("LastEvaluatedKey")
-        return [_purchase(from_item(i)) for i in response.get("Items", [])], encode_token(last) if last else None
+        items, token = query_page(self._db, query, partition, next_token)
+        return [_purchase(i) for i in items], token
 
     def review(self, purchase: PurchaseRecord, review: Review) -> bool:
         codes = transact(

@@ -22,14 +22,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import ClientError
-
 from prakerja.adapters.dynamodb import (
     CONDITION_FAILED,
-    decode_token,
-    encode_token,
+    conditional,
     from_item,
     moment,
+    query_page,
     to_item,
     transact,
     ts,
@@ -57,7 +55,6 @@ if TYPE_CHECKING:
 QUEUE_SHARDS = 16  # the due index's partitions: a run's collection reads them all
 DUE_INDEX = "PayoutsDue"
 ACCOUNT = "ACCOUNT"
-_CONDITION_EXCEPTION = "ConditionalCheckFailedException"
 
 
 def _applicant_pk(applicant_id: str) -> str:
@@ -97,7 +94,7 @@ class DynamoDBPayoutAccounts:
             "linked_at": ts(account.linked_at),
         }
         previous = {":previous": value(account.version - 1)}
-        return self._conditional(
+        return conditional(
             lambda: self._db.put_item(
                 TableName=self._table,
                 Item=to_item(item),
@@ -114,7 +111,7 @@ class DynamoDBPayoutAccounts:
             values[":reason"] = value(check.reason)
         else:
             update += " REMOVE reason"
-        return self._conditional(
+        return conditional(
             lambda: self._db.update_item(
                 TableName=self._table,
                 Key=to_item({"pk": _applicant_pk(applicant_id), "sk": ACCOUNT}),
@@ -124,16 +121,6 @@ class DynamoDBPayoutAccounts:
                 ExpressionAttributeValues=values,
             )
         )
-
-    @staticmethod
-    def _conditional(write: Any) -> bool:
-        try:
-            write()
-        except ClientError as error:
-            if error.response["Error"]["Code"] == _CONDITION_EXCEPTION:
-                return False
-            raise
-        return True
 
 
 class DynamoDBPayouts:
@@ -158,11 +145,8 @@ class DynamoDBPayouts:
             "Limit": limit,
             "ConsistentRead": True,
         }
-        if next_token:
-            query["ExclusiveStartKey"] = decode_token(next_token, partition)
-        response = self._db.query(**query)
-        last = response.get("LastEvaluatedKey")
-        return [_payout(from_item(i)) for i in response.get("Items", [])], encode_token(last) if last else None
+        items, token = query_page(self._db, query, partition, next_token)
+        return [_payout(i) for i in items], token
 
     def all_of(self, applicant_id: str) -> list[PayoutRecord]:
         found: list[PayoutRecord] = []
@@ -300,8 +284,8 @@ class DynamoDBTransferRateLimit:
         if limit is None:
             return
         second = int(self._clock.now().timestamp())
-        try:
-            self._db.update_item(
+        counted = conditional(
+            lambda: self._db.update_item(
                 TableName=self._table,
                 Key=to_item({"pk": f"RATE#{provider}#{second}", "sk": "RATE"}),
                 UpdateExpression="ADD sent :one SET expires_at = :expires",
@@ -312,10 +296,9 @@ class DynamoDBTransferRateLimit:
                     ":expires": value(second + 3600),
                 },
             )
-        except ClientError as error:
-            if error.response["Error"]["Code"] == _CONDITION_EXCEPTION:
-                raise RateLimited(str(provider)) from None
-            raise
+        )
+        if not counted:
+            raise RateLimited(str(provider))
 
 
 def _account(item: dict[str, Any]) -> PayoutAccount:
