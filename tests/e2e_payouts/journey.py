@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from tests.e2e.conftest import Api
@@ -78,7 +78,3 @@ def ledger(api: Api) -> dict[str, Any]:
     report = api.call("GET", "/v1/ops/ledger", ops(api))
     assert report.status_code == 200, report.text
     return dict(report.json())
-
-
-def now_iso() -> str:
-    return datetime.now(UTC).isoformat()

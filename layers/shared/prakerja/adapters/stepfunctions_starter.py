@@ -23,23 +23,6 @@ class StepFunctionsStarter:
             )
 
 
-class SelectionWorkflowStarter:
-    """Starts a wave's selection workflow, named after the wave: once per wave."""
-
-    def __init__(self, client: SFNClient, state_machine_arn: str) -> None:
-        self._sfn = client
-        self._arn = state_machine_arn
-
-    def start(self, wave_id: str) -> str:
-        try:
-            return self._sfn.start_execution(
-                stateMachineArn=self._arn, name=wave_id, input=json.dumps({"wave_id": wave_id})
-            )["executionArn"]
-        except self._sfn.exceptions.ExecutionAlreadyExists:
-            # The execution ARN is the state machine's with the execution's name.
-            return f"{self._arn.replace(':stateMachine:', ':execution:', 1)}:{wave_id}"
-
-
 class ExecutionStarter:
     """Starts an execution with the given name and input; the same name again answers the
     first execution (Step Functions keeps names unique per state machine for 90 days)."""
@@ -54,4 +37,15 @@ class ExecutionStarter:
                 "executionArn"
             ]
         except self._sfn.exceptions.ExecutionAlreadyExists:
+            # The execution ARN is the state machine's with the execution's name.
             return f"{self._arn.replace(':stateMachine:', ':execution:', 1)}:{name}"
+
+
+class SelectionWorkflowStarter:
+    """Starts a wave's selection workflow, named after the wave: once per wave."""
+
+    def __init__(self, client: SFNClient, state_machine_arn: str) -> None:
+        self._executions = ExecutionStarter(client, state_machine_arn)
+
+    def start(self, wave_id: str) -> str:
+        return self._executions.start(wave_id, {"wave_id": wave_id})

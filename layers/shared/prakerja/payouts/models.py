@@ -11,7 +11,6 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from prakerja.clock import iso
-from prakerja.personal_data import mask_account_number
 
 
 class AccountType(StrEnum):
@@ -139,10 +138,6 @@ class PayoutAccountView(BaseModel):
         )
 
 
-def masked(account_number: str) -> str:
-    return mask_account_number(account_number)
-
-
 # -- incentives ----------------------------------------------------------------------------------
 def payout_id(applicant_id: str, kind: IncentiveKind, tranche: int) -> str:
     """Derived from what it pays, so granting the same incentive twice names the same payout."""
@@ -181,11 +176,6 @@ class PayoutRecord:
 
     def with_changes(self, **changes: object) -> PayoutRecord:
         return replace(self, **changes)  # type: ignore[arg-type]
-
-
-def transfer_payout(transfer_id: str) -> tuple[str, int]:
-    payout, _, attempt = transfer_id.rpartition("-")
-    return payout, int(attempt)
 
 
 class PayoutView(BaseModel):

@@ -35,7 +35,6 @@ from prakerja.payouts.models import (
     TransferAnswer,
     TransferState,
     failure_code,
-    masked,
     payout_id,
 )
 from prakerja.payouts.ports import (
@@ -48,6 +47,7 @@ from prakerja.payouts.ports import (
     TransferRateLimit,
     TransferRequest,
 )
+from prakerja.personal_data import mask_account_number
 from prakerja.program import Program
 from prakerja.registration.models import ApplicantStatus
 from prakerja.registration.ports import ApplicantRepository, PersonalDataCipher
@@ -238,7 +238,7 @@ class PayoutAccountService:
             type=request.type,
             provider=request.provider,
             account_cipher=self._numbers.seal(applicant.applicant_id, request.account_number),
-            account_masked=masked(request.account_number),
+            account_masked=mask_account_number(request.account_number),
             status=AccountStatus.PENDING,
             version=(current.version if current else 0) + 1,
             linked_at=self._clock.now(),
