@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from prakerja.clock import Clock
 from prakerja.errors import NotFound
 from prakerja.payouts.models import Provider
-from prakerja.payouts.reconciliation import ReportFiles, report_key
+from prakerja.payouts.reconciliation import ReportFiles, report_key, result_key
 
 
 class WorkflowStarter(Protocol):
@@ -64,7 +64,7 @@ class PayoutOperations:
             when = date.fromisoformat(day)
         except ValueError:
             raise _no_result() from None
-        data = self._files.get(f"reconciliations/{known}/{when.isoformat()}.json")
+        data = self._files.get(result_key(known, when))
         if data is None:
             raise _no_result()
         result: dict[str, Any] = json.loads(data)

@@ -62,6 +62,11 @@ def report_key(provider: str, day: date) -> str:
     return f"settlements/{provider}/{day.isoformat()}.csv"
 
 
+def result_key(provider: str, day: date) -> str:
+    """Where a partner-day's reconciliation result is written (the last run's)."""
+    return f"reconciliations/{provider}/{day.isoformat()}.json"
+
+
 def parse_key(key: str) -> tuple[str, date]:
     match = REPORT_KEY.match(key)
     if match is None:
@@ -159,6 +164,6 @@ class ReconciliationService:
         except UnicodeDecodeError:
             raise SettlementUnreadable("the report is not UTF-8 text") from None
         result = reconcile(provider, day, key, settled_lines(text), self._ledger.settled(provider, day))
-        result.result_key = f"reconciliations/{provider}/{day.isoformat()}.json"
+        result.result_key = result_key(provider, day)
         self._files.put(result.result_key, result.model_dump_json(indent=1).encode(), "application/json")
         return result.model_copy(update={"discrepancies": result.discrepancies[:LISTED]})
