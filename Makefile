@@ -52,7 +52,7 @@ deploy: install node_modules/.installed
 lock: install
 	$(VENV)/bin/uv pip compile -q requirements/dev.in -o requirements/dev.lock --python-version 3.11
 	$(VENV)/bin/uv pip compile -q requirements/lambda.in -o requirements/lambda.lock \
-		--python-version 3.14 --python-platform aarch64-manylinux_2_28
+		--python-version 3.14 --python-platform aarch64-manylinux2014
 
 clean:
 	rm -rf build cdk.out .local .pytest_cache .mypy_cache .ruff_cache
