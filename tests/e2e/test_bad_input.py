@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import json
 import time
 from datetime import date
@@ -66,6 +68,29 @@ def test_malformed_json_is_400(api: Api) -> None:
         "POST", "/v1/applicants", api.token(), data="{not json", headers={"Content-Type": "application/json"}
     )
     _problem(response, 400, "MALFORMED_JSON")
+
+
+def test_a_body_that_is_not_utf8_is_400_not_a_server_error(api: Api) -> None:
+    # Found by the API fuzzing: Powertools' JSON decoding failed on it with a 500.
+    token = api.token()
+    for path in ("/v1/applicants", "/v1/purchases", "/v1/applicants/me/assessment"):
+        response = api.call("POST", path, token, data=b"\xd1\x00\xff{", headers={"Content-Type": "application/json"})
+        _problem(response, 400, "MALFORMED_JSON")
+    raw = b"\xd1\xff{"
+    stamp = str(int(time.time()))
+    mac = hmac.new(api.partner_secret("SEKOLAHMU").encode(), stamp.encode() + b"." + raw, hashlib.sha256)
+    headers = {"X-Partner-Id": "SEKOLAHMU", "X-Timestamp": stamp, "X-Signature": f"sha256={mac.hexdigest()}"}
+    _problem(api.call("POST", "/v1/partner/redemptions", data=raw, headers=headers), 400, "MALFORMED_JSON")
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", None])
+def test_a_json_body_is_read_as_json_whatever_its_content_type(api: Api, content_type: str | None) -> None:
+    # `curl -d` says form-urlencoded; text/plain made Powertools fail with a 500 (found by fuzzing).
+    headers = {"Content-Type": content_type} if content_type else {}
+    body = json.dumps({"answers": [{"question_id": "q01", "option_id": "zz"}], "extra": 1})
+    response = api.call("POST", "/v1/applicants/me/assessment", api.token(), data=body, headers=headers)
+    _problem(response, 422, "UNKNOWN_FIELD")  # the JSON was read: its unknown field is named
+    assert response.json()["errors"][0]["field"] == "extra"
 
 
 def test_body_over_64_kib_is_413(api: Api) -> None:
