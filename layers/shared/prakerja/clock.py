@@ -4,7 +4,21 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta, timezone
-from typing import Protocol
+from typing import Annotated, Protocol
+
+from pydantic import AwareDatetime, BeforeValidator
+
+
+def _not_a_number(value: object) -> object:
+    # Pydantic's lax mode reads a number as seconds since 1970: `{"date": 0}` meant
+    # 1970-01-01 (found by the API fuzzing). Request dates are ISO 8601 strings.
+    if isinstance(value, int | float):
+        raise ValueError("must be an ISO 8601 string")
+    return value
+
+
+IsoDate = Annotated[date, BeforeValidator(_not_a_number)]
+IsoDateTime = Annotated[AwareDatetime, BeforeValidator(_not_a_number)]
 
 WIB = timezone(timedelta(hours=7), "WIB")  # program dates (birthdays, deadlines) are Jakarta dates
 

@@ -10,9 +10,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
-from prakerja.clock import iso
+from prakerja.clock import IsoDateTime, iso
 
 
 class TrainingType(StrEnum):
@@ -288,7 +288,7 @@ class CompletionRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     voucher_code: VoucherCode
-    completed_at: AwareDatetime
+    completed_at: IsoDateTime
     certificate_id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._/\-]{2,63}$")
 
 

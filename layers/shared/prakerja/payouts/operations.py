@@ -9,7 +9,7 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from prakerja.clock import Clock
+from prakerja.clock import Clock, IsoDate
 from prakerja.errors import NotFound
 from prakerja.payouts.models import Provider
 from prakerja.payouts.reconciliation import ReportFiles, report_key, result_key
@@ -31,7 +31,7 @@ class ReconciliationRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     provider: Provider
-    date: date
+    date: IsoDate
 
 
 class ReconciliationStarted(BaseModel):

@@ -15,6 +15,7 @@ from typing import Annotated, Any, Final
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
+from prakerja.clock import IsoDate
 from prakerja.registration.nik import NikError, NikInfo, parse_nik
 from prakerja.registration.regions import is_known_province, is_regency_shaped, is_valid_regency
 
@@ -147,7 +148,7 @@ class RegistrationRequest(BaseModel):
     nik: StrictStr
     kk_number: StrictStr
     full_name: StrictStr
-    date_of_birth: date
+    date_of_birth: IsoDate
     gender: Gender
     phone: StrictStr
     email: StrictStr

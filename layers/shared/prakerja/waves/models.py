@@ -10,9 +10,10 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Self
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictStr, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictStr, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from prakerja.clock import IsoDateTime
 from prakerja.program import load_program
 from prakerja.registration.regions import is_known_province
 
@@ -34,8 +35,8 @@ class WaveRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     name: Annotated[StrictStr, Field(min_length=3, max_length=100)]
-    opens_at: AwareDatetime
-    closes_at: AwareDatetime
+    opens_at: IsoDateTime
+    closes_at: IsoDateTime
     quota_total: Annotated[int, Field(gt=0, le=10_000_000, strict=True)]
     quotas: dict[str, Annotated[int, Field(ge=0, strict=True)]] = Field(default_factory=dict)
     scheme: StrictStr
