@@ -13,7 +13,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from applicant_api.dependencies import catalog_service, idempotent_responses, incentive_service, marketplace_service
 from applicant_api.routes import IdempotencyKey, Limit, NextToken
 from prakerja.http.auth import caller
-from prakerja.http.schemas import problem_responses
+from prakerja.http.schemas import answers
 from prakerja.marketplace.models import (
     Category,
     PurchaseCreated,
@@ -34,7 +34,7 @@ router = Router()
 @router.get(
     "/v1/trainings",
     summary="The course catalog, filtered and paginated",
-    responses=problem_responses(401, 422),
+    responses=answers(401, 422),
     tags=["Marketplace"],
 )
 def trainings(
@@ -56,7 +56,7 @@ def trainings(
 @router.get(
     "/v1/trainings/<training_id>",
     summary="One course",
-    responses=problem_responses(401, 404),
+    responses=answers(401, 404),
     tags=["Marketplace"],
 )
 def training(training_id: str) -> TrainingView:
@@ -67,10 +67,18 @@ def training(training_id: str) -> TrainingView:
 @router.post(
     "/v1/purchases",
     summary="Buy a course with the card's training balance; answers the voucher code",
-    responses={
-        201: {"description": "Bought: the voucher code to redeem on the course's platform"},
-        **problem_responses(400, 401, 403, 404, 409, 413, 422),
-    },
+    responses=answers(
+        400,
+        401,
+        403,
+        404,
+        409,
+        413,
+        422,
+        status=201,
+        description="Bought: the voucher code to redeem on the course's platform",
+        model=PurchaseCreated,
+    ),
     tags=["Marketplace"],
 )
 def buy(body: PurchaseRequest, idempotency_key: IdempotencyKey = None) -> Response[str]:
@@ -97,7 +105,7 @@ def buy(body: PurchaseRequest, idempotency_key: IdempotencyKey = None) -> Respon
 @router.get(
     "/v1/purchases",
     summary="My purchases, newest first, with their vouchers, completion and certificate",
-    responses=problem_responses(401, 404, 422),
+    responses=answers(401, 404, 422),
     tags=["Marketplace"],
 )
 def my_purchases(limit: Limit = 50, next_token: NextToken = None) -> PurchaseList:
@@ -108,7 +116,7 @@ def my_purchases(limit: Limit = 50, next_token: NextToken = None) -> PurchaseLis
 @router.post(
     "/v1/purchases/<purchase_id>/review",
     summary="Rate and review a completed course (once)",
-    responses=problem_responses(400, 401, 404, 409, 413, 422),
+    responses=answers(400, 401, 404, 409, 413, 422, description="The purchase, reviewed", model=PurchaseView),
     tags=["Marketplace"],
 )
 def review(purchase_id: str, body: ReviewRequest, idempotency_key: IdempotencyKey = None) -> Response[str]:

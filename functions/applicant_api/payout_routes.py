@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from applicant_api.dependencies import idempotent_responses, incentive_service, payout_account_service
 from applicant_api.routes import IdempotencyKey, Limit, NextToken
 from prakerja.http.auth import caller
-from prakerja.http.schemas import problem_responses
+from prakerja.http.schemas import answers
 from prakerja.observability import logger, metrics
 from prakerja.payouts.models import (
     PayoutAccountRequest,
@@ -31,10 +31,18 @@ router = Router()
 @router.put(
     "/v1/applicants/me/payout-account",
     summary="Link my bank account or e-wallet; the partner validates it before money moves",
-    responses={
-        202: {"description": "Accepted: VALID or INVALID once the partner answered, PENDING until then"},
-        **problem_responses(400, 401, 403, 404, 409, 413, 422),
-    },
+    responses=answers(
+        400,
+        401,
+        403,
+        404,
+        409,
+        413,
+        422,
+        status=202,
+        description="Accepted: VALID or INVALID once the partner answered, PENDING until then",
+        model=PayoutAccountView,
+    ),
     tags=["Incentives"],
 )
 def link_payout_account(body: PayoutAccountRequest, idempotency_key: IdempotencyKey = None) -> Response[str]:
@@ -58,7 +66,7 @@ def link_payout_account(body: PayoutAccountRequest, idempotency_key: Idempotency
 @router.get(
     "/v1/applicants/me/payout-account",
     summary="My payout account (masked) and its validation; a PENDING one is checked again",
-    responses=problem_responses(401, 404),
+    responses=answers(401, 404),
     tags=["Incentives"],
 )
 def payout_account() -> PayoutAccountView:
@@ -68,7 +76,7 @@ def payout_account() -> PayoutAccountView:
 @router.get(
     "/v1/applicants/me/payouts",
     summary="My incentives: each payment with its status, failure code and times",
-    responses=problem_responses(401, 404, 422),
+    responses=answers(401, 404, 422),
     tags=["Incentives"],
 )
 def my_payouts(limit: Limit = 50, next_token: NextToken = None) -> PayoutList:
@@ -85,9 +93,7 @@ class SurveyList(BaseModel):
     items: list[SurveyView]
 
 
-@router.get(
-    "/v1/surveys", summary="The program's surveys, in order", responses=problem_responses(401), tags=["Incentives"]
-)
+@router.get("/v1/surveys", summary="The program's surveys, in order", responses=answers(401), tags=["Incentives"])
 def surveys() -> SurveyList:
     caller(router)
     return SurveyList(items=[SurveyView(survey_id=s.survey_id, title=s.title) for s in load_program().surveys])
@@ -96,10 +102,18 @@ def surveys() -> SurveyList:
 @router.post(
     "/v1/surveys/<survey_id>/responses",
     summary="Answer a survey (once); earns the survey incentive where my scheme has one",
-    responses={
-        201: {"description": "Recorded, with the incentive it earned"},
-        **problem_responses(400, 401, 403, 404, 409, 413, 422),
-    },
+    responses=answers(
+        400,
+        401,
+        403,
+        404,
+        409,
+        413,
+        422,
+        status=201,
+        description="Recorded, with the incentive it earned",
+        model=SurveyResponseCreated,
+    ),
     tags=["Incentives"],
 )
 def answer_survey(survey_id: str, body: SurveyResponseRequest, idempotency_key: IdempotencyKey = None) -> Response[str]:

@@ -13,7 +13,7 @@ from applicant_api.dependencies import idempotent_responses, registration_servic
 from applicant_api.views import ApplicantProfileView, AssessmentResultView, RegistrationCreated
 from prakerja.http.auth import caller
 from prakerja.http.idempotency import HEADER
-from prakerja.http.schemas import problem_responses
+from prakerja.http.schemas import answers
 from prakerja.observability import logger, metrics
 from prakerja.registration.assessment import load_assessment
 from prakerja.registration.models import AssessmentSubmission, RegistrationRequest
@@ -31,10 +31,16 @@ NextToken = Annotated[str | None, Query(max_length=512)]
 @router.post(
     "/v1/applicants",
     summary="Create my applicant profile and start verification",
-    responses={
-        201: {"description": "Profile created; the registration workflow started"},
-        **problem_responses(400, 401, 409, 413, 422),
-    },
+    responses=answers(
+        400,
+        401,
+        409,
+        413,
+        422,
+        status=201,
+        description="Profile created; the registration workflow started",
+        model=RegistrationCreated,
+    ),
     tags=["Applicants"],
 )
 def create_profile(body: RegistrationRequest, idempotency_key: IdempotencyKey = None) -> Response[str]:
@@ -58,7 +64,7 @@ def create_profile(body: RegistrationRequest, idempotency_key: IdempotencyKey = 
 @router.get(
     "/v1/applicants/me",
     summary="My profile (NIK masked), status and rejection reasons",
-    responses=problem_responses(401, 404),
+    responses=answers(401, 404),
     tags=["Applicants"],
 )
 def my_profile() -> ApplicantProfileView:
@@ -68,7 +74,7 @@ def my_profile() -> ApplicantProfileView:
 @router.get(
     "/v1/assessment",
     summary="The basic motivation and ability test",
-    responses=problem_responses(401),
+    responses=answers(401),
     tags=["Applicants"],
 )
 def assessment() -> dict[str, Any]:
@@ -79,7 +85,7 @@ def assessment() -> dict[str, Any]:
 @router.post(
     "/v1/applicants/me/assessment",
     summary="Submit answers to the assessment; may be retaken",
-    responses=problem_responses(400, 401, 404, 413, 422),
+    responses=answers(400, 401, 404, 413, 422, description="Score and result", model=AssessmentResultView),
     tags=["Applicants"],
 )
 def submit_assessment(body: AssessmentSubmission, idempotency_key: IdempotencyKey = None) -> Response[str]:
@@ -103,7 +109,7 @@ def submit_assessment(body: AssessmentSubmission, idempotency_key: IdempotencyKe
 @router.get(
     "/v1/waves",
     summary="Open waves",
-    responses=problem_responses(401, 422),
+    responses=answers(401, 422),
     tags=["Waves"],
 )
 def open_waves(
@@ -118,7 +124,7 @@ def open_waves(
 @router.post(
     "/v1/waves/<wave_id>/join",
     summary="Join an open wave (one at a time; verified and assessed applicants)",
-    responses=problem_responses(401, 404, 409),
+    responses=answers(401, 404, 409),
     tags=["Waves"],
 )
 def join_wave(wave_id: str) -> Joined:

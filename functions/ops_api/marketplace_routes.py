@@ -9,9 +9,9 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from ops_api.dependencies import catalog_service, ledger_service
 from prakerja.http.app import model_response
 from prakerja.http.auth import ops_caller
-from prakerja.http.schemas import problem_responses
+from prakerja.http.schemas import answers
 from prakerja.ledger.report import LedgerReport
-from prakerja.ledger.service import AccountStatement, AllocationRequest
+from prakerja.ledger.service import AccountStatement, AllocationPosted, AllocationRequest
 from prakerja.marketplace.models import TrainingCreated, TrainingRequest, TrainingView
 from prakerja.observability import logger
 
@@ -21,7 +21,7 @@ router = Router()
 @router.post(
     "/v1/ops/trainings",
     summary="Add a course to the catalog",
-    responses={201: {"description": "Course added"}, **problem_responses(400, 401, 403, 413, 422)},
+    responses=answers(400, 401, 403, 413, 422, status=201, description="Course added", model=TrainingCreated),
     tags=["Ops"],
 )
 def add_training(body: TrainingRequest) -> Response[str]:
@@ -34,7 +34,7 @@ def add_training(body: TrainingRequest) -> Response[str]:
 @router.put(
     "/v1/ops/trainings/<training_id>",
     summary="Update a course (its reviews stay)",
-    responses=problem_responses(400, 401, 403, 404, 413, 422),
+    responses=answers(400, 401, 403, 404, 413, 422),
     tags=["Ops"],
 )
 def update_training(training_id: str, body: TrainingRequest) -> TrainingView:
@@ -47,7 +47,7 @@ def update_training(training_id: str, body: TrainingRequest) -> TrainingView:
 @router.get(
     "/v1/ops/ledger",
     summary="Budget, committed, disbursed and returned money, per account; balanced or not",
-    responses=problem_responses(401, 403),
+    responses=answers(401, 403),
     tags=["Ops"],
 )
 def ledger() -> LedgerReport:
@@ -61,7 +61,7 @@ def ledger() -> LedgerReport:
 @router.get(
     "/v1/ops/ledger/accounts/<account_id>",
     summary="A card's or an applicant's account: every entry and the balance recomputed from them",
-    responses=problem_responses(401, 403, 422),
+    responses=answers(401, 403, 422),
     tags=["Ops"],
 )
 def ledger_account(account_id: str) -> AccountStatement:
@@ -72,7 +72,9 @@ def ledger_account(account_id: str) -> AccountStatement:
 @router.post(
     "/v1/ops/ledger/allocations",
     summary="Post a budget allocation from the state budget to the program (once per reference)",
-    responses={201: {"description": "Allocation posted"}, **problem_responses(400, 401, 403, 409, 413, 422)},
+    responses=answers(
+        400, 401, 403, 409, 413, 422, status=201, description="Allocation posted", model=AllocationPosted
+    ),
     tags=["Ops"],
 )
 def allocate(body: AllocationRequest) -> Response[str]:

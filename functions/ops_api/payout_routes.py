@@ -10,9 +10,9 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from ops_api.dependencies import payout_operations
 from prakerja.http.app import model_response
 from prakerja.http.auth import ops_caller
-from prakerja.http.schemas import problem_responses
+from prakerja.http.schemas import answers
 from prakerja.observability import logger
-from prakerja.payouts.operations import ReconciliationRequest
+from prakerja.payouts.operations import PayoutRunStarted, ReconciliationRequest, ReconciliationStarted
 
 router = Router()
 
@@ -20,7 +20,7 @@ router = Router()
 @router.post(
     "/v1/ops/payout-runs",
     summary="Start a payout run for everything due (the payout workflow)",
-    responses={202: {"description": "Started: the execution"}, **problem_responses(401, 403)},
+    responses=answers(401, 403, status=202, description="Started: the execution", model=PayoutRunStarted),
     tags=["Ops"],
 )
 def start_payout_run() -> Response[str]:
@@ -33,7 +33,9 @@ def start_payout_run() -> Response[str]:
 @router.post(
     "/v1/ops/reconciliations",
     summary="Reconcile a payment partner's settlement report of one day with the ledger",
-    responses={202: {"description": "Started: the execution"}, **problem_responses(400, 401, 403, 413, 422)},
+    responses=answers(
+        400, 401, 403, 413, 422, status=202, description="Started: the execution", model=ReconciliationStarted
+    ),
     tags=["Ops"],
 )
 def start_reconciliation(body: ReconciliationRequest) -> Response[str]:
@@ -46,7 +48,7 @@ def start_reconciliation(body: ReconciliationRequest) -> Response[str]:
 @router.get(
     "/v1/ops/reconciliations/<provider>/<day>",
     summary="A reconciliation's result: matched lines and every discrepancy",
-    responses=problem_responses(401, 403, 404),
+    responses=answers(401, 403, 404),
     tags=["Ops"],
 )
 def reconciliation(provider: str, day: str) -> dict[str, Any]:

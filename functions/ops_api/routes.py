@@ -11,7 +11,7 @@ from prakerja.clock import iso
 from prakerja.exclusions import ExclusionListImported, ExclusionListUpload
 from prakerja.http.app import model_response
 from prakerja.http.auth import ops_caller
-from prakerja.http.schemas import problem_responses
+from prakerja.http.schemas import answers
 from prakerja.observability import logger, metrics
 from prakerja.waves.models import CloseRequest, WaveRequest
 from prakerja.waves.views import (
@@ -29,7 +29,7 @@ router = Router()
 @router.post(
     "/v1/ops/exclusion-lists/<source>",
     summary="Import an agency's exclusion list (stored as keyed hashes, never in clear)",
-    responses=problem_responses(400, 401, 403, 404, 413, 422),
+    responses=answers(400, 401, 403, 404, 413, 422),
     tags=["Ops"],
 )
 def import_exclusion_list(source: str, body: ExclusionListUpload) -> ExclusionListImported:
@@ -43,7 +43,7 @@ def import_exclusion_list(source: str, body: ExclusionListUpload) -> ExclusionLi
 @router.post(
     "/v1/ops/waves",
     summary="Create a wave with its quotas and the commitment to its draw seed",
-    responses={201: {"description": "Wave created"}, **problem_responses(400, 401, 403, 413, 422)},
+    responses=answers(400, 401, 403, 413, 422, status=201, description="Wave created", model=WaveCreated),
     tags=["Ops"],
 )
 def create_wave(body: WaveRequest) -> Response[str]:
@@ -56,7 +56,7 @@ def create_wave(body: WaveRequest) -> Response[str]:
 @router.get(
     "/v1/ops/waves/<wave_id>",
     summary="A wave's status, counts per province and selection execution",
-    responses=problem_responses(401, 403, 404),
+    responses=answers(401, 403, 404),
     tags=["Ops"],
 )
 def wave_status(wave_id: str) -> WaveStatusView:
@@ -79,7 +79,9 @@ def wave_status(wave_id: str) -> WaveStatusView:
 @router.post(
     "/v1/ops/waves/<wave_id>/close",
     summary="Close a wave with its revealed seed and start the selection workflow",
-    responses={202: {"description": "Selection started"}, **problem_responses(400, 401, 403, 404, 409, 413, 422)},
+    responses=answers(
+        400, 401, 403, 404, 409, 413, 422, status=202, description="Selection started", model=SelectionStarted
+    ),
     tags=["Ops"],
 )
 def close_wave(wave_id: str, body: CloseRequest) -> Response[str]:

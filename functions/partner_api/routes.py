@@ -11,7 +11,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from partner_api.dependencies import partner_service, settlements
 from prakerja.clock import iso
 from prakerja.errors import Forbidden, NotFound
-from prakerja.http.schemas import problem_responses
+from prakerja.http.schemas import answers
 from prakerja.marketplace.models import (
     CompletionRequest,
     CompletionView,
@@ -36,7 +36,7 @@ def _partner() -> Partner:
 @router.post(
     "/v1/partner/redemptions",
     summary="A platform redeems a voucher: the course and the buyer's masked name",
-    responses=problem_responses(400, 401, 403, 404, 409, 413, 422),
+    responses=answers(400, 401, 403, 404, 409, 413, 422),
     tags=["Partners"],
 )
 def redeem(body: RedemptionRequest) -> RedemptionView:
@@ -58,7 +58,7 @@ def redeem(body: RedemptionRequest) -> RedemptionView:
 @router.post(
     "/v1/partner/completions",
     summary="A platform reports a course completed with its certificate; repeats change nothing",
-    responses=problem_responses(400, 401, 403, 404, 409, 413, 422),
+    responses=answers(400, 401, 403, 404, 409, 413, 422),
     tags=["Partners"],
 )
 def complete(body: CompletionRequest) -> CompletionView:
@@ -78,7 +78,7 @@ def complete(body: CompletionRequest) -> CompletionView:
 @router.post(
     "/v1/partner/payments/<transfer_id>/callback",
     summary="A payment partner confirms a transfer (SUCCESS or FAILED); repeats change nothing",
-    responses=problem_responses(400, 401, 403, 404, 409, 413, 422),
+    responses=answers(400, 401, 403, 404, 409, 413, 422),
     tags=["Partners"],
 )
 def payment_callback(transfer_id: str, body: PaymentCallback) -> CallbackAnswer:

@@ -14,7 +14,9 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn, HTTPBearer, Server
 
 import prakerja
-from prakerja.http.schemas import Problem
+from prakerja.http.idempotency import HEADER as IDEMPOTENCY_HEADER
+from prakerja.http.idempotency import KEY_PATTERN as IDEMPOTENCY_KEY_PATTERN
+from prakerja.http.schemas import PROBLEM_DESCRIPTIONS, Problem
 from prakerja.partners import PARTNER_HEADER, SIGNATURE_HEADER, SIGNATURE_WINDOW_SECONDS, TIMESTAMP_HEADER
 
 TITLE = "Prakerja program API"
@@ -50,6 +52,7 @@ def build_document(*routers: Router) -> dict[str, Any]:
         )
     )
     schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    schemas.pop("HTTPValidationError", None)  # every 422 is a Problem (below)
     problem_schema = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
     schemas.update(problem_schema.pop("$defs", {}))
     schemas["Problem"] = problem_schema
@@ -60,4 +63,27 @@ def build_document(*routers: Router) -> dict[str, Any]:
         elif path.startswith(PARTNER_PATHS):
             for operation in operations.values():
                 operation["security"] = [{"partnerSignature": []}]
+        for operation in operations.values():
+            _document_what_any_route_answers(path, operation)
     return document
+
+
+def _document_what_any_route_answers(path: str, operation: dict[str, Any]) -> None:
+    """Answers that do not depend on the route's own logic: throttling (stage, WAF, attempt
+    limits) anywhere, body refusals where there is a body, credentials where they are needed,
+    an unknown id where the path has one; and the Idempotency-Key's format."""
+    statuses = {429}
+    if "requestBody" in operation:
+        statuses |= {400, 413}
+    if operation.get("security") != []:
+        statuses.add(401)
+    if "{" in path:
+        statuses.add(404)
+    problem = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    responses = operation.setdefault("responses", {})
+    responses["422"] = {"description": PROBLEM_DESCRIPTIONS[422], "content": problem}  # never Powertools' shape
+    for status in sorted(statuses):
+        responses.setdefault(str(status), {"description": PROBLEM_DESCRIPTIONS[status], "content": problem})
+    for parameter in operation.get("parameters", []):
+        if parameter.get("in") == "header" and str(parameter.get("name")).lower() == IDEMPOTENCY_HEADER.lower():
+            parameter["schema"] = {"type": "string", "pattern": IDEMPOTENCY_KEY_PATTERN}

@@ -18,7 +18,7 @@ from applicant_api.routes import router as applicant_routes
 from ops_api.marketplace_routes import router as ops_marketplace_routes
 from ops_api.payout_routes import router as ops_payout_routes
 from ops_api.routes import router as ops_routes
-from prakerja.http.schemas import problem_responses
+from prakerja.http.schemas import answers
 from prakerja.selection.published import DrawPage
 from public_api.dependencies import published_draw
 from public_api.openapi import build_document
@@ -49,7 +49,12 @@ def openapi_json() -> dict[str, Any]:
     return openapi_document()
 
 
-@router.get("/v1/docs", summary="Swagger UI for the OpenAPI document", tags=["Public"])
+@router.get(
+    "/v1/docs",
+    summary="Swagger UI for the OpenAPI document",
+    responses={200: {"description": "An HTML page", "content": {"text/html": {"schema": {"type": "string"}}}}},
+    tags=["Public"],
+)
 def docs() -> Response[str]:
     return Response(status_code=200, content_type="text/html; charset=utf-8", body=SWAGGER_UI)
 
@@ -57,7 +62,7 @@ def docs() -> Response[str]:
 @router.get(
     "/v1/waves/<wave_id>/draw",
     summary="A wave's published draw (prakerja-draw-v1): everything needed to recompute it",
-    responses=problem_responses(404, 409, 422),
+    responses=answers(404, 409, 422),
     tags=["Public"],
 )
 def wave_draw(

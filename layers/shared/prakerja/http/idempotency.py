@@ -24,7 +24,8 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 from prakerja.errors import Conflict, ValidationFailed
 
 HEADER = "Idempotency-Key"
-_KEY = re.compile(r"^[A-Za-z0-9_.:\-]{8,128}$")
+KEY_PATTERN = r"^[A-Za-z0-9_.:\-]{8,128}$"
+_KEY = re.compile(KEY_PATTERN)
 DAY_SECONDS = 24 * 3600
 
 

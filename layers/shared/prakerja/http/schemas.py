@@ -5,6 +5,17 @@ from __future__ import annotations
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse, OpenAPIResponseContentSchema
 from pydantic import BaseModel, Field
 
+PROBLEM_DESCRIPTIONS = {
+    400: "Malformed JSON",
+    401: "No or invalid credentials",
+    403: "Not allowed",
+    404: "Unknown resource",
+    409: "Conflict with the current state",
+    413: "Body over 64 KiB",
+    422: "Validation failed",
+    429: "Throttled: too many requests or attempts; retry later",
+}
+
 
 class FieldProblem(BaseModel):
     field: str
@@ -25,18 +36,23 @@ class Problem(BaseModel):
 
 def problem_responses(*statuses: int) -> dict[int, OpenAPIResponse]:
     """OpenAPI `responses` entries for the problem statuses a route can answer."""
-    descriptions = {
-        400: "Malformed JSON",
-        401: "No or invalid credentials",
-        403: "Not allowed",
-        404: "Unknown resource",
-        409: "Conflict with the current state",
-        413: "Body over 64 KiB",
-        422: "Validation failed",
-        429: "Throttled",
-    }
     schema: OpenAPIResponseContentSchema = {"schema": {"$ref": "#/components/schemas/Problem"}}
     return {
-        status: OpenAPIResponse(description=descriptions[status], content={"application/problem+json": schema})
+        status: OpenAPIResponse(description=PROBLEM_DESCRIPTIONS[status], content={"application/problem+json": schema})
         for status in statuses
     }
+
+
+def answers(
+    *problem_statuses: int,
+    status: int = 200,
+    description: str = "OK",
+    model: type[BaseModel] | None = None,
+) -> dict[int, OpenAPIResponse]:
+    """A route's OpenAPI `responses`: its success (the return annotation's schema, or ``model``
+    for routes answering a `Response` with another status) and the problems it can answer.
+    Powertools documents no success at all once `responses` is given, hence the success here."""
+    success = OpenAPIResponse(description=description)
+    if model is not None:
+        success["content"] = {"application/json": {"model": model}}
+    return {status: success, **problem_responses(*problem_statuses)}
