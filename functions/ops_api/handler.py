@@ -11,7 +11,9 @@ from ops_api.dependencies import catalog_service, exclusion_lists, ledger_servic
 from ops_api.marketplace_routes import router as marketplace_router
 from ops_api.payout_routes import router as payout_router
 from ops_api.routes import router
-from prakerja.http.app import create_app
+from prakerja.errors import DomainError
+from prakerja.http.app import create_app, problem_event
+from prakerja.http.auth import require_ops
 from prakerja.observability import logger, metrics, tracer
 
 app = create_app()
@@ -29,4 +31,9 @@ payout_operations()
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    try:
+        require_ops(event)
+    except DomainError as refused:
+        logger.info("ops call refused", extra={"code": refused.code})
+        return problem_event(refused)
     return app.resolve(event, context)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,10 +31,10 @@ def _parse_groups(raw: object) -> frozenset[str]:
     return frozenset(part.strip() for part in text.replace(",", " ").split() if part.strip())
 
 
-def caller(router: BaseRouter) -> Caller:
-    """The authenticated caller. API Gateway rejects requests without a valid token before
-    the function runs, so missing claims mean a misconfigured route: answer 401 anyway."""
-    context: dict[str, Any] = router.current_event.raw_event.get("requestContext") or {}
+def event_caller(event: Mapping[str, Any]) -> Caller:
+    """The authenticated caller of a proxy event. API Gateway rejects requests without a valid
+    token before the function runs, so missing claims mean a misconfigured route: 401 anyway."""
+    context: dict[str, Any] = event.get("requestContext") or {}
     claims: dict[str, Any] = (context.get("authorizer") or {}).get("claims") or {}
     sub = claims.get("sub")
     if not sub:
@@ -41,8 +42,18 @@ def caller(router: BaseRouter) -> Caller:
     return Caller(account_id=str(sub), groups=_parse_groups(claims.get("cognito:groups")))
 
 
-def ops_caller(router: BaseRouter) -> Caller:
-    current = caller(router)
+def caller(router: BaseRouter) -> Caller:
+    return event_caller(router.current_event.raw_event)
+
+
+def require_ops(event: Mapping[str, Any]) -> Caller:
+    """Every ops route is for the `ops` group; checked on the event before any route parses
+    the request, so that an applicant learns nothing from an ops route but 403."""
+    current = event_caller(event)
     if not current.is_ops:
         raise Forbidden("OPS_ONLY", "This route is for operations staff.")
     return current
+
+
+def ops_caller(router: BaseRouter) -> Caller:
+    return require_ops(router.current_event.raw_event)
