@@ -281,3 +281,21 @@ class FakeOutcomes:
         self._applicants.profiles[s.applicant_id] = replace(record, status=s.status, reasons=reasons, card=s.card)
         self.outbox.append(s)
         return Settled.APPLIED
+
+
+class FakeAttemptCounter:
+    """Attempt counters in memory, with the DynamoDB counter's semantics."""
+
+    def __init__(self) -> None:
+        self.hits: dict[str, int] = {}
+        self.expiry: dict[str, int] = {}
+
+    def add(self, key: str, limit: int, expires_at: int) -> bool:
+        if self.hits.get(key, 0) >= limit:
+            return False
+        self.hits[key] = self.hits.get(key, 0) + 1
+        self.expiry[key] = expires_at
+        return True
+
+    def reached(self, key: str, limit: int) -> bool:
+        return self.hits.get(key, 0) >= limit

@@ -9,15 +9,17 @@ import boto3
 
 from prakerja.adapters import payouts_wiring
 from prakerja.adapters.dynamodb_applicants import DynamoDBApplicantRepository
+from prakerja.adapters.dynamodb_attempts import DynamoDBAttemptCounter
 from prakerja.adapters.dynamodb_ledger import DynamoDBLedger
 from prakerja.adapters.dynamodb_marketplace import DynamoDBCatalog, DynamoDBPurchases
 from prakerja.adapters.dynamodb_waves import DynamoDBWaveRepository
 from prakerja.adapters.kms_cipher import KmsCipher
 from prakerja.adapters.secrets_hasher import load_hasher
 from prakerja.adapters.stepfunctions_starter import StepFunctionsStarter
-from prakerja.clock import SystemClock
+from prakerja.clock import SystemClock, WallClock
 from prakerja.config import ApplicantApiSettings, load_settings
 from prakerja.http.idempotency import IdempotentResponses
+from prakerja.limits import AttemptLimiter
 from prakerja.marketplace.service import CatalogService, MarketplaceService
 from prakerja.partners import load_partners
 from prakerja.payouts.service import IncentiveService, PayoutAccountService
@@ -113,3 +115,9 @@ def registration_service() -> RegistrationService:
         workflow=StepFunctionsStarter(boto3.client("stepfunctions"), config.registration_state_machine_arn),
         clock=SystemClock(),
     )
+
+
+@cache
+def attempt_limiter() -> AttemptLimiter:
+    # Abuse windows are real time, whatever the program's (simulated) clock says.
+    return AttemptLimiter(DynamoDBAttemptCounter(boto3.client("dynamodb"), settings().attempts_table), WallClock())

@@ -10,10 +10,16 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import BaseModel
 
-from applicant_api.dependencies import idempotent_responses, incentive_service, payout_account_service
+from applicant_api.dependencies import (
+    attempt_limiter,
+    idempotent_responses,
+    incentive_service,
+    payout_account_service,
+)
 from applicant_api.routes import IdempotencyKey, Limit, NextToken
 from prakerja.http.auth import caller
 from prakerja.http.schemas import answers
+from prakerja.limits import Attempt
 from prakerja.observability import logger, metrics
 from prakerja.payouts.models import (
     PayoutAccountRequest,
@@ -49,6 +55,7 @@ def link_payout_account(body: PayoutAccountRequest, idempotency_key: Idempotency
     account_id = caller(router).account_id
 
     def link() -> tuple[int, dict[str, Any]]:
+        attempt_limiter().attempt(Attempt.PAYOUT_ACCOUNT, account_id)  # each asks the partner whose it is
         account = payout_account_service().link(account_id, body)
         metrics.add_metric(name=f"PayoutAccounts{account.status.title()}", unit=MetricUnit.Count, value=1)
         logger.info("payout account linked", extra={"provider": str(account.provider), "status": str(account.status)})

@@ -9,11 +9,12 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 from aws_lambda_powertools.metrics import MetricUnit
 
-from applicant_api.dependencies import idempotent_responses, registration_service, wave_service
+from applicant_api.dependencies import attempt_limiter, idempotent_responses, registration_service, wave_service
 from applicant_api.views import ApplicantProfileView, AssessmentResultView, RegistrationCreated
 from prakerja.http.auth import caller
 from prakerja.http.idempotency import HEADER
 from prakerja.http.schemas import answers
+from prakerja.limits import Attempt
 from prakerja.observability import logger, metrics
 from prakerja.registration.assessment import load_assessment
 from prakerja.registration.models import AssessmentSubmission, RegistrationRequest
@@ -47,6 +48,7 @@ def create_profile(body: RegistrationRequest, idempotency_key: IdempotencyKey = 
     account_id = caller(router).account_id
 
     def register() -> tuple[int, dict[str, Any]]:
+        attempt_limiter().attempt(Attempt.REGISTRATION, account_id)  # NIK_ALREADY_REGISTERED is an oracle
         record = registration_service().register(account_id, body)
         metrics.add_metric(name="Registrations", unit=MetricUnit.Count, value=1)
         logger.info("profile created", extra={"applicant_id": record.applicant_id})
@@ -92,6 +94,7 @@ def submit_assessment(body: AssessmentSubmission, idempotency_key: IdempotencyKe
     account_id = caller(router).account_id
 
     def score() -> tuple[int, dict[str, Any]]:
+        attempt_limiter().attempt(Attempt.ASSESSMENT, account_id)
         result = registration_service().submit_assessment(account_id, body)
         passed = "AssessmentsPassed" if result.passed else "AssessmentsFailed"
         metrics.add_metric(name=passed, unit=MetricUnit.Count, value=1)

@@ -8,11 +8,13 @@ import boto3
 
 from prakerja.adapters import payouts_wiring
 from prakerja.adapters.dynamodb_applicants import DynamoDBApplicantRepository
+from prakerja.adapters.dynamodb_attempts import DynamoDBAttemptCounter
 from prakerja.adapters.dynamodb_marketplace import DynamoDBVouchers
 from prakerja.adapters.kms_cipher import KmsCipher
 from prakerja.adapters.partner_secrets import SecretsManagerPartnerSecrets
-from prakerja.clock import SystemClock
+from prakerja.clock import SystemClock, WallClock
 from prakerja.config import PartnerApiSettings, load_settings
+from prakerja.limits import AttemptLimiter
 from prakerja.marketplace.service import PartnerService, ProfileBuyerNames
 from prakerja.payouts.service import Settlements
 from prakerja.registration.service import PersonalDataVault
@@ -48,3 +50,9 @@ def vault() -> PersonalDataVault:
 def partner_service() -> PartnerService:
     vouchers = DynamoDBVouchers(boto3.client("dynamodb"), settings().applicants_table)
     return PartnerService(vouchers, ProfileBuyerNames(applicants(), vault()), SystemClock())
+
+
+@cache
+def attempt_limiter() -> AttemptLimiter:
+    # Abuse windows are real time, whatever the program's (simulated) clock says.
+    return AttemptLimiter(DynamoDBAttemptCounter(boto3.client("dynamodb"), settings().attempts_table), WallClock())

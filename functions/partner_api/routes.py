@@ -4,14 +4,17 @@ completions; payment partners confirm transfers. The handler has checked the sig
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import TypeVar
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.metrics import MetricUnit
 
-from partner_api.dependencies import partner_service, settlements
+from partner_api.dependencies import attempt_limiter, partner_service, settlements
 from prakerja.clock import iso
 from prakerja.errors import Forbidden, NotFound
 from prakerja.http.schemas import answers
+from prakerja.limits import Attempt
 from prakerja.marketplace.models import (
     CompletionRequest,
     CompletionView,
@@ -19,18 +22,32 @@ from prakerja.marketplace.models import (
     RedemptionRequest,
     RedemptionView,
 )
+from prakerja.marketplace.service import VoucherNotFound
 from prakerja.observability import logger, metrics
 from prakerja.partners import Partner, PartnerKind
 from prakerja.payouts.models import TRANSFER_ID, CallbackAnswer, PaymentCallback, TransferAnswer, TransferState
 
 router = Router()
 PARTNER = "partner"  # the authenticated partner, in the router's context
+T = TypeVar("T")
 
 
 def _partner() -> Partner:
     partner = router.context.get(PARTNER)
     assert isinstance(partner, Partner), "the handler authenticates every partner call"
     return partner
+
+
+def _voucher_lookup(lookup: Callable[[], T]) -> T:
+    """A platform guessing codes shows as misses: past the limit, every lookup of that
+    platform is refused for the window, hits too, so that a hit cannot be told from a miss."""
+    limiter, platform = attempt_limiter(), _partner().partner_id
+    limiter.ensure_allowed(Attempt.VOUCHER_MISS, platform)
+    try:
+        return lookup()
+    except VoucherNotFound:
+        limiter.attempt(Attempt.VOUCHER_MISS, platform)
+        raise
 
 
 @router.post(
@@ -40,7 +57,7 @@ def _partner() -> Partner:
     tags=["Partners"],
 )
 def redeem(body: RedemptionRequest) -> RedemptionView:
-    redeemed = partner_service().redeem(_partner(), body.voucher_code)
+    redeemed = _voucher_lookup(lambda: partner_service().redeem(_partner(), body.voucher_code))
     purchase = redeemed.purchase
     metrics.add_metric(name="VouchersRedeemed", unit=MetricUnit.Count, value=1)
     logger.info("voucher redeemed", extra={"purchase_id": purchase.purchase_id, "platform": purchase.platform})
@@ -62,7 +79,9 @@ def redeem(body: RedemptionRequest) -> RedemptionView:
     tags=["Partners"],
 )
 def complete(body: CompletionRequest) -> CompletionView:
-    purchase = partner_service().complete(_partner(), body.voucher_code, body.completed_at, body.certificate_id)
+    purchase = _voucher_lookup(
+        lambda: partner_service().complete(_partner(), body.voucher_code, body.completed_at, body.certificate_id)
+    )
     metrics.add_metric(name="CoursesCompleted", unit=MetricUnit.Count, value=1)
     logger.info("course completed", extra={"purchase_id": purchase.purchase_id, "platform": purchase.platform})
     assert purchase.completed_at is not None and purchase.certificate_id is not None

@@ -260,6 +260,7 @@ class PrakerjaStack(Stack):
             APPLICANTS_TABLE=data.applicants.table_name,
             WAVES_TABLE=data.waves.table_name,
             IDEMPOTENCY_TABLE=data.idempotency.table_name,
+            ATTEMPTS_TABLE=data.attempts.table_name,
             REGISTRATION_STATE_MACHINE_ARN=registration.state_machine_arn,
             **environment,
         )
@@ -274,6 +275,7 @@ class PrakerjaStack(Stack):
         data.personal_data_key.grant(applicant_api, "kms:Encrypt", "kms:Decrypt")
         data.hashing_secret.grant_read(applicant_api)
         registration.grant_start_execution(applicant_api)
+        allow_table(data.attempts, applicant_api, "dynamodb:UpdateItem")  # registrations, accounts, assessments
         # Payout account, incentives and survey responses; the partner's account inquiry (signed).
         allow_table(data.payouts, applicant_api, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem")
         allow_table(data.payouts, applicant_api, "dynamodb:Query")
@@ -328,6 +330,7 @@ class PrakerjaStack(Stack):
             APPLICANTS_TABLE=data.applicants.table_name,
             PAYOUTS_TABLE=data.payouts.table_name,
             LEDGER_TABLE=data.ledger.table_name,
+            ATTEMPTS_TABLE=data.attempts.table_name,
             PARTNER_SECRET_NAME_PREFIX=partners.prefix,
             PERSONAL_DATA_KEY_ARN=data.personal_data_key.key_arn,
         )
@@ -337,6 +340,7 @@ class PrakerjaStack(Stack):
         # A payment callback settles its payout with the ledger posting, in one transaction.
         allow_table(data.payouts, partner_api, "dynamodb:GetItem", "dynamodb:PutItem")
         allow_ledger_postings(data.ledger, partner_api)
+        allow_table(data.attempts, partner_api, "dynamodb:GetItem", "dynamodb:UpdateItem")  # voucher misses
         return partner_api
 
     def _payouts(

@@ -10,10 +10,11 @@ from tests.infra.cfn import CfnTemplate, one, referenced_ids, resources
 TABLE = "AWS::DynamoDB::Table"
 
 
-def test_there_are_the_eight_tables(dev_template: CfnTemplate) -> None:
+def test_there_are_the_nine_tables(dev_template: CfnTemplate) -> None:
     names = sorted(lid.removeprefix("Data")[:-8] for lid in resources(dev_template, TABLE))
     assert names == [
         "ApplicantsTable",
+        "AttemptsTable",
         "CatalogTable",
         "ExclusionsTable",
         "IdempotencyTable",
@@ -105,6 +106,11 @@ def test_no_table_has_provisioned_throughput(dev_template: CfnTemplate) -> None:
         assert "ProvisionedThroughput" not in table["Properties"], lid
 
 
+def test_attempt_counters_expire_with_their_window(dev_template: CfnTemplate) -> None:
+    _, table = one(dev_template, TABLE, "DataAttemptsTable")
+    assert table["Properties"]["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+
+
 def test_idempotency_table_expires_records_on_expiration(dev_template: CfnTemplate) -> None:
     _, table = one(dev_template, TABLE, "DataIdempotencyTable")
     assert table["Properties"]["TimeToLiveSpecification"] == {"AttributeName": "expiration", "Enabled": True}
@@ -120,6 +126,7 @@ def test_idempotency_table_expires_records_on_expiration(dev_template: CfnTempla
         ("DataCatalogTable", "pk", "sk", ()),
         ("DataLedgerTable", "pk", "sk", ()),
         ("DataPayoutsTable", "pk", "sk", ("queue", "due_at")),
+        ("DataAttemptsTable", "pk", "sk", ()),
     ],
 )
 def test_key_schema(

@@ -40,6 +40,7 @@ class Stack:
     applicants: str
     exclusions: str
     idempotency: str
+    attempts: str
     waves: str
     outbox: str
     catalog: str
@@ -58,7 +59,7 @@ class Stack:
     def table(self, name: str) -> str:
         tables = {"applicants": self.applicants, "exclusions": self.exclusions, "idempotency": self.idempotency}
         more = {"waves": self.waves, "outbox": self.outbox, "catalog": self.catalog, "ledger": self.ledger}
-        return {**tables, **more, "payouts": self.payouts}[name]
+        return {**tables, **more, "payouts": self.payouts, "attempts": self.attempts}[name]
 
 
 @pytest.fixture(scope="module")
@@ -72,6 +73,7 @@ def stack(dev_template: CfnTemplate) -> Stack:
         applicants=logical_id(dev_template, "AWS::DynamoDB::Table", "DataApplicantsTable"),
         exclusions=logical_id(dev_template, "AWS::DynamoDB::Table", "DataExclusionsTable"),
         idempotency=logical_id(dev_template, "AWS::DynamoDB::Table", "DataIdempotencyTable"),
+        attempts=logical_id(dev_template, "AWS::DynamoDB::Table", "DataAttemptsTable"),
         waves=logical_id(dev_template, "AWS::DynamoDB::Table", "DataWavesTable"),
         outbox=logical_id(dev_template, "AWS::DynamoDB::Table", "DataOutboxTable"),
         catalog=logical_id(dev_template, "AWS::DynamoDB::Table", "DataCatalogTable"),
@@ -150,10 +152,11 @@ TABLE_ACCESS = {
         "catalog": "rw",
         "ledger": "w",
         "payouts": "rw",  # payout accounts, incentives, survey responses
+        "attempts": "w",  # counts attempts by UpdateItem; never reads one
     },
     "OpsApi": {"exclusions": "rw", "waves": "rw", "catalog": "rw", "ledger": "w"},
     # Payment callbacks settle their payout with its ledger posting.
-    "PartnerApi": {"applicants": "rw", "payouts": "rw", "ledger": "w"},
+    "PartnerApi": {"applicants": "rw", "payouts": "rw", "ledger": "w", "attempts": "rw"},
     "VerifyIdentity": {"applicants": "rw"},
     "ScreenEligibility": {"applicants": "rw", "exclusions": "r"},
     "PlanSelection": {"waves": "r"},
@@ -171,7 +174,7 @@ TABLE_ACCESS = {
     "CheckTransfer": {"payouts": "rw", "ledger": "w"},
     "ReconcileSettlement": {},  # ledger: Query only
 }
-TABLES = ["applicants", "exclusions", "idempotency", "waves", "outbox", "catalog", "ledger", "payouts"]
+TABLES = ["applicants", "exclusions", "idempotency", "waves", "outbox", "catalog", "ledger", "payouts", "attempts"]
 LEDGER_POSTINGS = {"dynamodb:PutItem", "dynamodb:UpdateItem"}
 # The selection steps are granted single actions, not CDK's grant_read/grant_write sets.
 EXACT_TABLE_ACTIONS = {
@@ -215,6 +218,7 @@ APPLICANT_API_EXACT = {
         "dynamodb:UpdateItem",
         "dynamodb:Query",
     },
+    "attempts": {"dynamodb:UpdateItem"},  # registrations, payout accounts, assessments
 }
 # The payout, its transfer guard and the partner's rate-limit counters; the payout's ledger postings.
 TRANSFER_STEP = {"payouts": {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"}, "ledger": LEDGER_POSTINGS}
@@ -223,6 +227,7 @@ EXACT_TABLE_ACTIONS |= {
         "applicants": {"dynamodb:GetItem", "dynamodb:UpdateItem"},
         "payouts": {"dynamodb:GetItem", "dynamodb:PutItem"},  # the payout, rewritten with its status
         "ledger": LEDGER_POSTINGS,
+        "attempts": {"dynamodb:GetItem", "dynamodb:UpdateItem"},  # a platform's voucher misses
     },
     "PlanCardSweep": {"waves": {"dynamodb:Query"}},
     "RevokeUnusedCards": {

@@ -35,6 +35,7 @@ def _data_resources(template: CfnTemplate) -> dict[str, str | None]:
     tables = sorted(lid.removeprefix("Data")[:-8] for lid in resources(template, "AWS::DynamoDB::Table"))
     assert tables == [
         "ApplicantsTable",
+        "AttemptsTable",
         "CatalogTable",
         "ExclusionsTable",
         "IdempotencyTable",

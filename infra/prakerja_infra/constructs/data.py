@@ -95,6 +95,11 @@ class Data(Construct):
             sort_key=None,
             ttl_attribute="expiration",
         )
+        # Attempt counters of the handlers' abuse limits (prakerja.limits), one item per caller
+        # and window, gone with the window.
+        self.attempts = self._table(
+            "AttemptsTable", removal, partition_key="pk", sort_key="sk", ttl_attribute="expires_at"
+        )
         # Transactional outbox: a message is written with the state change it announces; the
         # stream hands it to the notifier (SMS). Messages expire a month after they are written.
         self.outbox = self._table(

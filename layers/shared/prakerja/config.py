@@ -41,7 +41,11 @@ class PaymentPartnerSettings(PartnerSecretSettings):
     payouts_table: str = Field(min_length=1)
 
 
-class ApplicantApiSettings(PersonalDataSettings, MarketplaceSettings, PaymentPartnerSettings):
+class AttemptLimitSettings(_Settings):
+    attempts_table: str = Field(min_length=1)  # attempt counters (prakerja.limits)
+
+
+class ApplicantApiSettings(PersonalDataSettings, MarketplaceSettings, PaymentPartnerSettings, AttemptLimitSettings):
     hashing_secret_arn: str = Field(min_length=1)
     applicants_table: str = Field(min_length=1)
     waves_table: str = Field(min_length=1)
@@ -59,7 +63,7 @@ class OpsApiSettings(MarketplaceSettings):
     payouts_bucket: str = Field(min_length=1)  # reconciliation results
 
 
-class PartnerApiSettings(PersonalDataSettings, PartnerSecretSettings):
+class PartnerApiSettings(PersonalDataSettings, PartnerSecretSettings, AttemptLimitSettings):
     applicants_table: str = Field(min_length=1)  # purchases and vouchers; the buyer's name, masked
     payouts_table: str = Field(min_length=1)  # payment callbacks
     ledger_table: str = Field(min_length=1)

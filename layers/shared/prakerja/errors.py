@@ -25,6 +25,11 @@ class DomainError(Exception):
         self.detail = detail
         self.errors = errors or []
 
+    @property
+    def headers(self) -> dict[str, str]:
+        """HTTP headers the answer carries besides the problem (Retry-After, say)."""
+        return {}
+
 
 class ValidationFailed(DomainError):
     status = 422

@@ -86,6 +86,20 @@ def conditional(write: Callable[[], object]) -> bool:
     return True
 
 
+def count_up_to(db: DynamoDBClient, table: str, key: dict[str, str], limit: int, expires_at: int) -> bool:
+    """Adds one to the counter item ``key`` unless it reached ``limit``: True if added. The
+    item expires (TTL) with the window it counts."""
+    return conditional(
+        lambda: db.update_item(
+            TableName=table,
+            Key=to_item(key),
+            UpdateExpression="ADD hits :one SET expires_at = :expires",
+            ConditionExpression="attribute_not_exists(hits) OR hits < :limit",
+            ExpressionAttributeValues={":one": value(1), ":limit": value(limit), ":expires": value(expires_at)},
+        )
+    )
+
+
 def query_page(
     db: DynamoDBClient, query: dict[str, Any], partition: str, next_token: str | None
 ) -> tuple[list[dict[str, Any]], str | None]:

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from prakerja.adapters.dynamodb import (
     CONDITION_FAILED,
     conditional,
+    count_up_to,
     from_item,
     moment,
     query_page,
@@ -284,18 +285,8 @@ class DynamoDBTransferRateLimit:
         if limit is None:
             return
         second = int(self._clock.now().timestamp())
-        counted = conditional(
-            lambda: self._db.update_item(
-                TableName=self._table,
-                Key=to_item({"pk": f"RATE#{provider}#{second}", "sk": "RATE"}),
-                UpdateExpression="ADD sent :one SET expires_at = :expires",
-                ConditionExpression="attribute_not_exists(sent) OR sent < :limit",
-                ExpressionAttributeValues={
-                    ":one": value(1),
-                    ":limit": value(limit),
-                    ":expires": value(second + 3600),
-                },
-            )
+        counted = count_up_to(
+            self._db, self._table, {"pk": f"RATE#{provider}#{second}", "sk": "RATE"}, limit, second + 3600
         )
         if not counted:
             raise RateLimited(str(provider))

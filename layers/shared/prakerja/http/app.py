@@ -79,7 +79,7 @@ def problem_event(error: DomainError) -> dict[str, Any]:
     response = from_domain_error(error)
     return {
         "statusCode": response.status_code,
-        "headers": {"Content-Type": PROBLEM_CONTENT_TYPE},
+        "headers": {"Content-Type": PROBLEM_CONTENT_TYPE, **error.headers},
         "body": response.body,
         "isBase64Encoded": False,
     }

@@ -56,7 +56,7 @@ def problem(
 
 
 def from_domain_error(error: DomainError) -> Response[str]:
-    return problem(error.status, error.code, error.title, error.detail, error.errors)
+    return problem(error.status, error.code, error.title, error.detail, error.errors, error.headers or None)
 
 
 def code_for_pydantic_type(error_type: str) -> str:
