@@ -48,6 +48,7 @@ class PrakerjaStack(Stack):
                 construct_id,
                 stage=stage,
                 layers=layers,
+                logs_key=data.logs_key,
                 handler=handler,
                 description=description,
                 environment=environment,
@@ -84,6 +85,7 @@ class PrakerjaStack(Stack):
             self,
             "RegistrationWorkflow",
             stage=stage,
+            logs_key=data.logs_key,
             verify_identity=verify_identity,
             screen_eligibility=screen_eligibility,
         )
@@ -161,6 +163,7 @@ class PrakerjaStack(Stack):
             self,
             "Api",
             stage=stage,
+            logs_key=data.logs_key,
             user_pool=auth.user_pool,
             routes=[
                 Route("GET", "/v1/health", public_api, Access.PUBLIC),
@@ -385,6 +388,7 @@ class PrakerjaStack(Stack):
             self,
             "PayoutWorkflow",
             stage=stage,
+            logs_key=data.logs_key,
             bucket=data.payout_files,
             collect=collect,
             send=transfer_steps["SendTransfer"],
@@ -414,7 +418,12 @@ class PrakerjaStack(Stack):
         allow_bucket_objects(data.payout_files, reconcile, "s3:GetObject", prefix="settlements/")
         allow_bucket_objects(data.payout_files, reconcile, "s3:PutObject", prefix="reconciliations/")
         reconciliation = ReconciliationWorkflow(
-            self, "ReconciliationWorkflow", stage=stage, bucket=data.payout_files, reconcile=reconcile
+            self,
+            "ReconciliationWorkflow",
+            stage=stage,
+            logs_key=data.logs_key,
+            bucket=data.payout_files,
+            reconcile=reconcile,
         )
         steps = {"CollectDuePayouts": collect, **transfer_steps, "ReconcileSettlement": reconcile}
         return workflow, reconciliation, steps
@@ -453,7 +462,13 @@ class PrakerjaStack(Stack):
         )
         data.waves.grant(finish, "dynamodb:UpdateItem")
         workflow = CardDeadlinesWorkflow(
-            self, "CardDeadlinesWorkflow", stage=stage, plan=plan, sweep_shard=sweep, finish=finish
+            self,
+            "CardDeadlinesWorkflow",
+            stage=stage,
+            logs_key=data.logs_key,
+            plan=plan,
+            sweep_shard=sweep,
+            finish=finish,
         )
         return workflow, {"PlanCardSweep": plan, "RevokeUnusedCards": sweep, "FinishCardSweep": finish}
 
@@ -474,6 +489,7 @@ class PrakerjaStack(Stack):
                 construct_id,
                 stage=stage,
                 layers=layers,
+                logs_key=data.logs_key,
                 handler=f"selection_workflow.{step}.lambda_handler",
                 description=f"Selection workflow: {description}",
                 environment={**selection_files, **environment},
@@ -523,6 +539,7 @@ class PrakerjaStack(Stack):
             self,
             "SelectionWorkflow",
             stage=stage,
+            logs_key=data.logs_key,
             bucket=data.selection,
             plan=plan_selection,
             snapshot_shard=snapshot_shard,

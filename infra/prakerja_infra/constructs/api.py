@@ -11,6 +11,7 @@ from enum import Enum
 from aws_cdk import Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cognito as cognito
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_wafv2 as wafv2
@@ -60,6 +61,7 @@ class Api(Construct):
         construct_id: str,
         *,
         stage: StageConfig,
+        logs_key: kms.IKey,
         user_pool: cognito.IUserPool,
         routes: list[Route],
     ) -> None:
@@ -68,7 +70,11 @@ class Api(Construct):
         missing = [route for route in LIMITED_ROUTES.values() if route not in declared]
         assert not missing, f"limited routes that the API does not have: {missing}"
         access_logs = logs.LogGroup(
-            self, "AccessLogs", retention=log_retention(stage), removal_policy=removal_policy(stage)
+            self,
+            "AccessLogs",
+            retention=log_retention(stage),
+            removal_policy=removal_policy(stage),
+            encryption_key=logs_key,
         )
         self.rest_api = apigw.RestApi(
             self,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from aws_cdk import Duration
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
@@ -44,7 +45,7 @@ class Layers(Construct):
 
 
 class PrakerjaFunction(Construct):
-    """A handler from ``functions/`` with Powertools configured and its own log group.
+    """A handler from ``functions/`` with Powertools configured and its own encrypted log group.
 
     Permissions are granted by the caller, one by one: each function gets only what its
     handler uses.
@@ -57,6 +58,7 @@ class PrakerjaFunction(Construct):
         *,
         stage: StageConfig,
         layers: Layers,
+        logs_key: kms.IKey,
         handler: str,
         description: str,
         environment: dict[str, str],
@@ -69,6 +71,7 @@ class PrakerjaFunction(Construct):
             "Logs",
             retention=log_retention(stage),
             removal_policy=removal_policy(stage),
+            encryption_key=logs_key,
         )
         self.function = lambda_.Function(
             self,
