@@ -563,8 +563,9 @@ def allow_bucket_objects(bucket: s3.Bucket, fn: lambda_.Function, *actions: str,
     fn.add_to_role_policy(iam.PolicyStatement(actions=list(actions), resources=[bucket.arn_for_objects(f"{prefix}*")]))
     stack = Stack.of(bucket)
     bucket_id = stack.resolve(stack.get_logical_id(bucket.node.default_child))  # type: ignore[arg-type]
+    assert fn.role is not None
     acknowledge(
-        fn,
+        fn.role,
         f"AwsSolutions-IAM5[Resource::<{bucket_id}.Arn>/{prefix}*]",
         f"Objects are named per wave and shard under {prefix}: the grant is that prefix, no wider.",
     )
@@ -602,11 +603,6 @@ NOTIFIER_WILDCARDS = (
 def _justify_lambda_role(fn: lambda_.Function, name: str, also: str) -> None:
     role = fn.role
     assert isinstance(role, iam.Role)
-    acknowledge(
-        role,
-        "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
-        f"{name}: AWSLambdaBasicExecutionRole only lets the function write its own logs.",
-    )
     acknowledge(
         role,
         "AwsSolutions-IAM5[Resource::*]",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from aws_cdk import Duration
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -73,9 +74,19 @@ class PrakerjaFunction(Construct):
             removal_policy=removal_policy(stage),
             encryption_key=logs_key,
         )
+        # Its own role, without AWSLambdaBasicExecutionRole (which may create any log group and
+        # write to every one in the account): the function writes to its own group, nothing else.
+        role = iam.Role(
+            self,
+            "ServiceRole",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"{construct_id}: {description}"[:1000],
+        )
+        log_group.grant_write(role)
         self.function = lambda_.Function(
             self,
             "Function",
+            role=role,
             runtime=RUNTIME,
             architecture=lambda_.Architecture.ARM_64,
             handler=handler,

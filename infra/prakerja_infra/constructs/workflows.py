@@ -118,12 +118,12 @@ def _justify_state_machine_role(state_machine: sfn.StateMachine, task_functions:
     for task_function in task_functions:
         logical_id = stack.resolve(stack.get_logical_id(task_function.node.default_child))  # type: ignore[arg-type]
         acknowledge(
-            state_machine,
+            state_machine.role,
             f"AwsSolutions-IAM5[Resource::<{logical_id}.Arn>:*]",
             "LambdaInvoke may call its task function's versions and aliases (ARN:*), nothing else.",
         )
     acknowledge(
-        state_machine,
+        state_machine.role,
         "AwsSolutions-IAM5[Resource::*]",
         "X-Ray and CloudWatch log delivery actions have no resource-level permissions.",
     )
@@ -515,15 +515,17 @@ def _justify_distributed_map(state_machine: sfn.StateMachine, bucket: s3.IBucket
     stack = Stack.of(state_machine)
     bucket_id = stack.resolve(stack.get_logical_id(bucket.node.default_child))  # type: ignore[arg-type]
     acknowledge(
-        state_machine,
+        state_machine.role,
         f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::<{bucket_id}>/*]",
         "The Distributed Map reads its item list from, and writes its results to, its own bucket (CDK's grant).",
     )
     machine_id = stack.resolve(stack.get_logical_id(state_machine.node.default_child))  # type: ignore[arg-type]
     own_name = '{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"' + machine_id + '"}]}]}'
-    for executions in (f"{own_name}:*", f"{own_name}/*:*"):
-        acknowledge(
-            state_machine,
-            f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:{executions}]",
-            "A Distributed Map runs its children as executions of this state machine, and only this one.",
-        )
+    # Granted in the role's policy and in the policy CDK adds for the map's child executions.
+    for scope in (state_machine.role, state_machine.node.find_child("DistributedMapPolicy")):
+        for executions in (f"{own_name}:*", f"{own_name}/*:*"):
+            acknowledge(
+                scope,
+                f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:{executions}]",
+                "A Distributed Map runs its children as executions of this state machine, and only this one.",
+            )
