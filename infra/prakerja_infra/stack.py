@@ -27,7 +27,7 @@ from prakerja_infra.constructs.workflows import (
     RegistrationWorkflow,
     SelectionWorkflow,
 )
-from prakerja_infra.nag import acknowledge
+from prakerja_infra.nag import acknowledge, resource_of
 from prakerja_infra.stage import StageConfig
 
 
@@ -304,7 +304,11 @@ class PrakerjaStack(Stack):
             enforce_ssl=True,
             retention_period=Duration.days(14),
         )
-        acknowledge(dead_letters, "AwsSolutions-SQS3", "This queue is the notifier's dead-letter queue.")
+        acknowledge(
+            resource_of(dead_letters),
+            "AwsSolutions-SQS3",
+            "This queue is the notifier's dead-letter queue.",
+        )
         notifier.add_event_source(
             event_sources.DynamoEventSource(
                 data.outbox,
@@ -567,7 +571,8 @@ def allow_bucket_objects(bucket: s3.Bucket, fn: lambda_.Function, *actions: str,
     acknowledge(
         fn.role,
         f"AwsSolutions-IAM5[Resource::<{bucket_id}.Arn>/{prefix}*]",
-        f"Objects are named per wave and shard under {prefix}: the grant is that prefix, no wider.",
+        f"Objects are named at run time (per wave, shard, run or report) under {prefix}: the grant is "
+        "that prefix, no wider.",
     )
 
 

@@ -17,7 +17,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
-from prakerja_infra.nag import acknowledge
+from prakerja_infra.nag import acknowledge, resource_of
 from prakerja_infra.stage import RouteLimit, StageConfig, log_retention, removal_policy
 
 # The API contract's body limit (shared API.md); the handlers refuse larger bodies with the
@@ -128,11 +128,10 @@ class Api(Construct):
                     else "Public by the API contract (health, OpenAPI, the published draw)."
                 )
                 for rule in ("AwsSolutions-APIG4", "AwsSolutions-COG4"):
-                    # The method itself, not its Lambda permissions: those are checked as they are.
-                    acknowledge(method.node.default_child, rule, reason)  # type: ignore[arg-type]
+                    acknowledge(resource_of(method), rule, reason)
 
         acknowledge(
-            self.rest_api.node.default_child,  # type: ignore[arg-type]
+            resource_of(self.rest_api),
             "AwsSolutions-APIG2",
             "Bodies are validated in the handlers with pydantic so that every error is an RFC 9457 "
             "problem with a stable code; API Gateway's validator answers in its own format.",

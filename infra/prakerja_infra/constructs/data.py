@@ -10,7 +10,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
-from prakerja_infra.nag import acknowledge
+from prakerja_infra.nag import acknowledge, resource_of
 from prakerja_infra.stage import StageConfig, removal_policy
 
 
@@ -154,7 +154,11 @@ class Data(Construct):
             lifecycle_rules=[s3.LifecycleRule(expiration=Duration.days(stage.log_retention_days))],
             removal_policy=removal,
         )
-        acknowledge(self.access_logs, "AwsSolutions-S1", "The access-log bucket does not log access to itself.")
+        acknowledge(
+            resource_of(self.access_logs),
+            "AwsSolutions-S1",
+            "The access-log bucket does not log access to itself.",
+        )
         # The selection workflow's files and the published draws (selection/files.py). Versioned:
         # a published page is never lost to an overwrite; working files expire, draws stay.
         self.selection = s3.Bucket(
