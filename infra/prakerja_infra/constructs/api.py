@@ -134,7 +134,8 @@ class Api(Construct):
             resource_of(self.rest_api),
             "AwsSolutions-APIG2",
             "Bodies are validated in the handlers with pydantic so that every error is an RFC 9457 "
-            "problem with a stable code; API Gateway's validator answers in its own format.",
+            "problem with a stable code; API Gateway's validator answers in its own format, and a "
+            "validator without models would only silence the check.",
         )
         acknowledge(
             self.rest_api.node.find_child("CloudWatchRole"),
