@@ -20,3 +20,11 @@ def acknowledge(scope: IConstruct, rule_id: str, reason: str) -> None:
     ``rule_id`` may be granular, ``AwsSolutions-IAM5[Resource::*]``, which is preferred.
     """
     cdk.Validations.of(scope).acknowledge(cdk.Acknowledgment(id=rule_id, reason=reason))
+
+
+def resource_of(construct: IConstruct) -> IConstruct:
+    """A construct's own CloudFormation resource: acknowledged there, a finding is excused for
+    that resource only, not for what CDK adds under the construct (policies, permissions)."""
+    resource = construct.node.default_child
+    assert resource is not None, f"{construct.node.path} has no resource of its own"
+    return resource

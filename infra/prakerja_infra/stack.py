@@ -27,7 +27,7 @@ from prakerja_infra.constructs.workflows import (
     RegistrationWorkflow,
     SelectionWorkflow,
 )
-from prakerja_infra.nag import acknowledge
+from prakerja_infra.nag import acknowledge, resource_of
 from prakerja_infra.stage import StageConfig
 
 
@@ -48,6 +48,7 @@ class PrakerjaStack(Stack):
                 construct_id,
                 stage=stage,
                 layers=layers,
+                logs_key=data.logs_key,
                 handler=handler,
                 description=description,
                 environment=environment,
@@ -84,6 +85,7 @@ class PrakerjaStack(Stack):
             self,
             "RegistrationWorkflow",
             stage=stage,
+            logs_key=data.logs_key,
             verify_identity=verify_identity,
             screen_eligibility=screen_eligibility,
         )
@@ -161,6 +163,7 @@ class PrakerjaStack(Stack):
             self,
             "Api",
             stage=stage,
+            logs_key=data.logs_key,
             user_pool=auth.user_pool,
             routes=[
                 Route("GET", "/v1/health", public_api, Access.PUBLIC),
@@ -303,7 +306,11 @@ class PrakerjaStack(Stack):
             enforce_ssl=True,
             retention_period=Duration.days(14),
         )
-        acknowledge(dead_letters, "AwsSolutions-SQS3", "This queue is the notifier's dead-letter queue.")
+        acknowledge(
+            resource_of(dead_letters),
+            "AwsSolutions-SQS3",
+            "This queue is the notifier's dead-letter queue.",
+        )
         notifier.add_event_source(
             event_sources.DynamoEventSource(
                 data.outbox,
@@ -389,6 +396,7 @@ class PrakerjaStack(Stack):
             self,
             "PayoutWorkflow",
             stage=stage,
+            logs_key=data.logs_key,
             bucket=data.payout_files,
             collect=collect,
             send=transfer_steps["SendTransfer"],
@@ -418,7 +426,12 @@ class PrakerjaStack(Stack):
         allow_bucket_objects(data.payout_files, reconcile, "s3:GetObject", prefix="settlements/")
         allow_bucket_objects(data.payout_files, reconcile, "s3:PutObject", prefix="reconciliations/")
         reconciliation = ReconciliationWorkflow(
-            self, "ReconciliationWorkflow", stage=stage, bucket=data.payout_files, reconcile=reconcile
+            self,
+            "ReconciliationWorkflow",
+            stage=stage,
+            logs_key=data.logs_key,
+            bucket=data.payout_files,
+            reconcile=reconcile,
         )
         steps = {"CollectDuePayouts": collect, **transfer_steps, "ReconcileSettlement": reconcile}
         return workflow, reconciliation, steps
@@ -457,7 +470,13 @@ class PrakerjaStack(Stack):
         )
         data.waves.grant(finish, "dynamodb:UpdateItem")
         workflow = CardDeadlinesWorkflow(
-            self, "CardDeadlinesWorkflow", stage=stage, plan=plan, sweep_shard=sweep, finish=finish
+            self,
+            "CardDeadlinesWorkflow",
+            stage=stage,
+            logs_key=data.logs_key,
+            plan=plan,
+            sweep_shard=sweep,
+            finish=finish,
         )
         return workflow, {"PlanCardSweep": plan, "RevokeUnusedCards": sweep, "FinishCardSweep": finish}
 
@@ -478,6 +497,7 @@ class PrakerjaStack(Stack):
                 construct_id,
                 stage=stage,
                 layers=layers,
+                logs_key=data.logs_key,
                 handler=f"selection_workflow.{step}.lambda_handler",
                 description=f"Selection workflow: {description}",
                 environment={**selection_files, **environment},
@@ -527,6 +547,7 @@ class PrakerjaStack(Stack):
             self,
             "SelectionWorkflow",
             stage=stage,
+            logs_key=data.logs_key,
             bucket=data.selection,
             plan=plan_selection,
             snapshot_shard=snapshot_shard,
@@ -550,10 +571,12 @@ def allow_bucket_objects(bucket: s3.Bucket, fn: lambda_.Function, *actions: str,
     fn.add_to_role_policy(iam.PolicyStatement(actions=list(actions), resources=[bucket.arn_for_objects(f"{prefix}*")]))
     stack = Stack.of(bucket)
     bucket_id = stack.resolve(stack.get_logical_id(bucket.node.default_child))  # type: ignore[arg-type]
+    assert fn.role is not None
     acknowledge(
-        fn,
+        fn.role,
         f"AwsSolutions-IAM5[Resource::<{bucket_id}.Arn>/{prefix}*]",
-        f"Objects are named per wave and shard under {prefix}: the grant is that prefix, no wider.",
+        f"Objects are named at run time (per wave, shard, run or report) under {prefix}: the grant is "
+        "that prefix, no wider.",
     )
 
 
@@ -589,11 +612,6 @@ NOTIFIER_WILDCARDS = (
 def _justify_lambda_role(fn: lambda_.Function, name: str, also: str) -> None:
     role = fn.role
     assert isinstance(role, iam.Role)
-    acknowledge(
-        role,
-        "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
-        f"{name}: AWSLambdaBasicExecutionRole only lets the function write its own logs.",
-    )
     acknowledge(
         role,
         "AwsSolutions-IAM5[Resource::*]",

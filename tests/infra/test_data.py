@@ -89,6 +89,12 @@ def test_published_draws_are_versioned(dev_template: CfnTemplate) -> None:
     assert selection["Properties"]["VersioningConfiguration"] == {"Status": "Enabled"}
 
 
+def test_settlement_reports_and_reconciliations_are_versioned(dev_template: CfnTemplate) -> None:
+    """Audit records: an overwritten report or result keeps its earlier version."""
+    _, payouts = one(dev_template, "AWS::S3::Bucket", "DataPayoutsBucket")
+    assert payouts["Properties"]["VersioningConfiguration"] == {"Status": "Enabled"}
+
+
 def test_every_table_has_pitr_encryption_and_on_demand_billing(dev: Template) -> None:
     dev.all_resources_properties(
         TABLE,

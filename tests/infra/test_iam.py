@@ -12,10 +12,12 @@ from tests.infra.cfn import (
     FUNCTION_HANDLERS,
     CfnTemplate,
     Permissions,
+    Statement,
     function_permissions,
     functions,
     logical_id,
     one,
+    referenced_ids,
     resolve_string,
     resources,
 )
@@ -137,9 +139,18 @@ def test_only_the_notifier_sends_sms_and_reads_the_outbox_stream(stack: Stack) -
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_the_only_managed_policy_is_basic_execution(stack: Stack, name: str) -> None:
-    arns = [resolve_string(arn) for arn in stack.permissions[name].managed_policy_arns]
-    assert arns == ["arn:${AWS::Partition}:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"]
+def test_no_managed_policy_and_logs_written_only_to_the_functions_own_group(
+    dev_template: CfnTemplate, stack: Stack, name: str
+) -> None:
+    """Not AWSLambdaBasicExecutionRole, which may create log groups and write to every one."""
+    permissions = stack.permissions[name]
+    assert permissions.managed_policy_arns == ()
+    _, function = functions(dev_template)[name]
+    (own_group,) = referenced_ids(function["Properties"]["LoggingConfig"]["LogGroup"])
+    logging = [s for s in permissions.statements if any(a.lower().startswith("logs:") for a in s.actions)]
+    assert [(set(s.actions), s.resources) for s in logging] == [
+        ({"logs:CreateLogStream", "logs:PutLogEvents"}, ({"Fn::GetAtt": [own_group, "Arn"]},))
+    ]
 
 
 # Which function may read (GetItem) and write (PutItem) which table. Anything not listed: neither.
@@ -357,7 +368,14 @@ def test_ops_api_cannot_touch_applicants(stack: Stack) -> None:
 
 def test_public_api_reads_waves_and_published_draws_only(stack: Stack) -> None:
     actions = stack.permissions["PublicApi"].actions()
-    assert actions == {"xray:PutTraceSegments", "xray:PutTelemetryRecords", "dynamodb:GetItem", "s3:GetObject"}
+    assert actions == {
+        "logs:CreateLogStream",
+        "logs:PutLogEvents",
+        "xray:PutTraceSegments",
+        "xray:PutTelemetryRecords",
+        "dynamodb:GetItem",
+        "s3:GetObject",
+    }
     assert stack.permissions["PublicApi"].actions_on(stack.waves) == {"dynamodb:GetItem"}
 
 
@@ -475,3 +493,39 @@ def test_only_the_api_functions_that_hash_read_the_hashing_secret(stack: Stack, 
         assert not any(
             s.any_resource for s in stack.permissions[name].statements if s.allows("secretsmanager:GetSecretValue")
         )
+
+
+# Services that hold or guard the program's data.
+DATA_SERVICES = ("dynamodb", "s3", "kms", "secretsmanager", "states")
+# Names stream ARNs and reads no data; a stream consumer needs it on "*".
+NO_RESOURCE_ACTIONS = {"dynamodb:ListStreams"}
+
+
+def test_no_role_in_the_stack_has_a_wildcard_on_data_services(dev_template: CfnTemplate) -> None:
+    """Every role (functions, state machines, the API's): data actions are named one by one,
+    and each names resources of this stack (a prefix of one bucket at most), never "*" or every
+    table, bucket, key, secret or state machine of the account."""
+    statements = [
+        (lid, statement)
+        for lid, policy in resources(dev_template, "AWS::IAM::Policy").items()
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+    ] + [
+        (lid, statement)
+        for lid, role in resources(dev_template, "AWS::IAM::Role").items()
+        for inline in role["Properties"].get("Policies", [])
+        for statement in inline["PolicyDocument"]["Statement"]
+    ]
+    checked = 0
+    for lid, raw in statements:
+        statement = Statement.parse(raw)
+        data_actions = [a for a in statement.actions if a.split(":", maxsplit=1)[0].lower() in DATA_SERVICES]
+        for action in data_actions:
+            assert "*" not in action and "?" not in action, f"{lid}: {action}"
+        if not set(data_actions) - NO_RESOURCE_ACTIONS:
+            continue
+        checked += 1
+        for resource in statement.resources:
+            assert resource != "*", f"{lid}: {raw}"
+            # A wildcard only inside a resource of this stack (an object prefix, its versions).
+            assert "*" not in resolve_string(resource) or referenced_ids(resource), f"{lid}: {raw}"
+    assert checked > 50

@@ -4,6 +4,7 @@ carries its reason into the template."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -53,3 +54,25 @@ def test_a_violation_fails_the_synth(tmp_path: Path) -> None:
     report = json.loads((tmp_path / "validation-report.json").read_text())
     rules = {v["ruleName"] for plugin in report["pluginReports"] for v in plugin["violations"]}
     assert "AwsSolutions-SNS3" in rules
+
+
+SECURITY_DOC = Path(__file__).resolve().parents[2] / "docs" / "security.md"
+
+
+def _without_cdk_hashes(rule_id: str) -> str:
+    """Logical ids as the doc writes them: without the 8-hex-digit suffix CDK appends."""
+    return re.sub(r"(?<=[A-Za-z])[0-9A-F]{8}(?=[.>\"])", "", rule_id)
+
+
+def _documented_rule_ids() -> set[str]:
+    """Every `...` in the first column of the table under "### cdk-nag acknowledgments"."""
+    section = SECURITY_DOC.read_text(encoding="utf-8").split("### cdk-nag acknowledgments", 1)[1]
+    rows = [line for line in section.splitlines() if line.startswith("| `")]
+    return {rule_id for row in rows for rule_id in re.findall(r"`([^`]+)`", row.split(" | ", 1)[0])}
+
+
+def test_the_security_doc_lists_exactly_the_acknowledged_rule_ids(dev_template: CfnTemplate) -> None:
+    acknowledged = {_without_cdk_hashes(rule["id"]) for _, rule in cdk_nag_suppressions(dev_template)}
+    documented = _documented_rule_ids()
+    assert not acknowledged - documented, f"acknowledged, not in docs/security.md: {acknowledged - documented}"
+    assert not documented - acknowledged, f"in docs/security.md, no longer acknowledged: {documented - acknowledged}"

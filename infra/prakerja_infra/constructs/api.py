@@ -2,20 +2,42 @@
 
 from __future__ import annotations
 
+import itertools
 import json
+import re
 from dataclasses import dataclass
 from enum import Enum
 
 from aws_cdk import Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cognito as cognito
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
-from prakerja_infra.nag import acknowledge
-from prakerja_infra.stage import StageConfig, log_retention, removal_policy
+from prakerja_infra.nag import acknowledge, resource_of
+from prakerja_infra.stage import RouteLimit, StageConfig, log_retention, removal_policy
+
+# The API contract's body limit (shared API.md); the handlers refuse larger bodies with the
+# same 413 (prakerja.http.app.MAX_BODY_BYTES), WAF refuses them before they cost an invocation.
+MAX_BODY_BYTES = 64 * 1024
+
+# The routes with their own, lower limits (StageConfig.route_limits), by the name of the limit.
+LIMITED_ROUTES = {
+    # Answers NIK_ALREADY_REGISTERED: a way to learn whether a NIK is registered.
+    "registration": ("POST", "/v1/applicants"),
+    # Scores each attempt: a way to search the answers.
+    "assessment": ("POST", "/v1/applicants/me/assessment"),
+    # An account inquiry at the payment partner: a way to learn whether a number is an account,
+    # and whose; each call also costs a partner request.
+    "payout_account": ("PUT", "/v1/applicants/me/payout-account"),
+    # Looks a voucher code up: a way to search codes (signed, so only with a partner's secret).
+    "redemption": ("POST", "/v1/partner/redemptions"),
+    # Public, paginated, each page read from S3: the costliest read anyone may make.
+    "draw": ("GET", "/v1/waves/{wave_id}/draw"),
+}
 
 
 class Access(Enum):
@@ -39,12 +61,20 @@ class Api(Construct):
         construct_id: str,
         *,
         stage: StageConfig,
+        logs_key: kms.IKey,
         user_pool: cognito.IUserPool,
         routes: list[Route],
     ) -> None:
         super().__init__(scope, construct_id)
+        declared = {(route.method, route.path) for route in routes}
+        missing = [route for route in LIMITED_ROUTES.values() if route not in declared]
+        assert not missing, f"limited routes that the API does not have: {missing}"
         access_logs = logs.LogGroup(
-            self, "AccessLogs", retention=log_retention(stage), removal_policy=removal_policy(stage)
+            self,
+            "AccessLogs",
+            retention=log_retention(stage),
+            removal_policy=removal_policy(stage),
+            encryption_key=logs_key,
         )
         self.rest_api = apigw.RestApi(
             self,
@@ -57,6 +87,7 @@ class Api(Construct):
                 stage_name=stage.name,
                 throttling_rate_limit=stage.api_rate_limit,
                 throttling_burst_limit=stage.api_burst_limit,
+                method_options=_method_throttles(stage),
                 tracing_enabled=True,
                 metrics_enabled=True,
                 logging_level=apigw.MethodLoggingLevel.ERROR,
@@ -97,16 +128,17 @@ class Api(Construct):
                     else "Public by the API contract (health, OpenAPI, the published draw)."
                 )
                 for rule in ("AwsSolutions-APIG4", "AwsSolutions-COG4"):
-                    acknowledge(method, rule, reason)
+                    acknowledge(resource_of(method), rule, reason)
 
         acknowledge(
-            self.rest_api,
+            resource_of(self.rest_api),
             "AwsSolutions-APIG2",
             "Bodies are validated in the handlers with pydantic so that every error is an RFC 9457 "
-            "problem with a stable code; API Gateway's validator answers in its own format.",
+            "problem with a stable code; API Gateway's validator answers in its own format, and a "
+            "validator without models would only silence the check.",
         )
         acknowledge(
-            self.rest_api,
+            self.rest_api.node.find_child("CloudWatchRole"),
             "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
             "AmazonAPIGatewayPushToCloudWatchLogs]",
             "API Gateway's account-level CloudWatch role uses the AWS managed push-to-logs policy, "
@@ -180,17 +212,10 @@ class Api(Construct):
             ),
         ]
         for response_type, status, code, title, detail in responses:
-            body: dict[str, str | int] = {
-                "type": "https://prakerja.example/problems/" + code.lower().replace("_", "-"),
-                "title": title,
-                "code": code,
-                "detail": detail,
-                "instance": "$context.requestId",
-            }
             # The catch-all responses keep API Gateway's own status, which a template cannot
             # print; RFC 9457 makes the member advisory, so it is left out there.
-            if status is not None:
-                body["status"] = int(status)
+            body = _problem(code, title, detail, int(status) if status is not None else None)
+            body["instance"] = "$context.requestId"
             self.rest_api.add_gateway_response(
                 f"Problem{response_type.response_type}",
                 type=response_type,
@@ -200,45 +225,117 @@ class Api(Construct):
             )
 
     def _web_acl(self, stage: StageConfig) -> None:
-        """AWS managed common rules and a per-IP rate limit in front of the stage."""
+        """In front of the stage, in this order: known bad addresses, per-address rate limits
+        (the stage's, then each limited route's lower one), the body limit, the AWS managed
+        common and known-bad-inputs rules. Rate limits answer 429 THROTTLED and the body limit
+        413 PAYLOAD_TOO_LARGE, as the API contract says; the other blocks answer API Gateway's
+        403 REQUEST_BLOCKED (the WAF_FILTERED gateway response)."""
+        priority = itertools.count()
 
-        def managed(name: str, priority: int) -> wafv2.CfnWebACL.RuleProperty:
+        def managed(name: str, *, counted: tuple[str, ...] = ()) -> wafv2.CfnWebACL.RuleProperty:
             return wafv2.CfnWebACL.RuleProperty(
                 name=name,
-                priority=priority,
+                priority=next(priority),
+                # None, not Count: the group's own actions (block) apply.
                 override_action=wafv2.CfnWebACL.OverrideActionProperty(none={}),
                 statement=wafv2.CfnWebACL.StatementProperty(
                     managed_rule_group_statement=wafv2.CfnWebACL.ManagedRuleGroupStatementProperty(
                         vendor_name="AWS",
                         name=name,
+                        rule_action_overrides=[
+                            wafv2.CfnWebACL.RuleActionOverrideProperty(
+                                name=rule, action_to_use=wafv2.CfnWebACL.RuleActionProperty(count={})
+                            )
+                            for rule in counted
+                        ]
+                        or None,
                     )
                 ),
                 visibility_config=_visibility(name),
             )
 
-        rate_rule = wafv2.CfnWebACL.RuleProperty(
-            name="PerIpRateLimit",
-            priority=0,
-            action=wafv2.CfnWebACL.RuleActionProperty(block={}),
-            statement=wafv2.CfnWebACL.StatementProperty(
-                rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(
-                    limit=stage.waf_requests_per_ip_per_5min,
-                    aggregate_key_type="IP",
-                )
+        def per_ip(
+            name: str, limit: int, scope_down: wafv2.CfnWebACL.StatementProperty | None = None
+        ) -> wafv2.CfnWebACL.RuleProperty:
+            return wafv2.CfnWebACL.RuleProperty(
+                name=name,
+                priority=next(priority),
+                action=_block_with(429, THROTTLED_BODY),
+                statement=wafv2.CfnWebACL.StatementProperty(
+                    rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(
+                        limit=limit, aggregate_key_type="IP", scope_down_statement=scope_down
+                    )
+                ),
+                visibility_config=_visibility(name),
+            )
+
+        rules = [
+            # Addresses Amazon's threat intelligence knows for bots, scanning and DDoS. Not the
+            # anonymous-IP group: its hosting-provider list would block partners' servers.
+            managed("AWSManagedRulesAmazonIpReputationList"),
+            per_ip("PerIpRateLimit", stage.waf_requests_per_ip_per_5min),
+            *(
+                per_ip(f"PerIp{_camel(name)}", limit.per_ip_per_5min, _route_statement(*LIMITED_ROUTES[name]))
+                for name, limit in stage.route_limits
             ),
-            visibility_config=_visibility("PerIpRateLimit"),
-        )
+            wafv2.CfnWebACL.RuleProperty(
+                name="BodyOver64KiB",
+                priority=next(priority),
+                action=_block_with(413, PAYLOAD_TOO_LARGE_BODY),
+                statement=wafv2.CfnWebACL.StatementProperty(
+                    size_constraint_statement=wafv2.CfnWebACL.SizeConstraintStatementProperty(
+                        # API Gateway forwards at most the association's 64 KiB of a body (below);
+                        # a longer body is oversize and matches without being measured. A body of
+                        # 65,536 bytes or fewer is seen whole and is never larger than the limit.
+                        field_to_match=wafv2.CfnWebACL.FieldToMatchProperty(
+                            body=wafv2.CfnWebACL.BodyProperty(oversize_handling="MATCH")
+                        ),
+                        comparison_operator="GT",
+                        size=MAX_BODY_BYTES,
+                        text_transformations=[_NO_TRANSFORMATION],
+                    )
+                ),
+                visibility_config=_visibility("BodyOver64KiB"),
+            ),
+            # SizeRestrictions_BODY blocks bodies over 8 KiB, which the API accepts (an exclusion
+            # list of a few thousand NIKs): it only counts; BodyOver64KiB keeps the contract's limit.
+            managed("AWSManagedRulesCommonRuleSet", counted=("SizeRestrictions_BODY",)),
+            managed("AWSManagedRulesKnownBadInputsRuleSet"),
+        ]
         acl = wafv2.CfnWebACL(
             self,
             "WebAcl",
             scope="REGIONAL",
             default_action=wafv2.CfnWebACL.DefaultActionProperty(allow={}),
             visibility_config=_visibility(f"prakerja-{stage.name}"),
-            rules=[
-                rate_rule,
-                managed("AWSManagedRulesCommonRuleSet", 1),
-                managed("AWSManagedRulesKnownBadInputsRuleSet", 2),
-            ],
+            rules=rules,
+            custom_response_bodies={
+                # WAF may only say application/json; the body is the same problem the API answers.
+                THROTTLED_BODY: wafv2.CfnWebACL.CustomResponseBodyProperty(
+                    content_type="APPLICATION_JSON",
+                    content=json.dumps(_problem("THROTTLED", "Too many requests", "Slow down and retry later.", 429)),
+                ),
+                PAYLOAD_TOO_LARGE_BODY: wafv2.CfnWebACL.CustomResponseBodyProperty(
+                    content_type="APPLICATION_JSON",
+                    content=json.dumps(
+                        _problem(
+                            "PAYLOAD_TOO_LARGE",
+                            "Payload too large",
+                            f"The body may be at most {MAX_BODY_BYTES} bytes.",
+                            413,
+                        )
+                    ),
+                ),
+            },
+            # API Gateway forwards 16 KiB of a body by default; 64 KiB (the most WAF takes, billed
+            # above 16 KiB) lets the body rule see every body the API accepts in full.
+            association_config=wafv2.CfnWebACL.AssociationConfigProperty(
+                request_body={
+                    "API_GATEWAY": wafv2.CfnWebACL.RequestBodyAssociatedResourceTypeConfigProperty(
+                        default_size_inspection_limit="KB_64"
+                    )
+                }
+            ),
         )
         stage_arn = Stack.of(self).format_arn(
             service="apigateway",
@@ -249,6 +346,90 @@ class Api(Construct):
             self, "WebAclAssociation", resource_arn=stage_arn, web_acl_arn=acl.attr_arn
         )
         association.node.add_dependency(self.rest_api.deployment_stage)
+
+
+THROTTLED_BODY = "throttled"
+PAYLOAD_TOO_LARGE_BODY = "payload-too-large"
+_NO_TRANSFORMATION = wafv2.CfnWebACL.TextTransformationProperty(priority=0, type="NONE")
+
+
+def _problem(code: str, title: str, detail: str, status: int | None) -> dict[str, str | int]:
+    """An RFC 9457 problem as the handlers answer it (prakerja.http.problems)."""
+    body: dict[str, str | int] = {
+        "type": "https://prakerja.example/problems/" + code.lower().replace("_", "-"),
+        "title": title,
+        "code": code,
+        "detail": detail,
+    }
+    if status is not None:
+        body["status"] = status
+    return body
+
+
+def _method_throttles(stage: StageConfig) -> dict[str, apigw.MethodDeploymentOptions]:
+    """The limited routes' own throttles, keyed ``<path>/<METHOD>``. An override replaces the
+    stage's settings for its method, so logging and metrics are repeated as the stage has them."""
+    options = {}
+    for name, limit in stage.route_limits:
+        method, path = LIMITED_ROUTES[name]
+        options[f"{path}/{method}"] = _throttle(limit)
+    return options
+
+
+def _throttle(limit: RouteLimit) -> apigw.MethodDeploymentOptions:
+    return apigw.MethodDeploymentOptions(
+        throttling_rate_limit=limit.rate,
+        throttling_burst_limit=limit.burst,
+        metrics_enabled=True,
+        logging_level=apigw.MethodLoggingLevel.ERROR,
+        data_trace_enabled=False,  # bodies carry personal data
+    )
+
+
+def _route_statement(method: str, path: str) -> wafv2.CfnWebACL.StatementProperty:
+    """Requests for one route: its method, and its path (a parameter is any one segment) after
+    an optional first segment, the stage's name on the execute-api address. The path is
+    URL-decoded and normalized first, so that /v1//applicants or %61 spellings count too."""
+    segments = ["[^/]+" if part.startswith("{") else re.escape(part) for part in path.strip("/").split("/")]
+    pattern = "^(/[^/]+)?/" + "/".join(segments) + "/?$"
+    return wafv2.CfnWebACL.StatementProperty(
+        and_statement=wafv2.CfnWebACL.AndStatementProperty(
+            statements=[
+                wafv2.CfnWebACL.StatementProperty(
+                    byte_match_statement=wafv2.CfnWebACL.ByteMatchStatementProperty(
+                        field_to_match=wafv2.CfnWebACL.FieldToMatchProperty(method={}),
+                        positional_constraint="EXACTLY",
+                        search_string=method,
+                        text_transformations=[_NO_TRANSFORMATION],
+                    )
+                ),
+                wafv2.CfnWebACL.StatementProperty(
+                    regex_match_statement=wafv2.CfnWebACL.RegexMatchStatementProperty(
+                        field_to_match=wafv2.CfnWebACL.FieldToMatchProperty(uri_path={}),
+                        regex_string=pattern,
+                        text_transformations=[
+                            wafv2.CfnWebACL.TextTransformationProperty(priority=0, type="URL_DECODE"),
+                            wafv2.CfnWebACL.TextTransformationProperty(priority=1, type="NORMALIZE_PATH"),
+                        ],
+                    )
+                ),
+            ]
+        )
+    )
+
+
+def _block_with(status: int, body_key: str) -> wafv2.CfnWebACL.RuleActionProperty:
+    return wafv2.CfnWebACL.RuleActionProperty(
+        block=wafv2.CfnWebACL.BlockActionProperty(
+            custom_response=wafv2.CfnWebACL.CustomResponseProperty(
+                response_code=status, custom_response_body_key=body_key
+            )
+        )
+    )
+
+
+def _camel(name: str) -> str:
+    return "".join(part.title() for part in name.split("_"))
 
 
 def _visibility(name: str) -> wafv2.CfnWebACL.VisibilityConfigProperty:

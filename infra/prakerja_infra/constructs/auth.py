@@ -6,7 +6,7 @@ from aws_cdk import Duration
 from aws_cdk import aws_cognito as cognito
 from constructs import Construct
 
-from prakerja_infra.nag import acknowledge
+from prakerja_infra.nag import acknowledge, resource_of
 from prakerja_infra.stage import StageConfig, removal_policy
 
 OPS_GROUP = "ops"
@@ -36,7 +36,7 @@ class Auth(Construct):
             removal_policy=removal_policy(stage),
         )
         acknowledge(
-            self.user_pool,
+            resource_of(self.user_pool),
             "AwsSolutions-COG2",
             "Millions of applicants sign up with e-mail OTP verification; TOTP MFA is offered "
             "(optional) and required of the ops group by policy, not of every applicant.",

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
-from prakerja_infra.nag import acknowledge
+from prakerja_infra.nag import acknowledge, resource_of
 from prakerja_infra.stage import StageConfig, removal_policy
 
 
@@ -33,6 +34,43 @@ class Data(Construct):
             enable_key_rotation=True,
             removal_policy=removal,
             pending_window=Duration.days(7 if not stage.retain_data else 30),
+        )
+
+        # Every log group of the stack: logs may carry ids, codes and, by mistake, more. Only the
+        # CloudWatch Logs service uses it, and only for log groups of this account and region.
+        self.logs_key = kms.Key(
+            self,
+            "LogsKey",
+            description=f"Prakerja {stage.name}: encrypts the log groups",
+            enable_key_rotation=True,
+            removal_policy=removal,
+            pending_window=Duration.days(7 if not stage.retain_data else 30),
+        )
+        stack = Stack.of(self)
+        self.logs_key.add_to_resource_policy(
+            iam.PolicyStatement(
+                principals=[iam.ServicePrincipal(f"logs.{stack.region}.{stack.url_suffix}")],
+                actions=[
+                    "kms:Encrypt",
+                    "kms:Decrypt",
+                    "kms:ReEncryptFrom",
+                    "kms:ReEncryptTo",
+                    "kms:GenerateDataKey",
+                    "kms:GenerateDataKeyWithoutPlaintext",
+                    "kms:DescribeKey",
+                ],
+                resources=["*"],  # in a key policy, "*" is this key
+                conditions={
+                    "ArnLike": {
+                        "kms:EncryptionContext:aws:logs:arn": stack.format_arn(
+                            service="logs",
+                            resource="log-group",
+                            resource_name="*",
+                            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                        )
+                    }
+                },
+            )
         )
 
         # The keyed-hash (HMAC) key for NIK/KK lookups. Not rotated automatically: a new key
@@ -121,7 +159,11 @@ class Data(Construct):
             lifecycle_rules=[s3.LifecycleRule(expiration=Duration.days(stage.log_retention_days))],
             removal_policy=removal,
         )
-        acknowledge(self.access_logs, "AwsSolutions-S1", "The access-log bucket does not log access to itself.")
+        acknowledge(
+            resource_of(self.access_logs),
+            "AwsSolutions-S1",
+            "The access-log bucket does not log access to itself.",
+        )
         # The selection workflow's files and the published draws (selection/files.py). Versioned:
         # a published page is never lost to an overwrite; working files expire, draws stay.
         self.selection = s3.Bucket(

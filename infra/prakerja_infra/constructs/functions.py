@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from aws_cdk import Duration
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
@@ -44,7 +46,7 @@ class Layers(Construct):
 
 
 class PrakerjaFunction(Construct):
-    """A handler from ``functions/`` with Powertools configured and its own log group.
+    """A handler from ``functions/`` with Powertools configured and its own encrypted log group.
 
     Permissions are granted by the caller, one by one: each function gets only what its
     handler uses.
@@ -57,6 +59,7 @@ class PrakerjaFunction(Construct):
         *,
         stage: StageConfig,
         layers: Layers,
+        logs_key: kms.IKey,
         handler: str,
         description: str,
         environment: dict[str, str],
@@ -69,10 +72,21 @@ class PrakerjaFunction(Construct):
             "Logs",
             retention=log_retention(stage),
             removal_policy=removal_policy(stage),
+            encryption_key=logs_key,
         )
+        # Its own role, without AWSLambdaBasicExecutionRole (which may create any log group and
+        # write to every one in the account): the function writes to its own group, nothing else.
+        role = iam.Role(
+            self,
+            "ServiceRole",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"{construct_id}: {description}"[:1000],
+        )
+        log_group.grant_write(role)
         self.function = lambda_.Function(
             self,
             "Function",
+            role=role,
             runtime=RUNTIME,
             architecture=lambda_.Architecture.ARM_64,
             handler=handler,

@@ -11,6 +11,7 @@ from __future__ import annotations
 from aws_cdk import Duration, Stack
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
@@ -35,6 +36,7 @@ class RegistrationWorkflow(Construct):
         construct_id: str,
         *,
         stage: StageConfig,
+        logs_key: kms.IKey,
         verify_identity: lambda_.IFunction,
         screen_eligibility: lambda_.IFunction,
     ) -> None:
@@ -77,17 +79,28 @@ class RegistrationWorkflow(Construct):
             .otherwise(sfn.Succeed(self, "Rejected"))
         )
         self.state_machine = standard_state_machine(
-            self, stage, "registration", verify.next(screen).next(decision), Duration.minutes(30)
+            self, stage, logs_key, "registration", verify.next(screen).next(decision), Duration.minutes(30)
         )
         _justify_state_machine_role(self.state_machine, [verify_identity, screen_eligibility])
 
 
 def standard_state_machine(
-    scope: Construct, stage: StageConfig, name: str, chain: sfn.IChainable, timeout: Duration
+    scope: Construct,
+    stage: StageConfig,
+    logs_key: kms.IKey,
+    name: str,
+    chain: sfn.IChainable,
+    timeout: Duration,
 ) -> sfn.StateMachine:
     """A STANDARD, traced state machine logging every state (without execution data, which
-    could hold more than ids one day) to its own log group."""
-    log_group = logs.LogGroup(scope, "Logs", retention=log_retention(stage), removal_policy=removal_policy(stage))
+    could hold more than ids one day) to its own encrypted log group."""
+    log_group = logs.LogGroup(
+        scope,
+        "Logs",
+        retention=log_retention(stage),
+        removal_policy=removal_policy(stage),
+        encryption_key=logs_key,
+    )
     return sfn.StateMachine(
         scope,
         "StateMachine",
@@ -105,12 +118,12 @@ def _justify_state_machine_role(state_machine: sfn.StateMachine, task_functions:
     for task_function in task_functions:
         logical_id = stack.resolve(stack.get_logical_id(task_function.node.default_child))  # type: ignore[arg-type]
         acknowledge(
-            state_machine,
+            state_machine.role,
             f"AwsSolutions-IAM5[Resource::<{logical_id}.Arn>:*]",
             "LambdaInvoke may call its task function's versions and aliases (ARN:*), nothing else.",
         )
     acknowledge(
-        state_machine,
+        state_machine.role,
         "AwsSolutions-IAM5[Resource::*]",
         "X-Ray and CloudWatch log delivery actions have no resource-level permissions.",
     )
@@ -153,6 +166,7 @@ class SelectionWorkflow(Construct):
         construct_id: str,
         *,
         stage: StageConfig,
+        logs_key: kms.IKey,
         bucket: s3.IBucket,
         plan: lambda_.IFunction,
         snapshot_shard: lambda_.IFunction,
@@ -224,6 +238,7 @@ class SelectionWorkflow(Construct):
         self.state_machine = standard_state_machine(
             self,
             stage,
+            logs_key,
             "selection",
             plan_task.next(snapshots).next(merge).next(outcomes).next(publish).next(sfn.Succeed(self, "Published")),
             Duration.hours(2),
@@ -243,6 +258,7 @@ class CardDeadlinesWorkflow(Construct):
         construct_id: str,
         *,
         stage: StageConfig,
+        logs_key: kms.IKey,
         plan: lambda_.IFunction,
         sweep_shard: lambda_.IFunction,
         finish: lambda_.IFunction,
@@ -280,7 +296,7 @@ class CardDeadlinesWorkflow(Construct):
             payload_response_only=True,
         )
         self.state_machine = standard_state_machine(
-            self, stage, "card-deadlines", plan_task.next(sweep).next(finish_task), Duration.hours(2)
+            self, stage, logs_key, "card-deadlines", plan_task.next(sweep).next(finish_task), Duration.hours(2)
         )
         _justify_state_machine_role(self.state_machine, [plan, sweep_shard, finish])
         # 17:05 UTC is 00:05 WIB: the first run after each day's deadlines.
@@ -314,6 +330,7 @@ class PayoutWorkflow(Construct):
         construct_id: str,
         *,
         stage: StageConfig,
+        logs_key: kms.IKey,
         bucket: s3.IBucket,
         collect: lambda_.IFunction,
         send: lambda_.IFunction,
@@ -397,7 +414,7 @@ class PayoutWorkflow(Construct):
             .otherwise(sfn.Succeed(self, "NothingDue"))
         )
         self.state_machine = standard_state_machine(
-            self, stage, "payouts", collect_task.next(anything_due), Duration.hours(24)
+            self, stage, logs_key, "payouts", collect_task.next(anything_due), Duration.hours(24)
         )
         _justify_state_machine_role(self.state_machine, [collect, send, check])
         _justify_distributed_map(self.state_machine, bucket)
@@ -422,6 +439,7 @@ class ReconciliationWorkflow(Construct):
         construct_id: str,
         *,
         stage: StageConfig,
+        logs_key: kms.IKey,
         bucket: s3.IBucket,
         reconcile: lambda_.IFunction,
     ) -> None:
@@ -447,7 +465,7 @@ class ReconciliationWorkflow(Construct):
             )
         )
         self.state_machine = standard_state_machine(
-            self, stage, "reconciliation", task.next(outcome), Duration.minutes(30)
+            self, stage, logs_key, "reconciliation", task.next(outcome), Duration.minutes(30)
         )
         _justify_state_machine_role(self.state_machine, [reconcile])
         self.on_report = events.Rule(
@@ -497,15 +515,17 @@ def _justify_distributed_map(state_machine: sfn.StateMachine, bucket: s3.IBucket
     stack = Stack.of(state_machine)
     bucket_id = stack.resolve(stack.get_logical_id(bucket.node.default_child))  # type: ignore[arg-type]
     acknowledge(
-        state_machine,
+        state_machine.role,
         f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::<{bucket_id}>/*]",
         "The Distributed Map reads its item list from, and writes its results to, its own bucket (CDK's grant).",
     )
     machine_id = stack.resolve(stack.get_logical_id(state_machine.node.default_child))  # type: ignore[arg-type]
     own_name = '{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"' + machine_id + '"}]}]}'
-    for executions in (f"{own_name}:*", f"{own_name}/*:*"):
-        acknowledge(
-            state_machine,
-            f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:{executions}]",
-            "A Distributed Map runs its children as executions of this state machine, and only this one.",
-        )
+    # Granted in the role's policy and in the policy CDK adds for the map's child executions.
+    for scope in (state_machine.role, state_machine.node.find_child("DistributedMapPolicy")):
+        for executions in (f"{own_name}:*", f"{own_name}/*:*"):
+            acknowledge(
+                scope,
+                f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:{executions}]",
+                "A Distributed Map runs its children as executions of this state machine, and only this one.",
+            )
