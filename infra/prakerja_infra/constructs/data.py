@@ -27,25 +27,13 @@ class Data(Construct):
         super().__init__(scope, construct_id)
         removal = removal_policy(stage)
 
-        self.personal_data_key = kms.Key(
-            self,
-            "PersonalDataKey",
-            description=f"Prakerja {stage.name}: encrypts personal data, tables and the hashing secret",
-            enable_key_rotation=True,
-            removal_policy=removal,
-            pending_window=Duration.days(7 if not stage.retain_data else 30),
+        self.personal_data_key = self._rotating_key(
+            "PersonalDataKey", "encrypts personal data, tables and the hashing secret", stage
         )
 
         # Every log group of the stack: logs may carry ids, codes and, by mistake, more. Only the
         # CloudWatch Logs service uses it, and only for log groups of this account and region.
-        self.logs_key = kms.Key(
-            self,
-            "LogsKey",
-            description=f"Prakerja {stage.name}: encrypts the log groups",
-            enable_key_rotation=True,
-            removal_policy=removal,
-            pending_window=Duration.days(7 if not stage.retain_data else 30),
-        )
+        self.logs_key = self._rotating_key("LogsKey", "encrypts the log groups", stage)
         stack = Stack.of(self)
         self.logs_key.add_to_resource_policy(
             iam.PolicyStatement(
@@ -204,6 +192,16 @@ class Data(Construct):
         bucket = self.payout_files.node.default_child
         assert isinstance(bucket, s3.CfnBucket)
         bucket.add_property_override("NotificationConfiguration.EventBridgeConfiguration.EventBridgeEnabled", True)
+
+    def _rotating_key(self, construct_id: str, purpose: str, stage: StageConfig) -> kms.Key:
+        return kms.Key(
+            self,
+            construct_id,
+            description=f"Prakerja {stage.name}: {purpose}",
+            enable_key_rotation=True,
+            removal_policy=removal_policy(stage),
+            pending_window=Duration.days(7 if not stage.retain_data else 30),
+        )
 
     def _table(
         self,
