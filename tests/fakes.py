@@ -200,7 +200,7 @@ class FakeWaves:
             record, status=ApplicantStatus.IN_WAVE, wave_id=wave.wave_id
         )
         self.joined.setdefault(wave.wave_id, {})[record.applicant_id] = JoinedParticipant(
-            record.applicant_id, record.province_code, record.nik_hash
+            record.applicant_id, record.province_code, record.nik_hash, record.other_nik_hashes
         )
 
     def joined_by_province(self, wave_id: str) -> dict[str, int]:
