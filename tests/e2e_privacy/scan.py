@@ -296,14 +296,11 @@ class Finding:
     needle: Needle
     document: Document
     allowed_because: str | None
+    context: str = field(default="", compare=False)  # around the value, every value masked
 
     def describe(self) -> str:
-        """Where, with the value itself masked: a failure report must not repeat the data."""
-        text = self.document.text
-        at = text.lower().find(self.needle.value.lower())
-        context = text[max(0, at - 60) : at + len(self.needle.value) + 60]
-        context = re.sub(re.escape(self.needle.value), f"<{self.needle.label()}>", context, flags=re.IGNORECASE)
-        return f"{self.needle.label()} in {self.document.kind} {self.document.source}: ...{context}..."
+        """Where, without the data itself: a failure report must not repeat it."""
+        return f"{self.needle.label()} in {self.document.kind} {self.document.source}: ...{self.context}..."
 
 
 Allowance = Callable[[Document, Needle], str | None]
@@ -312,10 +309,15 @@ Allowance = Callable[[Document, Needle], str | None]
 def search(documents: Iterable[Document], needles: list[Needle], allowance: Allowance) -> list[Finding]:
     """Every (needle, document) where the value appears in clear, case-insensitively."""
     lowered = [(n, n.value.lower()) for n in needles]
+    longest_first = sorted(needles, key=lambda n: -len(n.value))
     findings = []
     for document in documents:
         text = document.text.lower()
         for needle, value in lowered:
-            if value in text:
-                findings.append(Finding(needle, document, allowance(document, needle)))
+            at = text.find(value)
+            if at >= 0:
+                context = document.text[max(0, at - 60) : at + len(value) + 60]
+                for other in longest_first:
+                    context = re.sub(re.escape(other.value), f"<{other.label()}>", context, flags=re.IGNORECASE)
+                findings.append(Finding(needle, document, allowance(document, needle), context))
     return findings

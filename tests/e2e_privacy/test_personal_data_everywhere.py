@@ -1,25 +1,26 @@
 """A whole program journey, then a search of everything the system captured for the personal
 data it was given.
 
-Six people: A and B go all the way (registration, assessment, wave and draw, purchase, redemption
-and completion by the platform, review, survey, payout account, payout run until paid, the
-partner's settlement reconciled); C is selected, never buys, and loses the card at the deadline;
-L is on an agency's exclusion list (uploaded with one more NIK, X, of someone who never
-registers) and is rejected; R1 and R2 send registration bodies the API refuses. Then every
-function's log lines (EMF metrics included), the runtime's own log, every Step Functions
-execution (describe and full history), every S3 object, every DynamoDB item, the notification
-outbox and the SMS sent from it, what the simulated partners and the civil registry keep, the
-identity provider's users and every HTTP response the test received are searched for each NIK,
-KK number, full name (and each word of 4 letters or more), phone (as typed, without the leading
-0, with +62), e-mail and account number.
+Six people: A and B go all the way (registration, assessment, wave and draw, purchase,
+redemption and completion by the platform, review, survey, payout account, payout run until
+paid, the partner's settlement reconciled); C is selected, never buys, and loses the card at
+the deadline; L is on an agency's exclusion list (uploaded with one more NIK, X, of someone who
+never registers) and is rejected; R1 and R2 send registration bodies the API refuses, and
+someone tries A's NIK again. Then every function's log lines (EMF metrics included), the
+runtime's own log, every Step Functions execution (describe and full history), every S3
+object, every DynamoDB item, the notification outbox and the SMS sent from it, queues and
+topics, what the simulated partners and the civil registry keep, the identity provider's users
+and every HTTP response the test received are searched for each NIK, KK number, full name (and
+each word of 4 letters or more), phone (as typed, without the leading 0, with +62), e-mail
+and account number.
 
 Not covered: the child executions of a Distributed Map (the payout run's transfers, the
-selection's shards; the card sweep's inline Map is in its history). moto describes each map run but cannot list its
-children (ListExecutions ignores mapRunArn), so their histories are out of reach; what goes into
-them is read from item files in S3 and what comes out is written to S3 or returned to the
-parent's history, all of which are scanned, and their functions' log lines are scanned too.
-X-Ray traces are not emulated either: tests/unit/test_no_personal_data_in_telemetry.py checks
-what the code hands to them.
+selection's shards; the card sweep's inline Map is in its history). moto describes each map
+run but cannot list its children (ListExecutions ignores mapRunArn), so their histories are out
+of reach; what goes into them is read from item files in S3 and what comes out is written to S3
+or returned to the parent's history, all of which are scanned, and their functions' log lines
+are scanned too. X-Ray traces are not emulated either:
+tests/unit/test_no_personal_data_in_telemetry.py checks what the code hands to them.
 """
 
 from __future__ import annotations
@@ -154,6 +155,9 @@ def run_journey(api: Api, cloud: LocalCloud) -> Journey:
         assert person.token is not None
         take_assessment(api, person.token)
         assert api.call("POST", f"/v1/waves/{wave_id}/join", person.token).status_code == 200
+    # Someone else tries A's NIK: refused, and the refusal must not echo it.
+    again = api.call("POST", "/v1/applicants", api.token("privacy-a-again@example.com"), json=people["A"].body)
+    assert (again.status_code, again.json()["code"]) == (409, "NIK_ALREADY_REGISTERED"), again.text
     closed = api.call("POST", f"/v1/ops/waves/{wave_id}/close", ops, json={"seed": seed})
     assert closed.status_code == 202, closed.text
     wait_for(api, str(closed.json()["execution_arn"]))
