@@ -23,7 +23,7 @@ for extra in ("infra", "layers/shared", "functions", "."):
 from localcloud.provision import provision  # noqa: E402
 from prakerja.adapters.dynamodb_applicants import DynamoDBApplicantRepository  # noqa: E402
 from prakerja.adapters.kms_cipher import KmsCipher  # noqa: E402
-from prakerja.adapters.secrets_hasher import load_hasher  # noqa: E402
+from prakerja.adapters.secrets_hasher import load_keyring  # noqa: E402
 from prakerja.adapters.stepfunctions_starter import StepFunctionsStarter  # noqa: E402
 from prakerja.clock import SystemClock  # noqa: E402
 from prakerja.registration.models import RegistrationRequest  # noqa: E402
@@ -54,7 +54,7 @@ def main() -> None:
         registration = RegistrationService(
             applicants=DynamoDBApplicantRepository(dynamodb, str(resources.find("DataApplicantsTable").ref)),
             vault=PersonalDataVault(KmsCipher(kms, str(resources.find("DataPersonalDataKey").arn))),
-            hasher=load_hasher(secrets, str(resources.find("DataPersonalDataHashingKey").ref)),
+            keyring=load_keyring(secrets, str(resources.find("DataPersonalDataHashingKey").ref)),
             workflow=StepFunctionsStarter(
                 sfn, str(resources.find("RegistrationWorkflowStateMachine", "AWS::StepFunctions::StateMachine").ref)
             ),

@@ -40,6 +40,11 @@ class CivilRegistry:
     def __len__(self) -> int:
         return len(self._residents)
 
+    def residents(self) -> list[Resident]:
+        """Everyone the registry knows (for tests that account for every copy of personal data)."""
+        with self._lock:
+            return list(self._residents.values())
+
     def fail_next(self, count: int) -> None:
         with self._lock:
             self._fail_next = count

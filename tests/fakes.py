@@ -37,10 +37,10 @@ class FakeApplicants:
         with self._lock:
             if applicant.account_id in self.by_account:
                 raise ProfileExists()
-            if applicant.nik_hash in self.by_nik:
+            if any(h in self.by_nik for h in applicant.nik_hashes):
                 raise NikAlreadyRegistered()
             self.by_account[applicant.account_id] = applicant.applicant_id
-            self.by_nik[applicant.nik_hash] = applicant.applicant_id
+            self.by_nik |= dict.fromkeys(applicant.nik_hashes, applicant.applicant_id)
             self.profiles[applicant.applicant_id] = applicant
 
     def get(self, applicant_id: str) -> ApplicantRecord | None:
@@ -63,15 +63,17 @@ class FakeApplicants:
         reasons: Iterable[RejectionReason],
         at: datetime,
         *,
-        kk_hash: str | None = None,
+        kk_hashes: tuple[str, ...] = (),
         kk_limit: int = 0,
     ) -> ApplicantRecord:
         with self._lock:
             record = self.profiles[applicant_id]
             if record.status is not ApplicantStatus.VERIFYING:
                 return record
-            if kk_hash is not None:
-                members = self.kk_members.setdefault(kk_hash, set())
+            if kk_hashes:
+                # As in DynamoDB: the places are in the first of the card's digests that has any.
+                holder = next((h for h in kk_hashes if h in self.kk_members), kk_hashes[0])
+                members = self.kk_members.setdefault(holder, set())
                 if applicant_id not in members and len(members) >= kk_limit:
                     raise KkLimitReached()
                 members.add(applicant_id)
@@ -79,8 +81,8 @@ class FakeApplicants:
             self.profiles[applicant_id] = decided
             return decided
 
-    def kk_has_room(self, kk_hash: str, applicant_id: str, kk_limit: int) -> bool:
-        members = self.kk_members.get(kk_hash, set())
+    def kk_has_room(self, kk_hashes: tuple[str, ...], applicant_id: str, kk_limit: int) -> bool:
+        members = set().union(*(self.kk_members.get(h, set()) for h in kk_hashes))
         return applicant_id in members or len(members) < kk_limit
 
     def _update(self, applicant_id: str, **changes: object) -> None:
@@ -97,8 +99,8 @@ class FakeExclusions:
         self.entries |= {(h, str(source)) for h in unique}
         return len(unique)
 
-    def sources_for(self, nik_hash: str) -> frozenset[str]:
-        return frozenset(source for h, source in self.entries if h == nik_hash)
+    def sources_for(self, *nik_hashes: str) -> frozenset[str]:
+        return frozenset(source for h, source in self.entries if h in nik_hashes)
 
     def sources_for_many(self, nik_hashes: Collection[str]) -> dict[str, frozenset[str]]:
         found = {h: self.sources_for(h) for h in nik_hashes}
@@ -198,7 +200,7 @@ class FakeWaves:
             record, status=ApplicantStatus.IN_WAVE, wave_id=wave.wave_id
         )
         self.joined.setdefault(wave.wave_id, {})[record.applicant_id] = JoinedParticipant(
-            record.applicant_id, record.province_code, record.nik_hash
+            record.applicant_id, record.province_code, record.nik_hash, record.other_nik_hashes
         )
 
     def joined_by_province(self, wave_id: str) -> dict[str, int]:

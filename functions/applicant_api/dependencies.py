@@ -14,7 +14,7 @@ from prakerja.adapters.dynamodb_ledger import DynamoDBLedger
 from prakerja.adapters.dynamodb_marketplace import DynamoDBCatalog, DynamoDBPurchases
 from prakerja.adapters.dynamodb_waves import DynamoDBWaveRepository
 from prakerja.adapters.kms_cipher import KmsCipher
-from prakerja.adapters.secrets_hasher import load_hasher
+from prakerja.adapters.secrets_hasher import load_keyring
 from prakerja.adapters.stepfunctions_starter import StepFunctionsStarter
 from prakerja.clock import SystemClock, WallClock
 from prakerja.config import ApplicantApiSettings, load_settings
@@ -111,7 +111,7 @@ def registration_service() -> RegistrationService:
     return RegistrationService(
         applicants=applicants(),
         vault=vault(),
-        hasher=load_hasher(boto3.client("secretsmanager"), config.hashing_secret_arn),
+        keyring=load_keyring(boto3.client("secretsmanager"), config.hashing_secret_arn),
         workflow=StepFunctionsStarter(boto3.client("stepfunctions"), config.registration_state_machine_arn),
         clock=SystemClock(),
     )

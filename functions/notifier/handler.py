@@ -48,7 +48,7 @@ def message_of(record: DynamoDBRecord) -> OutboxMessage | None:
     return OutboxMessage.of(image) if image else None
 
 
-@tracer.capture_method
+@tracer.capture_method(capture_response=False)
 def deliver(record: DynamoDBRecord) -> None:
     message = message_of(record)
     if message is None:
@@ -59,7 +59,7 @@ def deliver(record: DynamoDBRecord) -> None:
 
 
 @logger.inject_lambda_context(log_event=False)
-@tracer.capture_lambda_handler
+@tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     return process_partial_response(event=event, record_handler=deliver, processor=processor, context=context)

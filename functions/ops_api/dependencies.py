@@ -11,7 +11,7 @@ from prakerja.adapters.dynamodb_ledger import DynamoDBLedger
 from prakerja.adapters.dynamodb_marketplace import DynamoDBCatalog
 from prakerja.adapters.dynamodb_waves import DynamoDBWaveRepository
 from prakerja.adapters.s3_objects import S3ObjectStore
-from prakerja.adapters.secrets_hasher import load_hasher
+from prakerja.adapters.secrets_hasher import load_keyring
 from prakerja.adapters.stepfunctions_starter import ExecutionStarter, SelectionWorkflowStarter
 from prakerja.clock import SystemClock
 from prakerja.config import OpsApiSettings, load_settings
@@ -43,7 +43,7 @@ def exclusion_lists() -> ExclusionListService:
     config = settings()
     return ExclusionListService(
         lists=DynamoDBExclusionRepository(boto3.client("dynamodb"), config.exclusions_table),
-        hasher=load_hasher(boto3.client("secretsmanager"), config.hashing_secret_arn),
+        keyring=load_keyring(boto3.client("secretsmanager"), config.hashing_secret_arn),
         clock=SystemClock(),
     )
 

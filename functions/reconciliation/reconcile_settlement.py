@@ -29,7 +29,7 @@ class ReconcileInput(BaseModel):
 
 
 @logger.inject_lambda_context(log_event=False)
-@tracer.capture_lambda_handler
+@tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     result = service.run(ReconcileInput.model_validate(event).report_key)

@@ -16,7 +16,7 @@ waves, store = planning()
 
 
 @logger.inject_lambda_context(log_event=False)
-@tracer.capture_lambda_handler
+@tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     step = WaveStep.model_validate(event)
     logger.append_keys(wave_id=step.wave_id)

@@ -13,7 +13,7 @@ from botocore.exceptions import ClientError
 from localcloud.provision import Resources
 from prakerja.adapters.dynamodb_exclusions import DynamoDBExclusionRepository
 from prakerja.adapters.kms_cipher import KmsCipher
-from prakerja.adapters.secrets_hasher import load_hasher
+from prakerja.adapters.secrets_hasher import load_keyring
 from prakerja.adapters.stepfunctions_starter import StepFunctionsStarter
 from prakerja.registration.models import ExclusionSource
 from tests.integration.conftest import physical
@@ -42,8 +42,8 @@ def test_personal_data_is_encrypted_and_bound_to_its_record(aws: Resources, clie
 
 
 def test_hashing_key_comes_from_the_stack_secret(aws: Resources, clients: dict[str, Any]) -> None:
-    hasher = load_hasher(clients["secretsmanager"], str(aws.find("DataPersonalDataHashingKey").ref))
-    again = load_hasher(clients["secretsmanager"], str(aws.find("DataPersonalDataHashingKey").ref))
+    hasher = load_keyring(clients["secretsmanager"], str(aws.find("DataPersonalDataHashingKey").ref))
+    again = load_keyring(clients["secretsmanager"], str(aws.find("DataPersonalDataHashingKey").ref))
     digest = hasher.digest("nik", "3201234567890001")
     assert digest == again.digest("nik", "3201234567890001")
     assert digest.startswith("k1:") and "3201234567890001" not in digest

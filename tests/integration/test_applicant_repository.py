@@ -25,13 +25,21 @@ NOW = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)
 
 
 def applicant(
-    applicant_id: str, *, account: str | None = None, nik_hash: str | None = None, kk: str = "kk-1"
+    applicant_id: str,
+    *,
+    account: str | None = None,
+    nik_hash: str | None = None,
+    kk: str = "kk-1",
+    other_nik_hashes: tuple[str, ...] = (),
+    other_kk_hashes: tuple[str, ...] = (),
 ) -> ApplicantRecord:
     return ApplicantRecord(
         applicant_id=applicant_id,
         account_id=account or f"account-{applicant_id}",
         nik_hash=nik_hash or f"k1:nik-{applicant_id}",
         kk_hash=f"k1:{kk}",
+        other_nik_hashes=other_nik_hashes,
+        other_kk_hashes=other_kk_hashes,
         nik_masked="32**********0001",
         personal_data="ciphertext",
         gender=Gender.F,
@@ -85,22 +93,22 @@ def test_family_card_places_are_limited_and_a_retry_keeps_its_place(repo: Dynamo
     for applicant_id in ("a1", "a2", "a3"):
         repo.create(applicant(applicant_id, kk="shared"))
     assert (
-        repo.decide("a1", ApplicantStatus.VERIFIED, [], NOW, kk_hash="k1:shared", kk_limit=2).status
+        repo.decide("a1", ApplicantStatus.VERIFIED, [], NOW, kk_hashes=("k1:shared",), kk_limit=2).status
         is ApplicantStatus.VERIFIED
     )
     assert (
-        repo.decide("a2", ApplicantStatus.VERIFIED, [], NOW, kk_hash="k1:shared", kk_limit=2).status
+        repo.decide("a2", ApplicantStatus.VERIFIED, [], NOW, kk_hashes=("k1:shared",), kk_limit=2).status
         is ApplicantStatus.VERIFIED
     )
     # a retried step of an applicant who already holds a place is not refused
     assert (
-        repo.decide("a2", ApplicantStatus.VERIFIED, [], NOW, kk_hash="k1:shared", kk_limit=2).status
+        repo.decide("a2", ApplicantStatus.VERIFIED, [], NOW, kk_hashes=("k1:shared",), kk_limit=2).status
         is ApplicantStatus.VERIFIED
     )
-    assert not repo.kk_has_room("k1:shared", "a3", 2)
-    assert repo.kk_has_room("k1:shared", "a1", 2)
+    assert not repo.kk_has_room(("k1:shared",), "a3", 2)
+    assert repo.kk_has_room(("k1:shared",), "a1", 2)
     with pytest.raises(KkLimitReached):
-        repo.decide("a3", ApplicantStatus.VERIFIED, [], NOW, kk_hash="k1:shared", kk_limit=2)
+        repo.decide("a3", ApplicantStatus.VERIFIED, [], NOW, kk_hashes=("k1:shared",), kk_limit=2)
     assert repo.get("a3").status is ApplicantStatus.VERIFYING  # type: ignore[union-attr]
 
 

@@ -111,9 +111,11 @@ class Market:
         self.waves.publish_result(wave_id, report)
         return wave
 
-    def card_holder(self, applicant_id: str, wave: Wave, balance: int = 3_500_000) -> CardRecord:
+    def card_holder(
+        self, applicant_id: str, wave: Wave, balance: int = 3_500_000, *, other_nik_hashes: tuple[str, ...] = ()
+    ) -> CardRecord:
         """A card issued the way the selection issues it: the outcome writer, with its funding."""
-        self.applicants.create(applicant(applicant_id))
+        self.applicants.create(applicant(applicant_id, other_nik_hashes=other_nik_hashes))
         self.applicants.decide(applicant_id, ApplicantStatus.VERIFIED, [], self.clock.now())
         self.db.update_item(
             TableName=self.tables["applicants"],
@@ -319,7 +321,7 @@ def test_the_catalog_filters_and_pages_without_skipping(market: Market) -> None:
 def test_the_sweep_revokes_exactly_the_cards_unused_past_their_deadline(market: Market) -> None:
     due = market.wave("w-due", closed_days_ago=20)  # 2023 scheme: 15 days, so this wave is due
     fresh = market.wave("w-fresh", closed_days_ago=3)
-    unused = market.card_holder("unused", due)
+    unused = market.card_holder("unused", due, other_nik_hashes=("k2:nik-unused",))  # registered mid-rotation
     market.card_holder("used", due)
     market.card_holder("fresh", fresh)
     # The used card bought before its deadline (the clock moved back to then).
@@ -346,6 +348,7 @@ def test_the_sweep_revokes_exactly_the_cards_unused_past_their_deadline(market: 
     }
     assert market.card_balance("unused") == 0
     assert BLACKLIST in market.exclusions.sources_for(applicant("unused").nik_hash)
+    assert BLACKLIST in market.exclusions.sources_for("k2:nik-unused")  # under every key it was known by
     assert BLACKLIST not in market.exclusions.sources_for(applicant("used").nik_hash)
     after = market.report()
     assert after.returned - before.returned == unused.training_balance and after.balanced

@@ -59,8 +59,8 @@ class Tables:
         )
         self.waves.create(self.wave)
 
-    def joined(self, applicant_id: str, province: str = "32") -> None:
-        record = replace(applicant(applicant_id), province_code=province)
+    def joined(self, applicant_id: str, province: str = "32", other_nik_hashes: tuple[str, ...] = ()) -> None:
+        record = replace(applicant(applicant_id, other_nik_hashes=other_nik_hashes), province_code=province)
         self.applicants.create(record)
         self.applicants.decide(applicant_id, ApplicantStatus.VERIFIED, [], NOW)
         self.applicants.record_assessment(applicant_id, AssessmentRecord(80, True, 1, NOW))
@@ -86,6 +86,16 @@ def test_participants_come_back_per_shard_with_their_nik_hash(tables: Tables) ->
     assert sorted(p.applicant_id for p in found) == [f"a-{i:02d}" for i in range(12)]
     assert {p.applicant_id: p.nik_hash for p in found}["a-03"] == "k1:nik-a-03"
     assert tables.waves.joined_by_province("wave-it") == {"31": 6, "32": 6}
+
+
+def test_a_participant_joined_during_a_key_rotation_comes_back_with_every_digest(tables: Tables) -> None:
+    tables.joined("rotated", other_nik_hashes=("k2:nik-rotated",))
+    tables.joined("plain")
+    found = {
+        p.applicant_id: p for shard in range(PARTICIPANT_SHARDS) for p in tables.waves.participants("wave-it", shard)
+    }
+    assert found["rotated"].nik_hashes == ("k1:nik-rotated", "k2:nik-rotated")
+    assert found["plain"].nik_hashes == ("k1:nik-plain",)
 
 
 def test_no_join_after_the_close_and_the_close_happens_once(tables: Tables) -> None:

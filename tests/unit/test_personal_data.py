@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import re
 
 import pytest
@@ -9,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from prakerja.personal_data import (
+    HashingKeyring,
     PersonalDataHasher,
     digest_key_id,
     mask_account_number,
@@ -148,3 +150,54 @@ def test_different_values_give_different_digests(first: str, second: str) -> Non
     hasher = PersonalDataHasher(KEY, "k1")
 
     assert (hasher.digest("nik", first) == hasher.digest("nik", second)) == (first == second)
+
+
+# -- the keyring ---------------------------------------------------------------------------------
+OLD, NEW = b"o" * 32, b"n" * 32
+
+
+def test_a_bare_secret_is_key_k1_and_hashes_exactly_as_before_rotation_existed() -> None:
+    keyring = HashingKeyring.from_secret("o" * 32)
+    assert (keyring.current, keyring.key_ids) == ("k1", ("k1",))
+    assert keyring.digest("nik", "3201234567890001") == PersonalDataHasher(OLD, "k1").digest("nik", "3201234567890001")
+    assert keyring.digests("nik", "3201234567890001") == (keyring.digest("nik", "3201234567890001"),)
+
+
+def test_a_keyring_secret_writes_under_its_current_key_and_looks_up_under_all() -> None:
+    keyring = HashingKeyring.from_secret(json.dumps({"current": "k2", "keys": {"k1": "o" * 32, "k2": "n" * 32}}))
+    under_old = PersonalDataHasher(OLD, "k1").digest("kk", "3201231501200007")
+    under_new = PersonalDataHasher(NEW, "k2").digest("kk", "3201231501200007")
+    assert (keyring.current, keyring.key_ids) == ("k2", ("k2", "k1"))
+    assert keyring.digest("kk", "3201231501200007") == under_new
+    assert keyring.digests("kk", "3201231501200007") == (under_new, under_old)
+
+
+def test_the_current_key_comes_first_and_the_others_in_a_stable_order() -> None:
+    keys = {"k3": b"3" * 32, "k1": OLD, "k2": NEW}
+    assert HashingKeyring(keys, "k2").key_ids == ("k2", "k1", "k3")
+    assert HashingKeyring(dict(reversed(keys.items())), "k2").key_ids == ("k2", "k1", "k3")
+
+
+@pytest.mark.parametrize(
+    "secret",
+    [
+        '{"current": "k2", "keys": {"k1": "' + "o" * 32 + '"}}',  # current not among the keys
+        '{"current": "k1", "keys": {}}',
+        '{"current": "k1", "keys": {"k1": 12345}}',
+        '{"current": "k1", "keys": ["' + "o" * 32 + '"]}',
+        '{"keys": {"k1": "' + "o" * 32 + '"}}',
+        '{"current": "k1", "keys": {"k1": "' + "o" * 32 + '"',  # cut short
+        '{"current": "k1", "keys": {"k1": "too-short"}}',
+        '{"current": "k:1", "keys": {"k:1": "' + "o" * 32 + '"}}',
+    ],
+)
+def test_a_malformed_keyring_secret_is_refused_without_showing_a_key(secret: str) -> None:
+    with pytest.raises(ValueError) as refused:
+        HashingKeyring.from_secret(secret)
+    assert "o" * 16 not in str(refused.value)
+
+
+def test_a_keyring_never_shows_its_keys() -> None:
+    keyring = HashingKeyring({"k1": b"super-secret-key-material", "k2": NEW}, "k2")
+    assert "secret" not in repr(keyring) and "nnnn" not in repr(keyring)
+    assert "k1" in repr(keyring) and "k2" in repr(keyring)

@@ -8,7 +8,7 @@ from itertools import count
 
 import pytest
 
-from prakerja.personal_data import PersonalDataHasher
+from prakerja.personal_data import HashingKeyring
 from prakerja.program import RegistrationRules
 from prakerja.registration.assessment import load_assessment
 from prakerja.registration.eligibility import RegistryVerdict
@@ -31,7 +31,7 @@ from prakerja.registration.service import (
 from tests.factories import build_kk, build_nik, valid_registration
 from tests.fakes import FakeApplicants, FakeCipher, FakeExclusions, FakeRegistry, FakeWorkflow, FixedClock
 
-HASHER = PersonalDataHasher(b"unit-test-hashing-key-0123456789", "k1")
+KEYRING = HashingKeyring.single(b"unit-test-hashing-key-0123456789")
 
 
 class World:
@@ -43,11 +43,10 @@ class World:
         self.registry = FakeRegistry()
         self.workflow = FakeWorkflow()
         self.clock = FixedClock()
-        vault = PersonalDataVault(FakeCipher())
-        ids = count(1)
-        self.registration = RegistrationService(
-            self.applicants, vault, HASHER, self.workflow, self.clock, new_id=lambda: f"applicant-{next(ids)}"
-        )
+        self._vault = PersonalDataVault(FakeCipher())
+        self._ids = count(1)
+        self.use_keyring(KEYRING)
+        vault = self._vault
         self.verification = VerificationService(
             self.applicants,
             vault,
@@ -57,6 +56,17 @@ class World:
             rules=RegistrationRules(kk_limit=2, exclude_other_assistance=exclude_other_assistance),
         )
         self._serials = count(1)
+
+    def use_keyring(self, keyring: HashingKeyring) -> None:
+        """The applicant API after a cold start with this keyring in the secret."""
+        self.registration = RegistrationService(
+            self.applicants,
+            self._vault,
+            keyring,
+            self.workflow,
+            self.clock,
+            new_id=lambda: f"applicant-{next(self._ids)}",
+        )
 
     def body(self, *, in_registry: bool = True, **overrides: object) -> dict[str, object]:
         serial = next(self._serials)
@@ -90,7 +100,7 @@ def test_registration_stores_no_personal_data_in_clear_and_starts_the_workflow()
     for secret in (body["nik"], body["kk_number"], body["full_name"], "81234567890"):
         assert str(secret) not in stored
     assert record.nik_masked == f"{str(body['nik'])[:2]}{'*' * 10}{str(body['nik'])[-4:]}"
-    assert record.nik_hash == HASHER.digest("nik", str(body["nik"]))
+    assert record.nik_hash == KEYRING.digest("nik", str(body["nik"]))
 
 
 def test_one_profile_per_account_and_per_nik() -> None:
@@ -163,7 +173,7 @@ def test_each_rule_rejects_with_its_reason(setup: dict[str, object], expected: R
             str(body["nik"]), str(setup["registry_name"]), date.fromisoformat(str(body["date_of_birth"]))
         )
     if "listed" in setup:
-        world.exclusions.add(str(setup["listed"]), [HASHER.digest("nik", str(body["nik"]))], world.clock.now())
+        world.exclusions.add(str(setup["listed"]), [KEYRING.digest("nik", str(body["nik"]))], world.clock.now())
     applicant_id = world.register("a", body)
     status, reasons = world.run_workflow(applicant_id)
     assert status is ApplicantStatus.REJECTED
@@ -175,7 +185,7 @@ def test_other_assistance_counts_only_where_the_program_rule_applies() -> None:
         world = World(exclude_other_assistance=rule_on)
         body = world.body()
         world.exclusions.add(
-            ExclusionSource.OTHER_ASSISTANCE, [HASHER.digest("nik", str(body["nik"]))], world.clock.now()
+            ExclusionSource.OTHER_ASSISTANCE, [KEYRING.digest("nik", str(body["nik"]))], world.clock.now()
         )
         status, _ = world.run_workflow(world.register("a", body))
         assert status is expected
@@ -184,7 +194,7 @@ def test_other_assistance_counts_only_where_the_program_rule_applies() -> None:
 def test_every_applicable_reason_is_reported_together() -> None:
     world = World()
     body = world.body(date_of_birth="2012-03-04", employment_status="STUDENT", in_registry=False)
-    world.exclusions.add(ExclusionSource.POLRI, [HASHER.digest("nik", str(body["nik"]))], world.clock.now())
+    world.exclusions.add(ExclusionSource.POLRI, [KEYRING.digest("nik", str(body["nik"]))], world.clock.now())
     status, reasons = world.run_workflow(world.register("a", body))
     assert status is ApplicantStatus.REJECTED
     assert set(reasons) == {

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -17,6 +18,7 @@ from prakerja.registration.models import (
     EmploymentStatus,
     ExclusionSource,
     Gender,
+    RejectionReason,
 )
 from prakerja.registration.records import ApplicantRecord, AssessmentRecord
 from prakerja.selection import cards, files
@@ -216,6 +218,29 @@ def test_priority_participants_are_drawn_first() -> None:
     assert sum(world.status(r) is ApplicantStatus.SELECTED for r in records) == 10
     published = {row["participant_id"]: row for row in world.published(wave_id)}
     assert {pid for pid, row in published.items() if row["priority"]} == {r.applicant_id for r in priority}
+
+
+def test_a_participant_registered_during_a_key_rotation_is_found_on_lists_under_either_key() -> None:
+    """Identified under k2, with the k1 digest kept: lists imported before the rotation (under
+    k1 only) still give priority and still exclude."""
+    world = Program()
+    wave_id = world.wave(quota_total=10)
+    populate(world, wave_id, {"32": 30})
+    rotated = []
+    for number in (101, 102):
+        record = world.applicant(number, "32")
+        record = replace(record, nik_hash=f"k2:nik-{number}", other_nik_hashes=(record.nik_hash,))
+        world.applicants.profiles[record.applicant_id] = record
+        rotated.append(record)
+    world.join(wave_id, *rotated)
+    prioritised, excluded = rotated
+    world.lists.add(ExclusionSource.PRIORITY, ["k1:nik-101"], world.clock.now())
+    world.lists.add(ExclusionSource.ASN, ["k1:nik-102"], world.clock.now())
+    world.close(wave_id)
+    world.run(wave_id)
+    published = {row["participant_id"]: row for row in world.published(wave_id)}
+    assert published[prioritised.applicant_id]["priority"] and world.status(prioritised) is ApplicantStatus.SELECTED
+    assert world.applicants.profiles[excluded.applicant_id].reasons == (RejectionReason.EXCLUDED_OCCUPATION,)
 
 
 def test_lists_changed_after_joining_are_honoured_at_close() -> None:

@@ -8,7 +8,7 @@ from pydantic_core import PydanticCustomError
 
 from prakerja.clock import Clock
 from prakerja.errors import NotFound
-from prakerja.personal_data import PersonalDataHasher
+from prakerja.personal_data import HashingKeyring
 from prakerja.registration.models import ExclusionSource
 from prakerja.registration.nik import NikError, parse_nik
 from prakerja.registration.ports import ExclusionRepository
@@ -45,14 +45,18 @@ class UnknownList(NotFound):
 
 
 class ExclusionListService:
-    def __init__(self, lists: ExclusionRepository, hasher: PersonalDataHasher, clock: Clock) -> None:
+    def __init__(self, lists: ExclusionRepository, keyring: HashingKeyring, clock: Clock) -> None:
         self._lists = lists
-        self._hasher = hasher
+        self._keyring = keyring
         self._clock = clock
 
     def import_list(self, source: str, upload: ExclusionListUpload) -> ExclusionListImported:
         if source not in ExclusionSource.__members__:
             raise UnknownList()
         list_source = ExclusionSource(source)
-        stored = self._lists.add(list_source, (self._hasher.digest("nik", n) for n in upload.niks), self._clock.now())
-        return ExclusionListImported(source=list_source, received=len(upload.niks), stored=stored)
+        niks = set(upload.niks)
+        # Under every key: a wave's participants carry their NIK's digest under the key current
+        # when they registered, and re-screening at close looks the lists up with it.
+        hashes = (digest for nik in niks for digest in self._keyring.digests("nik", nik))
+        self._lists.add(list_source, hashes, self._clock.now())
+        return ExclusionListImported(source=list_source, received=len(upload.niks), stored=len(niks))

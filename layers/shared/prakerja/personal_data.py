@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
+from collections.abc import Mapping
 
 _MASK = "*"
 _MIN_KEY_BYTES = 16  # NIKs are guessable (~10^10 plausible values): the key must not be.
+BARE_KEY_ID = "k1"  # the id of a secret that is one bare key (the format before rotation)
 
 
 def _mask_middle(value: str, head: int, tail: int) -> str:
@@ -51,10 +54,8 @@ class PersonalDataHasher:
 
     ``digest`` is ``"<key_id>:<hex HMAC-SHA256(key, kind + ':' + value)>"``.
     The ``kind`` ("nik", "kk", ...) is part of the message so that a KK number and a NIK with
-    the same digits never collide. The ``key_id`` prefix makes key rotation possible: digests
-    made under an old key stay valid and identifiable under their key id, a reader hashes with
-    the key the stored digest names, and a rotation re-hashes each record from its encrypted
-    copy under the new key at its own pace.
+    the same digits never collide. The ``key_id`` prefix says which key of a
+    :class:`HashingKeyring` made a stored digest.
     """
 
     def __init__(self, key: bytes, key_id: str) -> None:
@@ -82,3 +83,62 @@ def digest_key_id(digest: str) -> str:
     if not separator:
         raise ValueError("not a personal data digest")
     return key_id
+
+
+class HashingKeyring:
+    """Every hashing key in use, one of them current (docs/personal-data.md, "Rotating the
+    hashing key"): new records are identified by their digest under the current key, and a
+    lookup computes the digest under every key, so records written before a rotation are still
+    found. Claims and list entries are written under every key, so that a record identified under
+    any key of the ring is found by a lookup with its single stored digest."""
+
+    def __init__(self, keys: Mapping[str, bytes], current: str) -> None:
+        if current not in keys:
+            raise ValueError("the current key must be one of the keys")
+        # Current first: digests()[0] is digest(); the others in a stable order.
+        order = [current, *sorted(k for k in keys if k != current)]
+        self._hashers = tuple(PersonalDataHasher(keys[key_id], key_id) for key_id in order)
+
+    @classmethod
+    def single(cls, key: bytes, key_id: str = BARE_KEY_ID) -> HashingKeyring:
+        return cls({key_id: key}, key_id)
+
+    @classmethod
+    def from_secret(cls, secret: str) -> HashingKeyring:
+        """The keyring a secret describes: a bare key (id ``k1``, the format before rotation) or
+        ``{"current": "k2", "keys": {"k1": "...", "k2": "..."}}``. Generated keys have no
+        punctuation, so a secret starting with "{" is JSON or a mistake, never a key."""
+        if not secret.lstrip().startswith("{"):
+            return cls.single(secret.encode())
+        try:
+            document = json.loads(secret)
+        except ValueError:
+            raise ValueError("the hashing secret looks like JSON but does not parse") from None
+        current, keys = document.get("current"), document.get("keys")
+        if not (
+            isinstance(current, str)
+            and isinstance(keys, dict)
+            and keys
+            and all(isinstance(k, str) and isinstance(v, str) for k, v in keys.items())
+        ):
+            raise ValueError('the hashing secret must be {"current": "<key id>", "keys": {"<key id>": "<key>"}}')
+        return cls({key_id: key.encode() for key_id, key in keys.items()}, current)
+
+    @property
+    def current(self) -> str:
+        return self._hashers[0].key_id
+
+    @property
+    def key_ids(self) -> tuple[str, ...]:
+        return tuple(h.key_id for h in self._hashers)
+
+    def digest(self, kind: str, value: str) -> str:
+        """Under the current key: what identifies a new record."""
+        return self._hashers[0].digest(kind, value)
+
+    def digests(self, kind: str, value: str) -> tuple[str, ...]:
+        """Under every key, the current one first: what a lookup or a claim uses."""
+        return tuple(h.digest(kind, value) for h in self._hashers)
+
+    def __repr__(self) -> str:  # never show a key
+        return f"HashingKeyring(current={self.current!r}, key_ids={self.key_ids!r})"

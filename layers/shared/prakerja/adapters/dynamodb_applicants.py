@@ -4,8 +4,11 @@ Items of the applicants table (partition keys are random ids or keyed hashes, so
 registration surge spreads over partitions):
 - ``APPLICANT#<id> / PROFILE``: the profile (personal data encrypted in ``personal_data``)
 - ``ACCOUNT#<sub> / GUARD`` and ``NIK#<hash> / GUARD``: one profile per account and per NIK,
-  claimed in the same transaction as the profile
-- ``KK#<hash> / SLOTS``: the applicant ids holding the family card's places
+  claimed in the same transaction as the profile (the NIK under every key of the hashing keyring)
+- ``KK#<hash> / SLOTS``: the applicant ids holding the family card's places. One such item per
+  card whatever the keys: the first of the card's digests that has one holds the places, and a
+  new one is only created while the card has none under any other key (checked in the same
+  transaction), so the places are counted in one item through a key rotation
 - ``CARD#<number> / GUARD``: one card per number, claimed when the card is issued (the card
   itself is the profile's ``card`` attribute)
 """
@@ -18,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from prakerja.adapters.dynamodb import cancellation_codes, from_item, moment, to_item, ts, value
+from prakerja.adapters.dynamodb import cancellation_codes, conditional, from_item, moment, to_item, ts, value
 from prakerja.registration.eligibility import RegistryVerdict
 from prakerja.registration.models import (
     ApplicantStatus,
@@ -33,12 +36,13 @@ from prakerja.selection.cards import CardRecord
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
-    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef, UpdateTypeDef
+    from mypy_boto3_dynamodb.type_defs import ConditionCheckTypeDef, TransactWriteItemTypeDef, UpdateTypeDef
 
 PROFILE = "PROFILE"
 GUARD = "GUARD"
 SLOTS = "SLOTS"
 CONDITION_FAILED = "ConditionalCheckFailed"
+_KK_ATTEMPTS = 5  # the card's places found under another key than expected: look again
 
 
 def profile_key(applicant_id: str) -> dict[str, Any]:
@@ -60,11 +64,12 @@ class DynamoDBApplicantRepository:
                 }
             }
 
+        nik_guards = [guard(f"NIK#{nik_hash}") for nik_hash in dict.fromkeys(applicant.nik_hashes)]
         try:
             self._db.transact_write_items(
                 TransactItems=[
                     guard(f"ACCOUNT#{applicant.account_id}"),
-                    guard(f"NIK#{applicant.nik_hash}"),
+                    *nik_guards,
                     {
                         "Put": {
                             "TableName": self._table,
@@ -82,7 +87,7 @@ class DynamoDBApplicantRepository:
             codes = cancellation_codes(error)
             if codes and codes[0] == CONDITION_FAILED:
                 raise ProfileExists() from None
-            if len(codes) > 1 and codes[1] == CONDITION_FAILED:
+            if CONDITION_FAILED in codes[1 : 1 + len(nik_guards)]:
                 raise NikAlreadyRegistered() from None
             raise
 
@@ -135,7 +140,7 @@ class DynamoDBApplicantRepository:
         reasons: Iterable[RejectionReason],
         at: datetime,
         *,
-        kk_hash: str | None = None,
+        kk_hashes: tuple[str, ...] = (),
         kk_limit: int = 0,
     ) -> ApplicantRecord:
         decision: UpdateTypeDef = {
@@ -151,30 +156,64 @@ class DynamoDBApplicantRepository:
                 ":t": value(ts(at)),
             },
         }
-        try:
-            if kk_hash is None:
-                self._db.update_item(**decision)
-            else:
-                self._db.transact_write_items(
-                    TransactItems=[
-                        {"Update": self._kk_place(kk_hash, applicant_id, kk_limit)},
-                        {"Update": decision},
-                    ]
-                )
-        except ClientError as error:
-            code = error.response["Error"]["Code"]
-            if code == "TransactionCanceledException":
-                kk_code, decision_code = [*cancellation_codes(error), "None", "None"][:2]
-                if decision_code != CONDITION_FAILED and kk_code == CONDITION_FAILED:
-                    raise KkLimitReached() from None
-                if decision_code != CONDITION_FAILED:
-                    raise
-            elif code != "ConditionalCheckFailedException":
-                raise
-            # The decision was taken before (a retried step): it stands as it is.
+        if not kk_hashes:
+            # A repeat of a decision taken before fails its condition: the decision stands.
+            conditional(lambda: self._db.update_item(**decision))
+        elif not any(
+            self._decide_with_kk_place(decision, kk_hashes, applicant_id, kk_limit) for _ in range(_KK_ATTEMPTS)
+        ):
+            raise RuntimeError("the family card's places kept moving between keys")
         record = self.get(applicant_id)
         assert record is not None
         return record
+
+    def _decide_with_kk_place(
+        self, decision: UpdateTypeDef, kk_hashes: tuple[str, ...], applicant_id: str, kk_limit: int
+    ) -> bool:
+        """The decision and the card's place in one transaction: True once written (or decided
+        before), False if the places appeared under another of the card's keys meanwhile."""
+        holder, absent = self._kk_holder(kk_hashes)
+        items: list[TransactWriteItemTypeDef] = [
+            {"Update": self._kk_place(holder, applicant_id, kk_limit)},
+            {"Update": decision},
+        ]
+        items += [{"ConditionCheck": self._kk_absent(kk_hash)} for kk_hash in absent]
+        try:
+            self._db.transact_write_items(TransactItems=items)
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "TransactionCanceledException":
+                raise
+            kk_code, decision_code, *absent_codes = [*cancellation_codes(error), "None", "None"]
+            if decision_code == CONDITION_FAILED:
+                return True  # decided before (a retried step): the decision stands as it is
+            if kk_code == CONDITION_FAILED:
+                raise KkLimitReached() from None
+            if CONDITION_FAILED in absent_codes:
+                return False
+            raise
+        return True
+
+    def _kk_holder(self, kk_hashes: tuple[str, ...]) -> tuple[str, list[str]]:
+        """The digest whose item holds the card's places (the first that has one, else the
+        first), and the digests that must still have none for that to hold."""
+        distinct = list(dict.fromkeys(kk_hashes))
+        for index, kk_hash in enumerate(distinct):
+            if self._kk_item(kk_hash) is not None:
+                return kk_hash, distinct[:index]
+        return distinct[0], distinct[1:]
+
+    def _kk_item(self, kk_hash: str) -> dict[str, Any] | None:
+        item = self._db.get_item(
+            TableName=self._table, Key=to_item({"pk": f"KK#{kk_hash}", "sk": SLOTS}), ConsistentRead=True
+        ).get("Item")
+        return from_item(item) if item else None
+
+    def _kk_absent(self, kk_hash: str) -> ConditionCheckTypeDef:
+        return {
+            "TableName": self._table,
+            "Key": to_item({"pk": f"KK#{kk_hash}", "sk": SLOTS}),
+            "ConditionExpression": "attribute_not_exists(pk)",
+        }
 
     def _kk_place(self, kk_hash: str, applicant_id: str, kk_limit: int) -> UpdateTypeDef:
         return {
@@ -189,11 +228,10 @@ class DynamoDBApplicantRepository:
             },
         }
 
-    def kk_has_room(self, kk_hash: str, applicant_id: str, kk_limit: int) -> bool:
-        item = self._db.get_item(
-            TableName=self._table, Key=to_item({"pk": f"KK#{kk_hash}", "sk": SLOTS}), ConsistentRead=True
-        ).get("Item")
-        members = set(from_item(item).get("members", set())) if item else set()
+    def kk_has_room(self, kk_hashes: tuple[str, ...], applicant_id: str, kk_limit: int) -> bool:
+        members: set[str] = set()
+        for kk_hash in dict.fromkeys(kk_hashes):
+            members |= set((self._kk_item(kk_hash) or {}).get("members", set()))
         return applicant_id in members or len(members) < kk_limit
 
 
@@ -207,6 +245,8 @@ def _to_profile_item(a: ApplicantRecord) -> dict[str, Any]:
             "nik_hash": a.nik_hash,
             "kk_hash": a.kk_hash,
             "nik_masked": a.nik_masked,
+            "other_nik_hashes": list(a.other_nik_hashes) or None,
+            "other_kk_hashes": list(a.other_kk_hashes) or None,
             "personal_data": a.personal_data,
             "gender": a.gender.value,
             "province_code": a.province_code,
@@ -231,6 +271,8 @@ def _from_profile_item(item: dict[str, Any]) -> ApplicantRecord:
         nik_hash=item["nik_hash"],
         kk_hash=item["kk_hash"],
         nik_masked=item["nik_masked"],
+        other_nik_hashes=tuple(item.get("other_nik_hashes", ())),
+        other_kk_hashes=tuple(item.get("other_kk_hashes", ())),
         personal_data=item["personal_data"],
         gender=Gender(item["gender"]),
         province_code=item["province_code"],

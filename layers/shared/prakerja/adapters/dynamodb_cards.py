@@ -87,19 +87,6 @@ class DynamoDBDueCards:
                     },
                 }
             },
-            {  # blacklisted: registration refuses this NIK from now on (BLACKLISTED)
-                "Put": {
-                    "TableName": self._exclusions,
-                    "Item": to_item(
-                        {
-                            "nik_hash": applicant.nik_hash,
-                            "source": BLACKLIST,
-                            "added_at": ts(at),
-                            "reason": CARD_REVOKED,
-                        }
-                    ),
-                }
-            },
             {
                 "Put": {
                     "TableName": self._outbox,
@@ -111,6 +98,10 @@ class DynamoDBDueCards:
                 }
             },
         ]
+        # Blacklisted: registration refuses this NIK from now on (BLACKLISTED), under every key.
+        for nik_hash in dict.fromkeys(applicant.nik_hashes):
+            blacklisted = {"nik_hash": nik_hash, "source": BLACKLIST, "added_at": ts(at), "reason": CARD_REVOKED}
+            items.append({"Put": {"TableName": self._exclusions, "Item": to_item(blacklisted)}})
         if posting is not None:
             items.extend(self._ledger.writes(posting, {Account.card(card.card_number): 0}))
         return not transact(self._db, items)

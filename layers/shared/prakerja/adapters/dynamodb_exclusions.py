@@ -45,7 +45,14 @@ class DynamoDBExclusionRepository:
                 time.sleep(delay)
                 delay = min(delay * 2, 2.0)
 
-    def sources_for(self, nik_hash: str) -> frozenset[str]:
+    def sources_for(self, *nik_hashes: str) -> frozenset[str]:
+        """Every list naming the NIK under any of these digests: one Query per key."""
+        found: frozenset[str] = frozenset()
+        for nik_hash in dict.fromkeys(nik_hashes):
+            found |= self._sources_of(nik_hash)
+        return found
+
+    def _sources_of(self, nik_hash: str) -> frozenset[str]:
         response = self._db.query(
             TableName=self._table,
             KeyConditionExpression="nik_hash = :h",
@@ -59,5 +66,5 @@ class DynamoDBExclusionRepository:
         """Every list naming each hash; hashes on no list are left out."""
         ordered = sorted(nik_hashes)
         with ThreadPoolExecutor(LOOKUP_THREADS) as pool:
-            found = pool.map(self.sources_for, ordered)
+            found = pool.map(self._sources_of, ordered)
             return {h: sources for h, sources in zip(ordered, found, strict=True) if sources}

@@ -132,6 +132,7 @@ class DynamoDBWaveRepository:
                                     "sk": applicant_id,
                                     "province_code": province_code,
                                     "nik_hash": applicant.nik_hash,
+                                    "other_nik_hashes": list(applicant.other_nik_hashes) or None,
                                     "joined_at": ts(at),
                                 }
                             ),
@@ -226,14 +227,15 @@ class DynamoDBWaveRepository:
             "TableName": self._table,
             "KeyConditionExpression": "pk = :pk",
             "ExpressionAttributeValues": {":pk": value(participants_partition(wave_id, shard))},
-            "ProjectionExpression": "sk, province_code, nik_hash",
+            "ProjectionExpression": "sk, province_code, nik_hash, other_nik_hashes",
             "ConsistentRead": True,
         }
         while True:
             page = self._db.query(**query)
             for item in page.get("Items", []):
                 row = from_item(item)
-                yield JoinedParticipant(row["sk"], row["province_code"], row["nik_hash"])
+                others = tuple(row.get("other_nik_hashes", ()))
+                yield JoinedParticipant(row["sk"], row["province_code"], row["nik_hash"], others)
             if "LastEvaluatedKey" not in page:
                 return
             query["ExclusiveStartKey"] = page["LastEvaluatedKey"]

@@ -32,7 +32,9 @@ class CivilRegistryUnavailable(Exception):
 
 class ApplicantRepository(Protocol):
     def create(self, applicant: ApplicantRecord) -> None:
-        """Store a new profile; one per NIK hash and one per account, race-free.
+        """Store a new profile; one per account and one per NIK, race-free: the NIK is claimed
+        under each of ``applicant.nik_hashes`` (every key of the hashing keyring) in the same
+        atomic write, so a claim made under any of those keys refuses it.
         Raises ProfileExists or NikAlreadyRegistered."""
 
     def get(self, applicant_id: str) -> ApplicantRecord | None: ...
@@ -50,17 +52,19 @@ class ApplicantRepository(Protocol):
         reasons: Iterable[RejectionReason],
         at: datetime,
         *,
-        kk_hash: str | None = None,
+        kk_hashes: tuple[str, ...] = (),
         kk_limit: int = 0,
     ) -> ApplicantRecord:
         """Move a VERIFYING applicant to VERIFIED or REJECTED, once.
 
-        With ``kk_hash`` the applicant also takes one of the family card's ``kk_limit``
-        places in the same atomic write; if the card is full nothing is written and
-        KkLimitReached is raised. A repeat of a decision already taken returns the record
-        as it stands (retries of the workflow step are harmless)."""
+        With ``kk_hashes`` (the family card's number under each key of the keyring) the
+        applicant also takes one of the card's ``kk_limit`` places in the same atomic write;
+        the places are counted together whichever key they were taken under. If the card is
+        full nothing is written and KkLimitReached is raised. A repeat of a decision already
+        taken returns the record as it stands (retries of the workflow step are harmless)."""
 
-    def kk_has_room(self, kk_hash: str, applicant_id: str, kk_limit: int) -> bool: ...
+    def kk_has_room(self, kk_hashes: tuple[str, ...], applicant_id: str, kk_limit: int) -> bool:
+        """Whether the card (under any of ``kk_hashes``) has a place left, or holds this one's."""
 
 
 class KkLimitReached(Exception):
@@ -70,8 +74,9 @@ class KkLimitReached(Exception):
 class ExclusionRepository(Protocol):
     def add(self, source: ExclusionSource, nik_hashes: Iterable[str], at: datetime) -> int: ...
 
-    def sources_for(self, nik_hash: str) -> frozenset[str]:
-        """Every list (exclusion sources plus RECIPIENT and BLACKLIST) naming this NIK."""
+    def sources_for(self, *nik_hashes: str) -> frozenset[str]:
+        """Every list (exclusion sources plus RECIPIENT and BLACKLIST) naming this NIK under
+        any of these digests (one NIK under each key of the keyring)."""
 
 
 class PersonalDataCipher(Protocol):

@@ -45,7 +45,7 @@ class AssessmentRecord:
 class ApplicantRecord:
     applicant_id: str
     account_id: str
-    nik_hash: str
+    nik_hash: str  # under the keyring's current key at registration: the profile's NIK identity
     kk_hash: str
     nik_masked: str
     personal_data: str  # ciphertext of PersonalData, bound to applicant_id
@@ -63,6 +63,19 @@ class ApplicantRecord:
     wave_id: str | None = None
     card: CardRecord | None = None  # issued by the selection workflow
     extra: dict[str, object] = field(default_factory=dict)
+    # The same numbers under the keyring's other keys (a key rotation in progress): the workflow
+    # steps cannot hash (they never read the key), so lookups use these.
+    other_nik_hashes: tuple[str, ...] = ()
+    other_kk_hashes: tuple[str, ...] = ()
+
+    @property
+    def nik_hashes(self) -> tuple[str, ...]:
+        """The NIK under every key known when it was registered (or re-hashed), its own first."""
+        return (self.nik_hash, *self.other_nik_hashes)
+
+    @property
+    def kk_hashes(self) -> tuple[str, ...]:
+        return (self.kk_hash, *self.other_kk_hashes)
 
     def with_changes(self, **changes: object) -> ApplicantRecord:
         return replace(self, **changes)  # type: ignore[arg-type]

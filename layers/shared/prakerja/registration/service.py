@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 
 from prakerja.clock import Clock, today_in_jakarta
 from prakerja.errors import NotFound
-from prakerja.personal_data import PersonalDataHasher, mask_nik
+from prakerja.personal_data import HashingKeyring, mask_nik
 from prakerja.program import RegistrationRules
 from prakerja.registration.assessment import AssessmentResult, load_assessment
 from prakerja.registration.eligibility import RegistryVerdict, ScreeningFacts, screen
@@ -71,14 +71,14 @@ class RegistrationService:
         self,
         applicants: ApplicantRepository,
         vault: PersonalDataVault,
-        hasher: PersonalDataHasher,
+        keyring: HashingKeyring,
         workflow: WorkflowStarter,
         clock: Clock,
         new_id: Callable[[], str] = new_applicant_id,
     ) -> None:
         self._applicants = applicants
         self._vault = vault
-        self._hasher = hasher
+        self._keyring = keyring
         self._workflow = workflow
         self._clock = clock
         self._new_id = new_id
@@ -94,11 +94,17 @@ class RegistrationService:
             phone=request.phone,
             email=request.email,
         )
+        # Under every key: the NIK guard is claimed under each (a NIK registered before a key
+        # rotation is still refused) and screening looks the family card up under each.
+        nik_hash, *other_nik_hashes = self._keyring.digests("nik", request.nik)
+        kk_hash, *other_kk_hashes = self._keyring.digests("kk", request.kk_number)
         record = ApplicantRecord(
             applicant_id=applicant_id,
             account_id=account_id,
-            nik_hash=self._hasher.digest("nik", request.nik),
-            kk_hash=self._hasher.digest("kk", request.kk_number),
+            nik_hash=nik_hash,
+            kk_hash=kk_hash,
+            other_nik_hashes=tuple(other_nik_hashes),
+            other_kk_hashes=tuple(other_kk_hashes),
             nik_masked=mask_nik(request.nik),
             personal_data=self._vault.seal(applicant_id, personal),
             gender=request.gender,
@@ -183,7 +189,7 @@ class VerificationService:
         if record.registry is None:
             raise RuntimeError("screening before the identity check")
         personal = self._vault.open(record)
-        listed = self._exclusions.sources_for(record.nik_hash)
+        listed = self._exclusions.sources_for(*record.nik_hashes)
         facts = ScreeningFacts(
             registry=record.registry,
             date_of_birth=personal.date_of_birth,
@@ -200,12 +206,12 @@ class VerificationService:
         limit = self._rules.kk_limit
         if reasons:
             # Report the family-card limit too, without taking a place for a rejected applicant.
-            if not self._applicants.kk_has_room(record.kk_hash, applicant_id, limit):
+            if not self._applicants.kk_has_room(record.kk_hashes, applicant_id, limit):
                 reasons = screen(_with_kk_limit(facts))
             return self._applicants.decide(applicant_id, ApplicantStatus.REJECTED, reasons, now)
         try:
             return self._applicants.decide(
-                applicant_id, ApplicantStatus.VERIFIED, [], now, kk_hash=record.kk_hash, kk_limit=limit
+                applicant_id, ApplicantStatus.VERIFIED, [], now, kk_hashes=record.kk_hashes, kk_limit=limit
             )
         except KkLimitReached:
             return self._applicants.decide(

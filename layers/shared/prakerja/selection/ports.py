@@ -28,6 +28,11 @@ class JoinedParticipant:
     applicant_id: str
     province_code: str
     nik_hash: str  # keyed hash, for re-screening; never exported or published
+    other_nik_hashes: tuple[str, ...] = ()  # under the hashing keyring's other keys (a rotation)
+
+    @property
+    def nik_hashes(self) -> tuple[str, ...]:
+        return (self.nik_hash, *self.other_nik_hashes)
 
 
 class ParticipantSource(Protocol):

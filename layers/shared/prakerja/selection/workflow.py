@@ -143,11 +143,12 @@ class SnapshotShard:
 
     def _screen(self, wave: Wave, shard: int) -> list[files.ExportRow]:
         joined = sorted(self._participants.participants(wave.wave_id, shard), key=lambda p: p.applicant_id)
-        listed = self._lists.sources_for_many({p.nik_hash for p in joined})
+        # Every digest of each NIK: a list imported before a key rotation names it under the old key.
+        listed = self._lists.sources_for_many({h for p in joined for h in p.nik_hashes})
         other_assistance = self._program.schemes[wave.scheme].exclude_other_assistance
         rows = []
         for p in joined:
-            sources = listed.get(p.nik_hash, frozenset())
+            sources = frozenset().union(*(listed.get(h, frozenset()) for h in p.nik_hashes))
             reasons = reasons_from_lists(sources, other_assistance_rule=other_assistance)
             rows.append(
                 files.ExportRow(
