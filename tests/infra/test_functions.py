@@ -96,6 +96,14 @@ def test_powertools_is_configured(by_name: dict[str, Resource], name: str) -> No
 
 
 @pytest.mark.parametrize("name", NAMES)
+def test_traces_capture_neither_responses_nor_errors(by_name: dict[str, Resource], name: str) -> None:
+    # A response may hold a name; an exception's message may quote the input it refused.
+    variables = _properties(by_name, name)["Environment"]["Variables"]
+    assert variables["POWERTOOLS_TRACER_CAPTURE_RESPONSE"] == "false"
+    assert variables["POWERTOOLS_TRACER_CAPTURE_ERROR"] == "false"
+
+
+@pytest.mark.parametrize("name", NAMES)
 def test_no_environment_variable_holds_a_secret(by_name: dict[str, Resource], name: str) -> None:
     variables: dict[str, Any] = _properties(by_name, name)["Environment"]["Variables"]
     for variable, value in variables.items():

@@ -103,6 +103,11 @@ class PrakerjaFunction(Construct):
                 "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,
                 "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
                 "POWERTOOLS_LOG_LEVEL": "INFO",
+                # Traces carry ids and timings only: no response bodies (a profile holds a name)
+                # and no exception messages (a validation error may quote its input). The
+                # handlers say so too; this holds for any method traced later.
+                "POWERTOOLS_TRACER_CAPTURE_RESPONSE": "false",
+                "POWERTOOLS_TRACER_CAPTURE_ERROR": "false",
                 **environment,
             },
         )
