@@ -320,7 +320,10 @@ def cmd_wave(target: Target, args: argparse.Namespace, out: TextIO) -> int:
         dump_json(wave, out)
         return 0
     print(f"{wave['wave_id']}  {wave['name']}  {wave['status']}  scheme {wave['scheme']}", file=out)
-    print(f"open {when(wave['opens_at'])} to {when(wave['closes_at'])}; closed {when(wave.get('closed_at'))}", file=out)
+    print(
+        f"open {when(wave['opens_at'])} to {when(wave['closes_at'])}; closed {when(wave.get('closed_at')) or '-'}",
+        file=out,
+    )
     print(f"quota {wave['quota_total']:,}; selection execution {wave.get('execution_arn') or '-'}", file=out)
     result = wave.get("result")
     if result:
