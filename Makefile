@@ -8,7 +8,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 STAGE ?= dev
 PYTEST_ARGS ?=
 
-.PHONY: install synth lint format test run bench deploy lock clean
+.PHONY: install synth lint format test run ops bench deploy lock clean
 
 install: $(VENV)/.installed
 
@@ -40,6 +40,11 @@ test: install lint synth
 
 run: install synth
 	$(PY) -m localcloud
+
+# Ops from the command line (README): make ops ARGS="waves", ARGS="payouts --failed --stage staging"...
+ARGS ?= --help
+ops: install
+	$(PY) -m tools.ops $(ARGS)
 
 bench: install synth
 	$(PY) bench/cold_import.py

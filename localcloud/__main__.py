@@ -123,6 +123,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"civil registry: {len(residents)} demo residents, e.g. {residents[0].full_name} {residents[0].nik}")
         print(f"catalog: {seeded['courses']} demo courses; budget Rp {seeded['budget']:,} allocated")
         print(f"partners and their signing secrets: {cloud.api_url}/_local/partners")
+        print(f"ops from the command line: python -m tools.ops --api {cloud.api_url} waves (executions, ledger...)")
         print(f"\ntry:\n{_curl_lines(cloud.api_url, residents[0])}")
         print(f"\nReady in {time.monotonic() - started:.1f}s (Ctrl-C stops)", flush=True)
         while not stop.wait(0.5):

@@ -124,6 +124,7 @@ class LocalRoutes:
         clock: ClockControl | None = None,
         partners: Callable[[], list[dict[str, Any]]] = list,
         payments: PaymentPartners | None = None,
+        aws: Callable[[], dict[str, Any]] = dict,
     ) -> None:
         self.registry = registry
         self._token_issuer = token_issuer
@@ -140,6 +141,9 @@ class LocalRoutes:
             ("GET", "/_local/outbox"): self._outbox,
             ("GET", "/_local/resources"): lambda _: json_response(self._resources()),
             ("GET", "/_local/partners"): lambda _: json_response(self._partners()),
+            # The embedded AWS endpoint and the stack's outputs: what tools (tools/ops.py) would
+            # read from CloudFormation on AWS.
+            ("GET", "/_local/aws"): lambda _: json_response(aws()),
             ("GET", "/_local/clock"): self._clock_state,
             ("POST", "/_local/clock"): self._clock_advance,
         }

@@ -302,6 +302,7 @@ class LocalCloud:
             clock=self.clock,
             partners=self.partners,
             payments=self._payments,
+            aws=self.aws_description,
         )
         return ApiGateway(RestApiModel(resources), verifier, self._invoke_raw, routes.handle, self.account_id)
 
@@ -337,6 +338,18 @@ class LocalCloud:
                     {"partner_id": partner.partner_id, "kind": partner.kind, "name": partner.name, "secret": value}
                 )
         return sorted(found, key=lambda p: (p["kind"], p["partner_id"]))
+
+    def aws_description(self) -> dict[str, Any]:
+        """`GET /_local/aws`: the embedded AWS endpoint and the stack's outputs (state machine
+        ARNs, bucket names...), as `aws cloudformation describe-stacks` tells them on AWS."""
+        outputs = {name: str(value) for name, value in self.resources.outputs.items()}
+        outputs["ApiUrl"] = self.api_url  # the template's execute-api URL means nothing here
+        return {
+            "endpoint_url": self.moto_url,
+            "region": self.region,
+            "stack_name": self.template.pseudo.stack_name,
+            "outputs": outputs,
+        }
 
     def _payment_secrets(self) -> dict[str, bytes]:
         """provider -> the secret the simulated payment partner signs and checks calls with."""

@@ -9,6 +9,7 @@ import boto3
 from prakerja.adapters.dynamodb_exclusions import DynamoDBExclusionRepository
 from prakerja.adapters.dynamodb_ledger import DynamoDBLedger
 from prakerja.adapters.dynamodb_marketplace import DynamoDBCatalog
+from prakerja.adapters.dynamodb_payouts import DynamoDBFailedPayouts
 from prakerja.adapters.dynamodb_waves import DynamoDBWaveRepository
 from prakerja.adapters.s3_objects import S3ObjectStore
 from prakerja.adapters.secrets_hasher import load_keyring
@@ -19,6 +20,7 @@ from prakerja.exclusions import ExclusionListService
 from prakerja.ledger.service import LedgerService
 from prakerja.marketplace.service import CatalogService
 from prakerja.partners import load_partners
+from prakerja.payouts.failures import PayoutFailures
 from prakerja.payouts.operations import PayoutOperations
 from prakerja.waves.service import WaveService
 
@@ -72,3 +74,8 @@ def payout_operations() -> PayoutOperations:
         files=S3ObjectStore(boto3.client("s3"), config.payouts_bucket),
         clock=SystemClock(),
     )
+
+
+@cache
+def payout_failures() -> PayoutFailures:
+    return PayoutFailures(DynamoDBFailedPayouts(boto3.client("dynamodb"), settings().payouts_table))

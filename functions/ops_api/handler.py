@@ -7,7 +7,14 @@ from typing import Any
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from ops_api.dependencies import catalog_service, exclusion_lists, ledger_service, payout_operations, wave_service
+from ops_api.dependencies import (
+    catalog_service,
+    exclusion_lists,
+    ledger_service,
+    payout_failures,
+    payout_operations,
+    wave_service,
+)
 from ops_api.marketplace_routes import router as marketplace_router
 from ops_api.payout_routes import router as payout_router
 from ops_api.routes import router
@@ -25,6 +32,7 @@ wave_service()
 catalog_service()
 ledger_service()
 payout_operations()
+payout_failures()
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)

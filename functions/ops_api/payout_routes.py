@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from ops_api.dependencies import payout_operations
+from ops_api.dependencies import payout_failures, payout_operations
 from prakerja.http.app import model_response
 from prakerja.http.auth import ops_caller
 from prakerja.http.schemas import answers
 from prakerja.observability import logger
+from prakerja.payouts.failures import FailedPayoutList, FailureCounts
+from prakerja.payouts.models import FailureCode
 from prakerja.payouts.operations import PayoutRunStarted, ReconciliationRequest, ReconciliationStarted
 
 router = Router()
+
+# Only FAILED payouts have an index to list them by (a scan of every payout is never done).
+ListedStatus = Annotated[Literal["FAILED"], Query(description="Only FAILED is listed")]
+Limit = Annotated[int, Query(ge=1, le=200)]
+NextToken = Annotated[str | None, Query(max_length=512)]
 
 
 @router.post(
@@ -54,3 +62,30 @@ def start_reconciliation(body: ReconciliationRequest) -> Response[str]:
 def reconciliation(provider: str, day: str) -> dict[str, Any]:
     ops_caller(router)
     return payout_operations().reconciliation(provider, day)
+
+
+@router.get(
+    "/v1/ops/payouts",
+    summary="Failed payouts, code by code, the newest failure first (optionally one failure code)",
+    responses=answers(401, 403, 422),
+    tags=["Ops"],
+)
+def failed_payouts(
+    status: ListedStatus,
+    failure_code: Annotated[FailureCode | None, Query()] = None,
+    limit: Limit = 50,
+    next_token: NextToken = None,
+) -> FailedPayoutList:
+    ops_caller(router)
+    return payout_failures().page(failure_code, limit, next_token)
+
+
+@router.get(
+    "/v1/ops/payouts/failure-counts",
+    summary="How many payouts are FAILED now, per failure code",
+    responses=answers(401, 403),
+    tags=["Ops"],
+)
+def failure_counts() -> FailureCounts:
+    ops_caller(router)
+    return payout_failures().counts()

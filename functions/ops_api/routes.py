@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.metrics import MetricUnit
 
 from ops_api.dependencies import exclusion_lists, wave_service
-from prakerja.clock import iso
 from prakerja.exclusions import ExclusionListImported, ExclusionListUpload
 from prakerja.http.app import model_response
 from prakerja.http.auth import ops_caller
@@ -18,12 +20,16 @@ from prakerja.waves.views import (
     ProvinceCounts,
     SelectionStarted,
     WaveCreated,
-    WaveResultView,
     WaveStatusView,
-    WaveView,
+    WaveSummaryList,
+    WaveSummaryView,
 )
 
 router = Router()
+
+# Lists: `?limit=` (default 50, max 200) and the opaque `next_token` (API.md conventions).
+Limit = Annotated[int, Query(ge=1, le=200)]
+NextToken = Annotated[str | None, Query(max_length=512)]
 
 
 @router.post(
@@ -54,6 +60,18 @@ def create_wave(body: WaveRequest) -> Response[str]:
 
 
 @router.get(
+    "/v1/ops/waves",
+    summary="Every wave, newest first: status, quota, selection execution and the draw's totals",
+    responses=answers(401, 403, 422),
+    tags=["Ops"],
+)
+def list_waves(limit: Limit = 50, next_token: NextToken = None) -> WaveSummaryList:
+    ops_caller(router)
+    waves, token = wave_service().waves(limit, next_token)
+    return WaveSummaryList(items=[WaveSummaryView.of(w) for w in waves], next_token=token)
+
+
+@router.get(
     "/v1/ops/waves/<wave_id>",
     summary="A wave's status, counts per province and selection execution",
     responses=answers(401, 403, 404),
@@ -67,13 +85,7 @@ def wave_status(wave_id: str) -> WaveStatusView:
         provinces = {code: ProvinceCounts(**p.model_dump()) for code, p in wave.report.provinces.items()}
     else:
         provinces = {code: ProvinceCounts(joined=n) for code, n in service.joined_by_province(wave_id).items()}
-    return WaveStatusView(
-        **WaveView.of(wave).model_dump(),
-        provinces=provinces,
-        execution_arn=wave.execution_arn,
-        closed_at=iso(wave.closed_at) if wave.closed_at else None,
-        result=WaveResultView.of(wave.report) if wave.report else None,
-    )
+    return WaveStatusView(**WaveSummaryView.of(wave).model_dump(), provinces=provinces)
 
 
 @router.post(

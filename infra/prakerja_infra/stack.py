@@ -139,6 +139,7 @@ class PrakerjaStack(Stack):
             PAYOUT_STATE_MACHINE_ARN=payouts.state_machine.state_machine_arn,
             RECONCILIATION_STATE_MACHINE_ARN=reconciliation.state_machine.state_machine_arn,
             PAYOUTS_BUCKET=data.payout_files.bucket_name,
+            PAYOUTS_TABLE=data.payouts.table_name,
             **marketplace_tables,
             **hashing_secret,
         )
@@ -149,6 +150,10 @@ class PrakerjaStack(Stack):
         payouts.state_machine.grant_start_execution(ops_api)
         reconciliation.state_machine.grant_start_execution(ops_api)
         allow_bucket_objects(data.payout_files, ops_api, "s3:GetObject", prefix="reconciliations/")
+        # The failed payouts: their index only, never a payout item (nor its account number).
+        ops_api.add_to_role_policy(
+            iam.PolicyStatement(actions=["dynamodb:Query"], resources=[f"{data.payouts.table_arn}/index/PayoutsFailed"])
+        )
         partner_api = self._partner_api(data, function, partners)
         # A callback resumes the waiting transfer, always with success (the outcome is in the output).
         partner_api.add_to_role_policy(
@@ -176,6 +181,7 @@ class PrakerjaStack(Stack):
                 Route("GET", "/v1/waves", applicant_api, Access.USER),
                 Route("POST", "/v1/waves/{wave_id}/join", applicant_api, Access.USER),
                 Route("POST", "/v1/ops/exclusion-lists/{source}", ops_api, Access.USER),
+                Route("GET", "/v1/ops/waves", ops_api, Access.USER),
                 Route("POST", "/v1/ops/waves", ops_api, Access.USER),
                 Route("GET", "/v1/ops/waves/{wave_id}", ops_api, Access.USER),
                 Route("POST", "/v1/ops/waves/{wave_id}/close", ops_api, Access.USER),
@@ -201,6 +207,8 @@ class PrakerjaStack(Stack):
                 Route("POST", "/v1/ops/payout-runs", ops_api, Access.USER),
                 Route("POST", "/v1/ops/reconciliations", ops_api, Access.USER),
                 Route("GET", "/v1/ops/reconciliations/{provider}/{day}", ops_api, Access.USER),
+                Route("GET", "/v1/ops/payouts", ops_api, Access.USER),
+                Route("GET", "/v1/ops/payouts/failure-counts", ops_api, Access.USER),
             ],
         )
 

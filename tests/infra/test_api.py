@@ -38,6 +38,9 @@ USER_ROUTES = {
     ("POST", "/v1/ops/payout-runs"),
     ("POST", "/v1/ops/reconciliations"),
     ("GET", "/v1/ops/reconciliations/{provider}/{day}"),
+    ("GET", "/v1/ops/waves"),
+    ("GET", "/v1/ops/payouts"),
+    ("GET", "/v1/ops/payouts/failure-counts"),
 }
 # Partners send no JWT: they sign each call, and the handler checks the signature of the raw body.
 PARTNER_ROUTES = {

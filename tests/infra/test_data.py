@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from aws_cdk.assertions import Match, Template
 
+from prakerja.adapters.dynamodb_payouts import FAILED_FIELDS
 from tests.infra.cfn import CfnTemplate, one, referenced_ids, resources
 
 TABLE = "AWS::DynamoDB::Table"
@@ -35,13 +36,28 @@ def test_unused_cards_are_found_through_a_sparse_keys_only_index(dev_template: C
 
 def test_due_payouts_are_found_through_a_sparse_keys_only_index_by_due_time(dev_template: CfnTemplate) -> None:
     _, payouts = one(dev_template, TABLE, "DataPayoutsTable")
-    (index,) = payouts["Properties"]["GlobalSecondaryIndexes"]
-    assert index["IndexName"] == "PayoutsDue"
+    indexes = {i["IndexName"]: i for i in payouts["Properties"]["GlobalSecondaryIndexes"]}
+    assert sorted(indexes) == ["PayoutsDue", "PayoutsFailed"]
+    index = indexes["PayoutsDue"]
     assert index["KeySchema"] == [
         {"AttributeName": "queue", "KeyType": "HASH"},
         {"AttributeName": "due_at", "KeyType": "RANGE"},
     ]
     assert index["Projection"] == {"ProjectionType": "KEYS_ONLY"}
+
+
+def test_failed_payouts_are_found_by_code_through_a_sparse_index_without_account_numbers(
+    dev_template: CfnTemplate,
+) -> None:
+    _, payouts = one(dev_template, TABLE, "DataPayoutsTable")
+    (index,) = [i for i in payouts["Properties"]["GlobalSecondaryIndexes"] if i["IndexName"] == "PayoutsFailed"]
+    assert index["KeySchema"] == [
+        {"AttributeName": "failed_with", "KeyType": "HASH"},
+        {"AttributeName": "failed_at", "KeyType": "RANGE"},
+    ]
+    # What the adapter reads, no more: never the account number's cipher nor a task token.
+    assert index["Projection"]["ProjectionType"] == "INCLUDE"
+    assert sorted(index["Projection"]["NonKeyAttributes"]) == sorted(FAILED_FIELDS)
 
 
 def test_the_payouts_table_expires_its_rate_counters(dev_template: CfnTemplate) -> None:
@@ -131,7 +147,7 @@ def test_idempotency_table_expires_records_on_expiration(dev_template: CfnTempla
         ("DataWavesTable", "pk", "sk", ()),
         ("DataCatalogTable", "pk", "sk", ()),
         ("DataLedgerTable", "pk", "sk", ()),
-        ("DataPayoutsTable", "pk", "sk", ("queue", "due_at")),
+        ("DataPayoutsTable", "pk", "sk", ("queue", "due_at", "failed_with", "failed_at")),
         ("DataAttemptsTable", "pk", "sk", ()),
     ],
 )

@@ -254,7 +254,11 @@ EXACT_TABLE_ACTIONS |= {
     "ReconcileSettlement": {"ledger": {"dynamodb:Query"}},  # the partner's settled lines of a day
 }
 # Each index is queried by one function, and only through a statement naming that index.
-INDEX_QUERIES = {"RevokeUnusedCards": ("applicants", "CardsDue"), "CollectDuePayouts": ("payouts", "PayoutsDue")}
+INDEX_QUERIES = {
+    "RevokeUnusedCards": ("applicants", "CardsDue"),
+    "CollectDuePayouts": ("payouts", "PayoutsDue"),
+    "OpsApi": ("payouts", "PayoutsFailed"),  # lists and counts failed payouts; reads no payout item
+}
 # S3 actions on the selection bucket, by prefix.
 OBJECT_ACCESS = {
     "PublicApi": {"draw/*": {"s3:GetObject"}},
@@ -311,8 +315,8 @@ def test_the_ledger_is_append_only(stack: Stack, name: str) -> None:
 
 
 def test_only_the_card_sweep_queries_the_unused_cards_index(stack: Stack) -> None:
-    """And only the payout collection queries the due payouts' index: one statement naming the
-    index, Query only, and no Query on the table itself."""
+    """And only the payout collection queries the due payouts' index, only the ops API the failed
+    payouts' index: one statement naming the index, Query only, and no Query on the table itself."""
     for name, permissions in stack.permissions.items():
         on_indexes = [s for s in permissions.statements if "/index/" in json.dumps(s.raw.get("Resource"))]
         if name not in INDEX_QUERIES:

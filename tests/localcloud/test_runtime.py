@@ -12,6 +12,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import boto3
 import jwt
 import pytest
 import requests
@@ -35,6 +36,25 @@ def test_resources_exist_in_moto(cloud):
     assert [m["name"] for m in machines] == ["Fake-test-workflow"]
     assert cloud.resources.find("Pool1").provisioned
     assert not cloud.resources.find("RestApi0").provisioned
+
+
+def test_local_aws_tells_tools_the_endpoint_and_the_stack_outputs(cloud):
+    """What `aws cloudformation describe-stacks` would tell an ops tool on AWS."""
+    described = requests.get(f"{cloud.api_url}/_local/aws", timeout=10).json()
+    assert (described["endpoint_url"], described["region"]) == (cloud.moto_url, cloud.region)
+    assert described["stack_name"] == "Fake-test"
+    outputs = described["outputs"]
+    assert outputs["StateMachineName"] == "Fake-test-workflow"
+    assert outputs["UserPoolId"] == cloud.resources.find("Pool1").ref
+    assert outputs["ApiUrl"] == cloud.api_url  # the local API, not the template's execute-api URL
+    sfn = boto3.client(
+        "stepfunctions",
+        endpoint_url=described["endpoint_url"],
+        region_name=described["region"],
+        aws_access_key_id="x",
+        aws_secret_access_key="x",
+    )
+    assert [m["name"] for m in sfn.list_state_machines()["stateMachines"]] == ["Fake-test-workflow"]
 
 
 def test_workers_see_resolved_physical_names_and_a_clean_environment(cloud):

@@ -114,6 +114,18 @@ class Data(Construct):
             sort_key=dynamodb.Attribute(name="due_at", type=dynamodb.AttributeType.STRING),
             projection_type=dynamodb.ProjectionType.KEYS_ONLY,
         )
+        # Sparse index of the FAILED payouts, one partition per failure code, newest first: ops
+        # list and count them without a scan. One partition per code is enough: failures come
+        # from transfers, which the partners' rate limits cap at 280 a second in all (a partition
+        # takes 1,000 writes). It carries what an ops list shows, never the account number.
+        self.payouts.add_global_secondary_index(
+            index_name="PayoutsFailed",
+            partition_key=dynamodb.Attribute(name="failed_with", type=dynamodb.AttributeType.STRING),
+            sort_key=dynamodb.Attribute(name="failed_at", type=dynamodb.AttributeType.STRING),
+            projection_type=dynamodb.ProjectionType.INCLUDE,
+            # adapters/dynamodb_payouts.py FAILED_FIELDS (tests/infra/test_data.py keeps them equal)
+            non_key_attributes=["payout_id", "applicant_id", "kind", "tranche", "amount", "provider", "attempt"],
+        )
         self.idempotency = self._table(
             "IdempotencyTable",
             removal,

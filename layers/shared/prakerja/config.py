@@ -61,6 +61,7 @@ class OpsApiSettings(MarketplaceSettings):
     payout_state_machine_arn: str = Field(min_length=1)
     reconciliation_state_machine_arn: str = Field(min_length=1)
     payouts_bucket: str = Field(min_length=1)  # reconciliation results
+    payouts_table: str = Field(min_length=1)  # the failed payouts' index
 
 
 class PartnerApiSettings(PersonalDataSettings, PartnerSecretSettings, AttemptLimitSettings):

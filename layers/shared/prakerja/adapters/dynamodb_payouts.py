@@ -4,7 +4,9 @@ Items:
 - ``APPLICANT#<id> / ACCOUNT``: the linked payout account (its number encrypted).
 - ``APPLICANT#<id> / PAYOUT#<payout id>``: one incentive payment and its latest transfer. A
   payout the runs should collect carries ``queue`` (one of QUEUE_SHARDS values) and
-  ``due_at``: the sparse index ``PayoutsDue`` lists exactly those, by due time.
+  ``due_at``: the sparse index ``PayoutsDue`` lists exactly those, by due time. A FAILED
+  payout carries ``failed_with`` (its failure code): the sparse index ``PayoutsFailed`` lists
+  exactly those, one partition per code, by ``failed_at``.
 - ``APPLICANT#<id> / SURVEY#<survey id>``: a survey response (once).
 - ``TRANSFER#<transfer id> / GUARD``: which payout a transfer belongs to; put once, so a
   transfer id can never be claimed by two payouts or twice by one.
@@ -17,7 +19,9 @@ read in, and carries its ledger posting in the same transaction.
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -36,7 +40,9 @@ from prakerja.adapters.dynamodb import (
 )
 from prakerja.adapters.dynamodb_ledger import DynamoDBLedger
 from prakerja.clock import Clock
+from prakerja.errors import ValidationFailed
 from prakerja.ledger.postings import Posting, entitlement
+from prakerja.payouts.failures import FailedPayout
 from prakerja.payouts.models import (
     AccountStatus,
     AccountType,
@@ -55,6 +61,10 @@ if TYPE_CHECKING:
 
 QUEUE_SHARDS = 16  # the due index's partitions: a run's collection reads them all
 DUE_INDEX = "PayoutsDue"
+FAILED_INDEX = "PayoutsFailed"
+# What the failed payouts' index projects besides its keys (constructs/data.py): no account number.
+FAILED_FIELDS = ("payout_id", "applicant_id", "kind", "tranche", "amount", "provider", "attempt")
+_FAILED_POSITION = {"failed_with", "failed_at", "pk", "sk"}
 ACCOUNT = "ACCOUNT"
 
 
@@ -292,6 +302,85 @@ class DynamoDBTransferRateLimit:
             raise RateLimited(str(provider))
 
 
+class DynamoDBFailedPayouts:
+    """The FAILED payouts, read through the sparse index ``PayoutsFailed`` only (ops)."""
+
+    def __init__(self, client: DynamoDBClient, table_name: str) -> None:
+        self._db = client
+        self._table = table_name
+
+    def page(
+        self, codes: Sequence[FailureCode], limit: int, next_token: str | None
+    ) -> tuple[list[FailedPayout], str | None]:
+        start, position = _failed_position(codes, next_token) if next_token else (0, None)
+        found: list[FailedPayout] = []
+        for index in range(start, len(codes)):
+            query: dict[str, Any] = {
+                "TableName": self._table,
+                "IndexName": FAILED_INDEX,
+                "KeyConditionExpression": "failed_with = :code",
+                "ExpressionAttributeValues": {":code": value(str(codes[index]))},
+                "ScanIndexForward": False,  # the newest failure first
+                "Limit": limit - len(found),
+            }
+            if position:
+                query["ExclusiveStartKey"] = position
+            response = self._db.query(**query)
+            found.extend(_failed(from_item(item)) for item in response.get("Items", []))
+            last = response.get("LastEvaluatedKey")
+            if last:  # the page is full, or DynamoDB stopped at 1 MB: go on from there
+                return found, _failed_token(codes[index], from_item(last))
+            position = None
+            if len(found) >= limit:
+                more = index + 1 < len(codes)
+                return found, _failed_token(codes[index + 1], None) if more else None
+        return found, None
+
+    def count(self, code: FailureCode) -> int:
+        pages = self._db.get_paginator("query").paginate(
+            TableName=self._table,
+            IndexName=FAILED_INDEX,
+            KeyConditionExpression="failed_with = :code",
+            ExpressionAttributeValues={":code": value(str(code))},
+            Select="COUNT",
+        )
+        return sum(int(page["Count"]) for page in pages)
+
+
+def _failed_token(code: FailureCode, position: dict[str, Any] | None) -> str:
+    """Opaque: the code the next page starts in, and where in it (None: at its start)."""
+    return base64.urlsafe_b64encode(json.dumps({"code": str(code), "after": position}).encode()).decode()
+
+
+def _failed_position(codes: Sequence[FailureCode], token: str) -> tuple[int, dict[str, Any] | None]:
+    """(index in ``codes``, ExclusiveStartKey) from a token this list issued, else 422."""
+    try:
+        decoded = json.loads(base64.urlsafe_b64decode(token.encode()))
+        code = FailureCode(decoded["code"])
+        after = decoded["after"]
+        if after is not None and (
+            not isinstance(after, dict) or set(after) != _FAILED_POSITION or after["failed_with"] != code
+        ):
+            raise ValueError("not a position in this list")
+        return list(codes).index(code), to_item({k: str(v) for k, v in after.items()}) if after else None
+    except (ValueError, TypeError, KeyError, UnicodeDecodeError) as error:
+        raise ValidationFailed("NEXT_TOKEN_INVALID", "next_token is not one this API issued.") from error
+
+
+def _failed(item: dict[str, Any]) -> FailedPayout:
+    return FailedPayout(
+        payout_id=str(item["payout_id"]),
+        applicant_id=str(item["applicant_id"]),
+        kind=IncentiveKind(item["kind"]),
+        tranche=int(item["tranche"]),
+        amount=int(item["amount"]),
+        failure_code=FailureCode(item["failed_with"]),
+        failed_at=datetime.fromisoformat(str(item["failed_at"])),
+        attempt=int(item["attempt"]),
+        provider=Provider(item["provider"]) if item.get("provider") else None,
+    )
+
+
 def _account(item: dict[str, Any]) -> PayoutAccount:
     return PayoutAccount(
         type=AccountType(item["type"]),
@@ -328,6 +417,8 @@ def _payout_item(p: PayoutRecord) -> dict[str, Any]:
         "task_token": p.task_token,
         "account_cipher": p.account_cipher,
         "queue": queue_of(p.payout_id) if p.queued else None,
+        # Every write puts the whole item, so a payout leaves the index as it leaves FAILED.
+        "failed_with": str(p.failure_code) if p.status == PayoutStatus.FAILED and p.failure_code else None,
     }
     return item
 

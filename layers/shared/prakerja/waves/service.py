@@ -79,6 +79,10 @@ class WaveService:
         self._waves.create(wave)
         return wave
 
+    def waves(self, limit: int, next_token: str | None) -> tuple[list[Wave], str | None]:
+        """Every wave, newest first (ops)."""
+        return self._waves.list_waves(limit, next_token)
+
     def open_waves(self, limit: int, next_token: str | None) -> tuple[list[Wave], str | None]:
         waves, token = self._waves.list_waves(limit, next_token)
         now = self._clock.now()

@@ -74,13 +74,34 @@ class WaveResultView(BaseModel):
         )
 
 
-class WaveStatusView(WaveView):
-    """``GET /v1/ops/waves/{wave_id}``: the wave, its counts per province and its execution."""
+class WaveSummaryView(WaveView):
+    """What ops see of a wave in a list: its execution and, after the draw, its totals."""
 
-    provinces: dict[str, ProvinceCounts]
     execution_arn: str | None
     closed_at: str | None = None
     result: WaveResultView | None = None
+
+    @classmethod
+    def of(cls, wave: Wave) -> WaveSummaryView:
+        return cls(
+            **WaveView.of(wave).model_dump(),
+            execution_arn=wave.execution_arn,
+            closed_at=iso(wave.closed_at) if wave.closed_at else None,
+            result=WaveResultView.of(wave.report) if wave.report else None,
+        )
+
+
+class WaveSummaryList(BaseModel):
+    """``GET /v1/ops/waves``: every wave, newest first."""
+
+    items: list[WaveSummaryView]
+    next_token: str | None = None
+
+
+class WaveStatusView(WaveSummaryView):
+    """``GET /v1/ops/waves/{wave_id}``: the wave, its counts per province and its execution."""
+
+    provinces: dict[str, ProvinceCounts]
 
 
 class SelectionStarted(BaseModel):
