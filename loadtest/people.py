@@ -38,7 +38,9 @@ _EMPLOYMENT = {"UNEMPLOYED": 50, "LAID_OFF": 20, "SELF_EMPLOYED": 15, "EMPLOYED"
 # Birth dates from 1966 to 2005: adults (18-64) in every year up to 2029.
 _FIRST_BIRTH_DATE = date(1966, 1, 1)
 _BIRTH_DAYS = (date(2005, 12, 31) - _FIRST_BIRTH_DATE).days + 1  # 14,610 = 2 * 3 * 5 * 487
-_STRIDE = 7919  # prime, not a factor of _BIRTH_DAYS: block -> birth date is one-to-one
+# Prime, not a factor of _BIRTH_DAYS: consecutive people are born years apart, and the
+# first _BIRTH_DAYS people all on different days.
+_STRIDE = 7919
 _FIRST_KK_DATE = date(1986, 1, 1)
 _SERIALS = 9999  # a NIK's serial runs 0001-9999 within its district and birth date
 
@@ -93,15 +95,16 @@ class Population:
             raise ValueError(f"index {index} is outside the population")
         rng = random.Random(f"{self.seed}/{index}")  # a str seed hashes the same in every process
         gender = rng.choice("MF")
-        block, serial = divmod(index, _SERIALS)
-        born = _FIRST_BIRTH_DATE + timedelta(days=(block * _STRIDE + self._birth_offset) % _BIRTH_DAYS)
+        # index <-> (birth date, serial) is one-to-one: no two people share a NIK.
+        serial, day = divmod(index, _BIRTH_DAYS)
+        born = _FIRST_BIRTH_DATE + timedelta(days=(day * _STRIDE + self._birth_offset) % _BIRTH_DAYS)
         province = _weighted(rng, PROVINCE_WEIGHTS)
         # Kabupaten 01-69 or kota 71-79; the district (kecamatan) within it.
         regency = f"{province}{rng.choice([*range(1, 21), *range(71, 76)]):02d}"
         district = f"{rng.randint(1, 30):02d}"
         day = born.day + 40 if gender == "F" else born.day
         nik = f"{regency}{district}{day:02d}{born.month:02d}{born.year % 100:02d}{serial + 1:04d}"
-        # The family card's issue date (1986-2025) is as unique per block as the birth date.
+        # The family card's issue date (1986-2025) is as unique as the birth date.
         issued = _FIRST_KK_DATE + (born - _FIRST_BIRTH_DATE)
         kk_number = f"{regency}{district}{issued:%d%m%y}{serial + 1:04d}"
         first = rng.choice(_WOMEN if gender == "F" else _MEN)

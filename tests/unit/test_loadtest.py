@@ -41,8 +41,8 @@ def test_people_are_deterministic_from_seed_and_index() -> None:
 
 def test_no_two_people_share_a_nik_kk_or_account() -> None:
     population = Population("unique")
-    # Consecutive people, and people whole blocks of 9,999 apart (same serial, other birth dates).
-    indexes = [*range(30_000), *range(9_999 * 997, LAST_INDEX, 9_999 * 997), LAST_INDEX]
+    # Consecutive people (every birth date, then the next serial), and people far apart.
+    indexes = [*range(30_000), *range(14_610 * 997, LAST_INDEX, 14_610 * 997 + 1), LAST_INDEX]
     people = [population.person(i) for i in indexes]
     for attribute in ("nik", "kk_number", "account_email"):
         assert len({getattr(p, attribute) for p in people}) == len(people), attribute
