@@ -115,6 +115,8 @@ def prepare(environment: Environment, **_: Any) -> None:
 
 
 def problem_code(response: ResponseContextManager) -> str:
+    if response.status_code == 0:
+        return ""  # no answer: a connection error
     try:
         body = response.json()
     except ValueError:
@@ -174,21 +176,24 @@ class Applicant(HttpUser):
         raise AssertionError("unreachable")
 
     def sign_up(self, person: Person) -> bool:
-        """Becomes the person's account: False when the token file has no account left."""
+        """Signs in as the person's new account, and locally adds the person to the civil
+        registry. False (a failure in the stats) when a step failed; StopUser when the token
+        file has no fresh account left."""
         prepared = run()
         if prepared.tokens is not None:
             token = prepared.tokens.applicant()
             if token is None:
                 LOG.warning("%s: the token file has no fresh applicant account left", type(self).__name__)
-                return False
+                raise StopUser
             self.token = token
-            return True
-        self.token = ""
-        minted = self.send("POST", "/_local/tokens", name="/_local/tokens", json={"email": person.account_email})
-        if minted is None:
-            return False
-        self.token = str(minted.json()["token"])
-        # The embedded civil registry learns the person; on staging its sandbox knows them.
+        else:
+            self.token = ""
+            minted = self.send("POST", "/_local/tokens", name="/_local/tokens", json={"email": person.account_email})
+            if minted is None:
+                return False
+            self.token = str(minted.json()["token"])
+        if prepared.settings.target == "staging":
+            return True  # the registry sandbox was loaded with the population beforehand (README)
         added = self.send(
             "POST",
             "/_local/population",
@@ -203,7 +208,7 @@ class Applicant(HttpUser):
         `eligible_only` passes over the students of the population, whom screening rejects."""
         person = next(p for p in run().people if not (eligible_only and p.employment_status == "STUDENT"))
         if not self.sign_up(person):
-            raise StopUser
+            return None
         created = self.send(
             "POST",
             "/v1/applicants",
