@@ -52,12 +52,11 @@ USERS ?= 50
 SPAWN_RATE ?= 5
 DURATION ?= 5m
 SCENARIOS ?=
-LOADTEST_RESULTS = loadtest/results/$(shell date -u +%Y%m%dT%H%M%SZ)
 loadtest: install
-	@mkdir -p $(LOADTEST_RESULTS)
+	@results=loadtest/results/$$(date -u +%Y%m%dT%H%M%SZ) && mkdir -p $$results && \
 	$(PY) -m locust -f loadtest/locustfile.py --headless --host $(HOST) -u $(USERS) -r $(SPAWN_RATE) -t $(DURATION) \
-		--csv $(LOADTEST_RESULTS)/locust --only-summary $(SCENARIOS); \
-		status=$$?; echo "CSV results in $(LOADTEST_RESULTS)/ (locust_stats.csv, locust_failures.csv, ...)"; exit $$status
+		--csv $$results/locust --only-summary $(SCENARIOS); \
+	status=$$?; echo "CSV results in $$results/ (locust_stats.csv, locust_failures.csv, ...)"; exit $$status
 
 deploy: install node_modules/.installed
 	npx cdk deploy -c stage=$(STAGE)
