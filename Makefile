@@ -8,7 +8,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 STAGE ?= dev
 PYTEST_ARGS ?=
 
-.PHONY: install synth lint format test run ops bench deploy lock clean
+.PHONY: install synth lint format test run ops bench loadtest deploy lock clean
 
 install: $(VENV)/.installed
 
@@ -29,7 +29,7 @@ synth: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy layers/shared/prakerja functions infra localcloud bench tools tests
+	$(VENV)/bin/mypy layers/shared/prakerja functions infra localcloud bench tools tests loadtest
 
 format: install
 	$(VENV)/bin/ruff format .
@@ -49,6 +49,19 @@ ops: install
 bench: install synth
 	$(PY) bench/cold_import.py
 	$(PY) bench/registration_requests.py
+
+# Locust headless against HOST (staging: README, "Load test"; default: `make run`'s runtime).
+# SCENARIOS picks user classes (default: all three, mixed by weight); results as CSV.
+HOST ?= http://127.0.0.1:3000
+USERS ?= 50
+SPAWN_RATE ?= 5
+DURATION ?= 5m
+SCENARIOS ?=
+loadtest: install
+	@results=loadtest/results/$$(date -u +%Y%m%dT%H%M%SZ) && mkdir -p $$results && \
+	$(PY) -m locust -f loadtest/locustfile.py --headless --host $(HOST) -u $(USERS) -r $(SPAWN_RATE) -t $(DURATION) \
+		--csv $$results/locust --only-summary $(SCENARIOS); \
+	status=$$?; echo "CSV results in $$results/ (locust_stats.csv, locust_failures.csv, ...)"; exit $$status
 
 deploy: install node_modules/.installed
 	npx cdk deploy -c stage=$(STAGE)
