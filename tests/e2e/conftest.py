@@ -91,26 +91,40 @@ class Api:
         assert self.call("POST", "/v1/applicants/me/assessment", token, json=key).json()["passed"]
         return token, body
 
-    def recipients(self, count: int, scheme: str = "2023") -> list[str]:
-        """Tokens of ``count`` applicants selected in a wave of their own, each with a card."""
-        ops = self.token("recipients-ops@example.com", ["ops"])
-        seed = f"recipients-seed-{next(_serials):08d}"
+    def open_wave(
+        self,
+        ops: str,
+        seed: str,
+        *,
+        quota_total: int,
+        quotas: dict[str, int] | None = None,
+        scheme: str = "2023",
+        name: str = "Gelombang penerima",
+    ) -> str:
+        """An open wave (since an hour ago, for three days) committed to ``seed``; its id."""
         now = datetime.now(UTC)
         wave = self.call(
             "POST",
             "/v1/ops/waves",
             ops,
             json={
-                "name": "Gelombang penerima",
+                "name": name,
                 "opens_at": (now - timedelta(hours=1)).isoformat(),
                 "closes_at": (now + timedelta(days=3)).isoformat(),
-                "quota_total": count,
+                "quota_total": quota_total,
+                "quotas": quotas or {},
                 "scheme": scheme,
                 "seed_commitment": hashlib.sha256(seed.encode()).hexdigest(),
             },
         )
         assert wave.status_code == 201, wave.text
-        wave_id = wave.json()["wave_id"]
+        return str(wave.json()["wave_id"])
+
+    def recipients(self, count: int, scheme: str = "2023") -> list[str]:
+        """Tokens of ``count`` applicants selected in a wave of their own, each with a card."""
+        ops = self.token("recipients-ops@example.com", ["ops"])
+        seed = f"recipients-seed-{next(_serials):08d}"
+        wave_id = self.open_wave(ops, seed, quota_total=count, scheme=scheme)
         tokens = [self.verified_applicant()[0] for _ in range(count)]
         for token in tokens:
             assert self.call("POST", f"/v1/waves/{wave_id}/join", token).status_code == 200

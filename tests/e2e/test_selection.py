@@ -4,11 +4,9 @@ published draw and its independent verification."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import subprocess
 import sys
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,26 +22,6 @@ SEED = "gelombang-e2e-rahasia-7f3a9c"
 @pytest.fixture(scope="module")
 def ops(api: Api) -> str:
     return api.token("selection-ops@example.com", ["ops"])
-
-
-def new_wave(api: Api, ops: str, seed: str, quota_total: int, quotas: dict[str, int]) -> str:
-    now = datetime.now(UTC)
-    created = api.call(
-        "POST",
-        "/v1/ops/waves",
-        ops,
-        json={
-            "name": "Gelombang seleksi",
-            "opens_at": (now - timedelta(hours=1)).isoformat(),
-            "closes_at": (now + timedelta(days=3)).isoformat(),
-            "quota_total": quota_total,
-            "quotas": quotas,
-            "scheme": "2023",
-            "seed_commitment": hashlib.sha256(seed.encode()).hexdigest(),
-        },
-    )
-    assert created.status_code == 201, created.text
-    return str(created.json()["wave_id"])
 
 
 def draw_pages(api: Api, wave_id: str) -> list[dict[str, Any]]:
@@ -73,7 +51,7 @@ class Wave:
     """One wave taken through its draw; the module's tests read what it left behind."""
 
     def __init__(self, api: Api, cloud: LocalCloud, ops: str) -> None:
-        self.wave_id = new_wave(api, ops, SEED, quota_total=4, quotas={"32": 2})
+        self.wave_id = api.open_wave(ops, SEED, quota_total=4, quotas={"32": 2}, name="Gelombang seleksi")
         self.people = {
             name: api.verified_applicant(province_code=province)
             for name, province in [
@@ -207,7 +185,7 @@ def test_a_second_execution_changes_nothing(api: Api, cloud: LocalCloud, wave: W
 
 
 def test_unselected_join_the_next_wave_and_recipients_cannot(api: Api, ops: str, wave: Wave) -> None:
-    following = new_wave(api, ops, "the-next-waves-secret-seed", quota_total=2, quotas={})
+    following = api.open_wave(ops, "the-next-waves-secret-seed", quota_total=2, name="Gelombang seleksi")
     for name, (token, _) in wave.people.items():
         joined = api.call("POST", f"/v1/waves/{following}/join", token)
         status = wave.profiles[name]["status"]

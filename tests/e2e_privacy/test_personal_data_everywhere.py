@@ -25,14 +25,13 @@ tests/unit/test_no_personal_data_in_telemetry.py checks what the code hands to t
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import json
 import os
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -131,22 +130,7 @@ def run_journey(api: Api, cloud: LocalCloud) -> Journey:
 
     # A wave of three, its draw, the three selected.
     seed = f"privacy-seed-{uuid.uuid4().hex}"
-    now = datetime.now(UTC)
-    wave = api.call(
-        "POST",
-        "/v1/ops/waves",
-        ops,
-        json={
-            "name": "Gelombang privasi",
-            "opens_at": (now - timedelta(hours=1)).isoformat(),
-            "closes_at": (now + timedelta(days=3)).isoformat(),
-            "quota_total": 3,
-            "scheme": "2023",
-            "seed_commitment": hashlib.sha256(seed.encode()).hexdigest(),
-        },
-    )
-    assert wave.status_code == 201, wave.text
-    wave_id = str(wave.json()["wave_id"])
+    wave_id = api.open_wave(ops, seed, quota_total=3, name="Gelombang privasi")
     selected = [people[k] for k in "ABC"]
     # The civil registry is down for A's first check: the failed step's error lands in the history.
     assert api.call("POST", "/_local/dukcapil/outage", json={"fail_next": 1}).status_code == 200
