@@ -11,8 +11,8 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.metrics import MetricUnit
 
 from applicant_api.dependencies import catalog_service, idempotent_responses, incentive_service, marketplace_service
-from applicant_api.routes import IdempotencyKey, Limit, NextToken
 from prakerja.http.auth import caller
+from prakerja.http.params import IdempotencyKey, Limit, NextToken
 from prakerja.http.schemas import answers
 from prakerja.marketplace.models import (
     Category,

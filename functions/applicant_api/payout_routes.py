@@ -16,8 +16,8 @@ from applicant_api.dependencies import (
     incentive_service,
     payout_account_service,
 )
-from applicant_api.routes import IdempotencyKey, Limit, NextToken
 from prakerja.http.auth import caller
+from prakerja.http.params import IdempotencyKey, Limit, NextToken
 from prakerja.http.schemas import answers
 from prakerja.limits import Attempt
 from prakerja.observability import logger, metrics

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 from aws_lambda_powertools.metrics import MetricUnit
 
 from applicant_api.dependencies import attempt_limiter, idempotent_responses, registration_service, wave_service
 from applicant_api.views import ApplicantProfileView, AssessmentResultView, RegistrationCreated
 from prakerja.http.auth import caller
-from prakerja.http.idempotency import HEADER
+from prakerja.http.params import IdempotencyKey, Limit, NextToken
 from prakerja.http.schemas import answers
 from prakerja.limits import Attempt
 from prakerja.observability import logger, metrics
@@ -21,12 +20,6 @@ from prakerja.registration.models import AssessmentSubmission, RegistrationReque
 from prakerja.waves.views import Joined, WaveList, WaveView
 
 router = Router()
-
-# A repeat with the same key and body returns the first answer and has no second effect.
-IdempotencyKey = Annotated[str | None, Header(alias=HEADER, description="Client-chosen key, 8-128 characters")]
-# Lists: `?limit=` (default 50, max 200) and the opaque `next_token` (API.md conventions).
-Limit = Annotated[int, Query(ge=1, le=200)]
-NextToken = Annotated[str | None, Query(max_length=512)]
 
 
 @router.post(

@@ -11,6 +11,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from ops_api.dependencies import payout_failures, payout_operations
 from prakerja.http.app import model_response
 from prakerja.http.auth import ops_caller
+from prakerja.http.params import Limit, NextToken
 from prakerja.http.schemas import answers
 from prakerja.observability import logger
 from prakerja.payouts.failures import FailedPayoutList, FailureCounts
@@ -21,8 +22,6 @@ router = Router()
 
 # Only FAILED payouts have an index to list them by (a scan of every payout is never done).
 ListedStatus = Annotated[Literal["FAILED"], Query(description="Only FAILED is listed")]
-Limit = Annotated[int, Query(ge=1, le=200)]
-NextToken = Annotated[str | None, Query(max_length=512)]
 
 
 @router.post(

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.metrics import MetricUnit
 
 from ops_api.dependencies import exclusion_lists, wave_service
 from prakerja.exclusions import ExclusionListImported, ExclusionListUpload
 from prakerja.http.app import model_response
 from prakerja.http.auth import ops_caller
+from prakerja.http.params import Limit, NextToken
 from prakerja.http.schemas import answers
 from prakerja.observability import logger, metrics
 from prakerja.waves.models import CloseRequest, WaveRequest
@@ -26,10 +24,6 @@ from prakerja.waves.views import (
 )
 
 router = Router()
-
-# Lists: `?limit=` (default 50, max 200) and the opaque `next_token` (API.md conventions).
-Limit = Annotated[int, Query(ge=1, le=200)]
-NextToken = Annotated[str | None, Query(max_length=512)]
 
 
 @router.post(
