@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -46,3 +47,23 @@ def clients() -> dict[str, Any]:
     return {
         name: boto3.client(name, region_name=REGION) for name in ("dynamodb", "kms", "secretsmanager", "stepfunctions")
     }
+
+
+class Serialized:
+    """A client whose calls are atomic, as each DynamoDB request is: moto's in-process backend is
+    not thread-safe, so threads would otherwise see its half-made writes."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+        self._lock = threading.Lock()
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._client, name)
+        if not callable(attribute):
+            return attribute
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            with self._lock:
+                return attribute(*args, **kwargs)
+
+        return call

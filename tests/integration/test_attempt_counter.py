@@ -9,7 +9,7 @@ import boto3
 
 from localcloud.provision import Resources
 from prakerja.adapters.dynamodb_attempts import DynamoDBAttemptCounter
-from tests.integration.conftest import REGION, physical
+from tests.integration.conftest import REGION, Serialized, physical
 
 
 def test_counts_up_to_the_limit_then_refuses(aws: Resources, clients: dict[str, Any]) -> None:
@@ -21,12 +21,12 @@ def test_counts_up_to_the_limit_then_refuses(aws: Resources, clients: dict[str, 
 
 
 def test_concurrent_attempts_never_pass_the_limit(aws: Resources) -> None:
-    table = physical(aws, "DataAttemptsTable")
+    # Each request atomic, as DynamoDB's are (moto's in-process backend is not thread-safe).
+    client: Any = Serialized(boto3.client("dynamodb", region_name=REGION))
+    counter = DynamoDBAttemptCounter(client, physical(aws, "DataAttemptsTable"))
 
     def attempt(_: int) -> bool:
-        return DynamoDBAttemptCounter(boto3.client("dynamodb", region_name=REGION), table).add(
-            "voucher-miss#P#0", 10, 1
-        )
+        return counter.add("voucher-miss#P#0", 10, 1)
 
     with ThreadPoolExecutor(8) as pool:
         counted = list(pool.map(attempt, range(40)))

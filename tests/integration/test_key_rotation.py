@@ -21,32 +21,12 @@ from prakerja.adapters.secrets_hasher import load_keyring
 from prakerja.personal_data import PersonalDataHasher
 from prakerja.registration.models import ApplicantStatus, ExclusionSource
 from prakerja.registration.ports import KkLimitReached, NikAlreadyRegistered
-from tests.integration.conftest import physical
+from tests.integration.conftest import Serialized, physical
 from tests.integration.test_applicant_repository import NOW, applicant
 
 OLD_ONLY = ("k1:nik",)  # a function that knows only the old key
 BOTH_NEW_FIRST = ("k2:nik", "k1:nik")  # k2 current
 BOTH_OLD_FIRST = ("k1:nik", "k2:nik")  # k2 announced, k1 still current
-
-
-class Serialized:
-    """A client whose calls are atomic, as each DynamoDB request is: moto's in-process backend is
-    not thread-safe, so threads would otherwise see its half-made writes."""
-
-    def __init__(self, client: Any) -> None:
-        self._client = client
-        self._lock = threading.Lock()
-
-    def __getattr__(self, name: str) -> Any:
-        attribute = getattr(self._client, name)
-        if not callable(attribute):
-            return attribute
-
-        def call(*args: Any, **kwargs: Any) -> Any:
-            with self._lock:
-                return attribute(*args, **kwargs)
-
-        return call
 
 
 @pytest.fixture
