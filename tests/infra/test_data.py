@@ -11,19 +11,23 @@ from tests.infra.cfn import CfnTemplate, one, referenced_ids, resources
 TABLE = "AWS::DynamoDB::Table"
 
 
+# Every stage's tables (tests/infra/test_stages.py checks each one's retention).
+TABLES = [
+    "ApplicantsTable",
+    "AttemptsTable",
+    "CatalogTable",
+    "ExclusionsTable",
+    "IdempotencyTable",
+    "LedgerTable",
+    "OutboxTable",
+    "PayoutsTable",
+    "WavesTable",
+]
+
+
 def test_there_are_the_nine_tables(dev_template: CfnTemplate) -> None:
     names = sorted(lid.removeprefix("Data")[:-8] for lid in resources(dev_template, TABLE))
-    assert names == [
-        "ApplicantsTable",
-        "AttemptsTable",
-        "CatalogTable",
-        "ExclusionsTable",
-        "IdempotencyTable",
-        "LedgerTable",
-        "OutboxTable",
-        "PayoutsTable",
-        "WavesTable",
-    ]
+    assert names == TABLES
 
 
 def test_unused_cards_are_found_through_a_sparse_keys_only_index(dev_template: CfnTemplate) -> None:

@@ -14,6 +14,7 @@ from tests.infra.cfn import (
     resolve_string,
     resources,
 )
+from tests.infra.test_data import TABLES
 
 # Everything that holds applicants' data or can decrypt it.
 DATA_TYPES = (
@@ -33,17 +34,7 @@ def _data_resources(template: CfnTemplate) -> dict[str, str | None]:
         for lid, resource in resources(template, resource_type).items()
     }
     tables = sorted(lid.removeprefix("Data")[:-8] for lid in resources(template, "AWS::DynamoDB::Table"))
-    assert tables == [
-        "ApplicantsTable",
-        "AttemptsTable",
-        "CatalogTable",
-        "ExclusionsTable",
-        "IdempotencyTable",
-        "LedgerTable",
-        "OutboxTable",
-        "PayoutsTable",
-        "WavesTable",
-    ]
+    assert tables == TABLES
     buckets = sorted(lid.removeprefix("Data")[:-8] for lid in resources(template, "AWS::S3::Bucket"))
     # The payouts bucket holds settlement reports and reconciliations: audit records.
     assert buckets == ["AccessLogsBucket", "PayoutsBucket", "SelectionBucket"]
