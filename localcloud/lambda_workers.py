@@ -379,6 +379,9 @@ class FunctionPool:
         self._workers: set[_Worker] = set()
         self._cond = threading.Condition()
         self._closed = False
+        # What AWS would bill (`GET /_local/usage`): invocations, and their time in the worker.
+        self.invocations = 0
+        self.busy_seconds = 0.0
 
     @property
     def size(self) -> int:
@@ -403,11 +406,13 @@ class FunctionPool:
         try:
             worker.wait_ready(READY_TIMEOUT_S)
             deadline_ms = int(time.time() * 1000) + self.spec.timeout_s * 1000
+            started = time.monotonic()
             worker.conn.send(("invoke", request_id, event_json, deadline_ms, float(self._clock_offset())))
             # A little grace: the worker's own bookkeeping is not the function's time.
             if not worker.conn.poll(self.spec.timeout_s + 0.5):
                 return self._timed_out(request_id)
             _, payload, errored = worker.conn.recv()
+            self._count(time.monotonic() - started)
             healthy = True
             return InvokeResult(str(payload), bool(errored), "")
         except TimeoutError as init_timeout:  # the cold start never finished
@@ -421,7 +426,13 @@ class FunctionPool:
         finally:
             self._release(worker, healthy=healthy)
 
+    def _count(self, seconds: float) -> None:
+        with self._cond:
+            self.invocations += 1
+            self.busy_seconds += seconds
+
     def _timed_out(self, request_id: str) -> InvokeResult:
+        self._count(self.spec.timeout_s)  # billed to the timeout
         stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
         message = f"{stamp} {request_id} Task timed out after {self.spec.timeout_s:.2f} seconds"
         with open(self.spec.log_path, "a", encoding="utf-8") as log:
@@ -500,6 +511,13 @@ class LambdaWorkers:
         if pool is None:
             raise KeyError(f"no local function {key}")
         return pool.invoke(event)
+
+    def usage(self) -> dict[str, dict[str, float]]:
+        """logical id -> invocations and seconds spent in them, since the start."""
+        return {
+            key: {"invocations": pool.invocations, "seconds": round(pool.busy_seconds, 3)}
+            for key, pool in sorted(self.pools.items())
+        }
 
     def close(self) -> None:
         """Stops every worker: all are asked first, so they exit in parallel."""

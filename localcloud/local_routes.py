@@ -125,6 +125,7 @@ class LocalRoutes:
         partners: Callable[[], list[dict[str, Any]]] = list,
         payments: PaymentPartners | None = None,
         aws: Callable[[], dict[str, Any]] = dict,
+        usage: Callable[[], dict[str, Any]] = dict,
     ) -> None:
         self.registry = registry
         self._token_issuer = token_issuer
@@ -144,6 +145,9 @@ class LocalRoutes:
             # The embedded AWS endpoint and the stack's outputs: what tools (tools/ops.py) would
             # read from CloudFormation on AWS.
             ("GET", "/_local/aws"): lambda _: json_response(aws()),
+            # AWS requests and function invocations so far: the operation counts behind
+            # docs/cost.md (`make demo` records them).
+            ("GET", "/_local/usage"): lambda _: json_response(usage()),
             ("GET", "/_local/clock"): self._clock_state,
             ("POST", "/_local/clock"): self._clock_advance,
         }

@@ -29,6 +29,7 @@ import re
 import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -48,6 +49,7 @@ from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 from moto.utilities.utils import load_resource
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
+from localcloud import moto_speedups
 from localcloud.apigateway import ApiGateway, CognitoVerifier, RestApiModel
 from localcloud.civil_registry import CivilRegistry
 from localcloud.demo import DEMO_OPS_EMAIL, seed_demo_program
@@ -71,6 +73,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CODE_PATHS = (REPO_ROOT / "functions", REPO_ROOT / "layers" / "shared")
 LOCAL_CALLBACK_TIMEOUT_SECONDS = 5
 _INVOKE_PATH = re.compile(r"^/2015-03-31/functions/[^/]+/invocations/?$")
+_CREDENTIAL_SCOPE = re.compile(r"Credential=[^/,]+/[^/]+/[^/]+/([^/]+)/aws4_request")
 WSGIApp = Callable[[dict[str, Any], Any], Any]
 
 
@@ -93,9 +96,14 @@ class SerializingMiddleware:
         self._app = app
         self._lock = threading.Lock()
         self._local = threading.local()
+        self._counted = threading.Lock()
+        self.requests: Counter[str] = Counter()  # "<service>:<operation>" -> AWS requests served
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
-        if _INVOKE_PATH.match(environ.get("PATH_INFO", "")):
+        invoke = bool(_INVOKE_PATH.match(environ.get("PATH_INFO", "")))
+        with self._counted:
+            self.requests[_operation(environ, invoke)] += 1
+        if invoke:
             return self._app(environ, start_response)
         with self._lock:
             self._local.held = True
@@ -188,6 +196,8 @@ class LocalCloud:
         self._gateway: ApiGateway | None = None
         self._clock: ProgramClock | None = None
         self._payments: PaymentPartners | None = None
+        self._issuer: TokenIssuer | None = None
+        self._middleware: SerializingMiddleware | None = None
         self._exit = contextlib.ExitStack()
 
     # -- lifecycle --------------------------------------------------------------------------
@@ -215,8 +225,9 @@ class LocalCloud:
         return self
 
     def _start(self) -> None:
+        moto_speedups.install()
         self._configure_moto()
-        middleware = SerializingMiddleware(DomainDispatcherApplication(create_backend_app))
+        middleware = self._middleware = SerializingMiddleware(DomainDispatcherApplication(create_backend_app))
         self._moto = _Server(self._host, self._moto_port, middleware, _moto_handler())
         self._exit.callback(self._moto.shutdown)
         self._set_env("MOTO_PORT", str(self._moto.port))  # where moto's Step Functions call Lambda
@@ -303,6 +314,7 @@ class LocalCloud:
             partners=self.partners,
             payments=self._payments,
             aws=self.aws_description,
+            usage=self.usage,
         )
         return ApiGateway(RestApiModel(resources), verifier, self._invoke_raw, routes.handle, self.account_id)
 
@@ -365,6 +377,11 @@ class LocalCloud:
         return bucket
 
     def _token_issuer(self) -> TokenIssuer | None:
+        if self._issuer is None:  # one client for every token: making one costs ~0.1 s
+            self._issuer = self._new_token_issuer()
+        return self._issuer
+
+    def _new_token_issuer(self) -> TokenIssuer | None:
         pools = self.resources.of_type("AWS::Cognito::UserPool")
         if not pools:
             return None
@@ -454,6 +471,13 @@ class LocalCloud:
             raise RuntimeError("not started")
         return self._resources
 
+    def usage(self) -> dict[str, Any]:
+        """What the stack has used since it started, as AWS would count it for the bill: AWS
+        requests by service and operation, and each function's invocations and seconds."""
+        requests = dict(sorted(self._middleware.requests.items())) if self._middleware else {}
+        functions = self._workers.usage() if self._workers else {}
+        return {"aws_requests": requests, "functions": functions}
+
     def boto3_client(self, service: str) -> Any:
         """A client of the embedded moto (fake credentials, the stack's region)."""
         session = boto3.session.Session(
@@ -536,6 +560,17 @@ def _unnamed_executions_get_unique_names() -> Iterator[None]:
         yield
     finally:
         StepFunctionsParserBackend.start_execution = original  # type: ignore[method-assign]
+
+
+def _operation(environ: dict[str, Any], invoke: bool) -> str:
+    """The request as `<service>:<operation>` (dynamodb:PutItem, lambda:Invoke, s3:PUT): the
+    service from its signature's scope, the operation from its target header or, for REST
+    calls, its HTTP method."""
+    scope = _CREDENTIAL_SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
+    service = scope.group(1) if scope else "unsigned"
+    target = environ.get("HTTP_X_AMZ_TARGET", "")
+    operation = "Invoke" if invoke else target.rsplit(".", 1)[-1] if target else environ.get("REQUEST_METHOD", "?")
+    return f"{service}:{operation}"
 
 
 def _moto_handler() -> type[WSGIRequestHandler]:

@@ -264,6 +264,27 @@ def test_parallel_conditional_puts_have_exactly_one_winner(cloud):
     assert 1 < cloud.worker_counts()["ApiFunctionCCCC3333"] <= 8  # the pool grew, within Lambda's limit
 
 
+def test_usage_counts_what_aws_would_bill(cloud):
+    """The operation counts behind the cost estimate: each invocation, and each AWS request by
+    service and operation, counted once."""
+
+    def usage() -> dict[str, Any]:
+        answer = requests.get(f"{cloud.api_url}/_local/usage", timeout=10)
+        assert answer.status_code == 200, answer.text
+        return dict(answer.json())
+
+    before = usage()
+    for i in range(3):
+        body = {"pk": f"usage-{uuid.uuid4().hex}", "owner": f"account-{i}"}
+        assert requests.post(f"{cloud.api_url}/items", json=body, timeout=30).status_code == 201
+    after = usage()
+    api = after["functions"]["ApiFunctionCCCC3333"]
+    assert api["invocations"] == before["functions"]["ApiFunctionCCCC3333"]["invocations"] + 3
+    assert api["seconds"] > before["functions"]["ApiFunctionCCCC3333"]["seconds"]
+    puts = after["aws_requests"].get("dynamodb:PutItem", 0) - before["aws_requests"].get("dynamodb:PutItem", 0)
+    assert puts == 3
+
+
 # -- Cognito authorizer -----------------------------------------------------------------------
 
 
