@@ -8,7 +8,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 STAGE ?= dev
 PYTEST_ARGS ?=
 
-.PHONY: install synth lint format test run ops bench loadtest deploy lock clean
+.PHONY: install synth lint format test run demo ops bench loadtest deploy lock clean
 
 install: $(VENV)/.installed
 
@@ -40,6 +40,11 @@ test: install lint synth
 
 run: install synth
 	$(PY) -m localcloud
+
+# A whole program cycle through the real API and workflows on the local runtime (README, Demo).
+N ?= 2000
+demo: install synth
+	$(PY) -m tools.simulation --applicants $(N)
 
 # Ops from the command line (README): make ops ARGS="waves", ARGS="payouts --failed --stage staging"...
 ARGS ?= --help
