@@ -22,6 +22,7 @@ the fixture package or module scope so it stops before other tests use mock_aws:
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import logging
 import os
@@ -73,6 +74,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CODE_PATHS = (REPO_ROOT / "functions", REPO_ROOT / "layers" / "shared")
 LOCAL_CALLBACK_TIMEOUT_SECONDS = 5
 _INVOKE_PATH = re.compile(r"^/2015-03-31/functions/[^/]+/invocations/?$")
+_MULTI_ITEM = {f"dynamodb:{op}" for op in ("TransactWriteItems", "TransactGetItems", "BatchWriteItem", "BatchGetItem")}
 _CREDENTIAL_SCOPE = re.compile(r"Credential=[^/,]+/[^/]+/[^/]+/([^/]+)/aws4_request")
 WSGIApp = Callable[[dict[str, Any], Any], Any]
 
@@ -98,11 +100,15 @@ class SerializingMiddleware:
         self._local = threading.local()
         self._counted = threading.Lock()
         self.requests: Counter[str] = Counter()  # "<service>:<operation>" -> AWS requests served
+        self.items: Counter[str] = Counter()  # the items DynamoDB's batch and transaction requests name
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         invoke = bool(_INVOKE_PATH.match(environ.get("PATH_INFO", "")))
+        operation = _operation(environ, invoke)
+        items = _items_named(environ) if operation in _MULTI_ITEM else 0
         with self._counted:
-            self.requests[_operation(environ, invoke)] += 1
+            self.requests[operation] += 1
+            self.items[operation] += items
         if invoke:
             return self._app(environ, start_response)
         with self._lock:
@@ -474,9 +480,11 @@ class LocalCloud:
     def usage(self) -> dict[str, Any]:
         """What the stack has used since it started, as AWS would count it for the bill: AWS
         requests by service and operation, and each function's invocations and seconds."""
-        requests = dict(sorted(self._middleware.requests.items())) if self._middleware else {}
+        middleware = self._middleware
+        requests = dict(sorted(middleware.requests.items())) if middleware else {}
+        items = {op: n for op, n in sorted(middleware.items.items()) if n} if middleware else {}
         functions = self._workers.usage() if self._workers else {}
-        return {"aws_requests": requests, "functions": functions}
+        return {"aws_requests": requests, "dynamodb_items": items, "functions": functions}
 
     def boto3_client(self, service: str) -> Any:
         """A client of the embedded moto (fake credentials, the stack's region)."""
@@ -571,6 +579,21 @@ def _operation(environ: dict[str, Any], invoke: bool) -> str:
     target = environ.get("HTTP_X_AMZ_TARGET", "")
     operation = "Invoke" if invoke else target.rsplit(".", 1)[-1] if target else environ.get("REQUEST_METHOD", "?")
     return f"{service}:{operation}"
+
+
+def _items_named(environ: dict[str, Any]) -> int:
+    """How many items a batch or transaction names (each is billed as one item), read from
+    the body, which is put back for moto."""
+    body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+    environ["wsgi.input"] = io.BytesIO(body)
+    try:
+        request = json.loads(body)
+    except ValueError:
+        return 0
+    if "TransactItems" in request:
+        return len(request["TransactItems"])
+    named = request.get("RequestItems", {}).values()
+    return sum(len(v) if isinstance(v, list) else len(v.get("Keys", [])) for v in named)
 
 
 def _moto_handler() -> type[WSGIRequestHandler]:

@@ -284,6 +284,19 @@ def test_usage_counts_what_aws_would_bill(cloud):
     puts = after["aws_requests"].get("dynamodb:PutItem", 0) - before["aws_requests"].get("dynamodb:PutItem", 0)
     assert puts == 3
 
+    # A transaction is one request, billed per item it names.
+    table = cloud.resources.find("ItemsTable1A2B3C4D").ref
+    cloud.boto3_client("dynamodb").transact_write_items(
+        TransactItems=[
+            {"Put": {"TableName": table, "Item": {"pk": {"S": f"usage-{uuid.uuid4().hex}"}, "sk": {"S": "-"}}}}
+            for _ in range(2)
+        ]
+    )
+    final = usage()
+    transactions = "dynamodb:TransactWriteItems"
+    assert final["aws_requests"][transactions] == after["aws_requests"].get(transactions, 0) + 1
+    assert final["dynamodb_items"][transactions] == after["dynamodb_items"].get(transactions, 0) + 2
+
 
 # -- Cognito authorizer -----------------------------------------------------------------------
 
