@@ -9,7 +9,13 @@ moto does, in time proportional to what the request names:
 - A `Query` of a table (not of an index) went through every item of the table to find those
   of one partition key. Here it looks at that partition only.
 
-And two of its Step Functions interpreter's, repeated for every execution or task:
+And one of Cognito's: finding a user by e-mail (the pool's username attribute) went through
+every user of the pool; an index of the pool's users by username attribute is kept instead.
+
+And one of every request's: the names of the handler class's methods were listed again (with
+`inspect.getmembers`) for each request; classes do not change, so the list is kept per class.
+
+And three of its Step Functions interpreter's, repeated for every execution or task:
 
 - Each execution parsed its state machine's definition again (ANTLR, ~0.1 s for ours). The
   syntax tree of a definition is now parsed once; each execution still builds its own states
@@ -30,6 +36,10 @@ import importlib
 import sys
 from typing import Any
 
+from moto.cognitoidp.models import CognitoIdpUser, CognitoIdpUserPool
+from moto.cognitoidp.utils import flatten_attrs
+from moto.core import responses as moto_responses
+from moto.core import utils as moto_utils
 from moto.core.models import botocore_stubber
 from moto.dynamodb.comparisons import get_filter_expression
 from moto.dynamodb.exceptions import (
@@ -71,6 +81,8 @@ def install() -> None:
         return
     DynamoDBBackend.transact_write_items = _transact_write_items  # type: ignore[method-assign]
     Table.query = _partition_query(Table.query)  # type: ignore[method-assign]
+    moto_responses.__dict__["method_names_from_class"] = functools.cache(moto_utils.method_names_from_class)
+    CognitoIdpUserPool._get_user = _get_user_by_index  # type: ignore[method-assign,assignment]
     AmazonStateLanguageParser.parse = staticmethod(_parse_once)  # type: ignore[method-assign]
     json_path.parse = functools.lru_cache(maxsize=4096)(json_path.parse)  # type: ignore[attr-defined]
     result_path.parse = functools.lru_cache(maxsize=4096)(result_path.parse)  # type: ignore[attr-defined]
@@ -196,6 +208,30 @@ def _partition_query(query: Any) -> Any:
             del self.__dict__["all_items"]
 
     return partition_query
+
+
+def _get_user_by_index(self: CognitoIdpUserPool, username: str) -> CognitoIdpUser | None:
+    """moto's `_get_user`, from an index by username attribute that follows the pool's users.
+
+    Users are only ever added here (nothing in the stack deletes users or changes their
+    e-mail); should the pool shrink, the index is built again from scratch.
+    """
+    attribute_types = self.extended_config.get("UsernameAttributes")
+    if not attribute_types:
+        return self.users.get(username)
+    state = self.__dict__.setdefault("_localcloud_index", {"count": 0, "users": {}})
+    if len(self.users) < state["count"]:
+        state.update(count=0, users={})
+    if len(self.users) > state["count"]:
+        added = list(self.users.values())[state["count"] :]  # the pool is an OrderedDict: newest last
+        for user in added:
+            attributes = flatten_attrs(user.attributes)
+            for attribute in attribute_types:
+                if attribute in attributes:
+                    state["users"].setdefault(attributes[attribute], user)
+        state["count"] = len(self.users)
+    found: CognitoIdpUser | None = state["users"].get(username)
+    return found if found is not None else self.users.get(username)
 
 
 @functools.lru_cache(maxsize=64)

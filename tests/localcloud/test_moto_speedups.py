@@ -136,3 +136,28 @@ def test_a_query_reads_one_partition_in_key_order_page_by_page(dynamodb: Any) ->
         ExpressionAttributeValues={":o": {"S": "card#1"}},
     )
     assert len(by_owner["Items"]) == 3
+
+
+def test_users_are_found_by_email_as_they_are_added() -> None:
+    moto_speedups.install()
+    with mock_aws():
+        idp = boto3.client("cognito-idp", region_name=REGION)
+        pool = idp.create_user_pool(PoolName="applicants", UsernameAttributes=["email"])["UserPool"]["Id"]
+
+        def sign_up(email: str) -> str:
+            created = idp.admin_create_user(
+                UserPoolId=pool, Username=email, UserAttributes=[{"Name": "email", "Value": email}]
+            )
+            return str(created["User"]["Username"])
+
+        with pytest.raises(idp.exceptions.UserNotFoundException):
+            idp.admin_get_user(UserPoolId=pool, Username="budi@example.com")
+        budi = sign_up("budi@example.com")
+        siti = sign_up("siti@example.com")
+        assert idp.admin_get_user(UserPoolId=pool, Username="budi@example.com")["Username"] == budi
+        assert idp.admin_get_user(UserPoolId=pool, Username="siti@example.com")["Username"] == siti
+        assert idp.admin_get_user(UserPoolId=pool, Username=siti)["Username"] == siti  # by its own name too
+        with pytest.raises(idp.exceptions.UsernameExistsException):
+            sign_up("budi@example.com")
+        with pytest.raises(idp.exceptions.UserNotFoundException):
+            idp.admin_get_user(UserPoolId=pool, Username="agus@example.com")

@@ -60,12 +60,14 @@ class Simulation:
         self.console = console
         self.stage_seconds: dict[str, float] = {}
         self.ops = ""
+        self.after_registration: dict[str, Any] = {}
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
         started = time.monotonic()
         yield
         self.stage_seconds[name] = round(time.monotonic() - started, 1)
+        self.console.print(f"{name}: {self.stage_seconds[name]:.1f} s")  # also where no bar shows (logs)
 
     def each(self, name: str, outcomes: Sequence[Outcome], step: Callable[[Outcome], None]) -> None:
         """Runs `step` for every outcome on the worker threads, with a progress bar."""
@@ -85,6 +87,8 @@ class Simulation:
         self.each("sign up and register", self.outcomes, lambda o: journey.register(api, o))
         registered = [o for o in self.outcomes if o.registered == 201]
         self.each("identity and eligibility", registered, lambda o: journey.await_decision(api, o))
+        # What registering alone cost (docs/cost.md: the registration surge's capacity).
+        self.after_registration = {"api_requests": dict(api.requests), **api.call("GET", "/_local/usage")}
         verified = [o for o in registered if o.status == "VERIFIED"]
         with self.stage("open the wave"):
             wave_id = journey.open_wave(api, self.ops, seed, *self._quotas(verified))
@@ -184,12 +188,15 @@ def _stepfunctions(api: Api) -> Any:
     return session.client("stepfunctions", endpoint_url=aws["endpoint_url"])
 
 
-def usage(api: Api) -> dict[str, Any]:
+def usage(api: Api, logs: Path | None) -> dict[str, Any]:
     """What AWS would bill for the cycle: the API requests made, the AWS requests and function
-    time behind them (GET /_local/usage), and the workflows' state transitions, counted in the
-    history of a sample of each workflow's executions."""
+    time behind them (GET /_local/usage), the workflows' state transitions, counted in the
+    history of a sample of each workflow's executions, the notifications (SMS on AWS) and the
+    bytes the functions logged (CloudWatch Logs ingestion)."""
     sfn = _stepfunctions(api)
     measured = api.call("GET", "/_local/usage")
+    notifications = len(api.call("GET", "/_local/outbox")["items"])
+    logged = sum(f.stat().st_size for f in logs.glob("*.log")) if logs else None
     workflows: dict[str, Any] = {}
     for machine in sfn.list_state_machines()["stateMachines"]:
         arns = [
@@ -204,7 +211,13 @@ def usage(api: Api) -> dict[str, Any]:
             "sampled": len(sample),
             "transitions_per_execution": round(sum(entered) / len(entered), 2) if entered else 0,
         }
-    return {"api_requests": dict(api.requests.most_common()), **measured, "workflows": workflows}
+    return {
+        "api_requests": dict(api.requests.most_common()),
+        **measured,
+        "workflows": workflows,
+        "notifications": notifications,
+        "log_bytes": logged,
+    }
 
 
 def _states_entered(sfn: Any, arn: str) -> int:
@@ -265,7 +278,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         api = Api(url)
         simulation = Simulation(api, applicants, args.workers, console)
         ended = simulation.run(secrets.token_hex(16))
-        measured = usage(api)
+        measured = usage(api, out / "runtime" / "logs" if args.api is None else None)
+        measured["after_registration"] = simulation.after_registration
     outcomes = simulation.outcomes
     statuses, failures = report.payouts(outcomes)
     ledger = ended["ledger"]
@@ -283,7 +297,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         ledger={**{k: v for k, v in ledger.items() if k != "accounts"}, "balanced": ledger["balanced"] and accounted},
         draw_verified=ended["draw_verified"],
         seconds=time.monotonic() - started,
-        extra={"kinds": dict(Counter(a.kind.value for a in applicants)), "wave": ended["wave"]},
+        extra={
+            "kinds": dict(Counter(a.kind.value for a in applicants)),
+            "wave": ended["wave"],
+            "registered": sum(o.registered == 201 for o in outcomes),
+        },
     )
     out.mkdir(parents=True, exist_ok=True)
     (out / "report.json").write_text(json.dumps(asdict(result), indent=2), encoding="utf-8")

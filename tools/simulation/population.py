@@ -84,11 +84,12 @@ def build(count: int, seed: str) -> list[Applicant]:
         rng = random.Random(f"{seed}/simulation/{index}")  # noqa: S311 - reproducible, not secret
         person = residents.person(index)
         kind = Kind.STUDENT if person.employment_status == "STUDENT" else _draw_kind(rng)
-        if index == 0 and kind == Kind.DUPLICATE:  # nobody earlier to copy
-            kind = Kind.ELIGIBLE
         # Family cards: the head (member 0) and two more adults on the same card (1 and 2).
         member = index % FAMILY_EVERY
-        if member in (1, 2) and kind != Kind.DUPLICATE:
+        # A family's members are themselves; a duplicate copies someone registered before it.
+        if kind == Kind.DUPLICATE and (member <= 2 or not any(a.kind == Kind.ELIGIBLE for a in applicants[-200:])):
+            kind = Kind.ELIGIBLE
+        if member in (1, 2):
             person = replace(person, kk_number=residents.person(index - member).kk_number)
             if member == 2 and kind == Kind.ELIGIBLE:
                 kind = Kind.SHARED_KK
@@ -115,8 +116,8 @@ def _as_kind(person: Person, kind: Kind, earlier: list[Applicant], rng: random.R
         day = born.day + 40 if person.gender == "F" else born.day
         nik = f"{person.nik[:6]}{day:02d}{born.month:02d}{born.year % 100:02d}{person.nik[-4:]}"
         return replace(person, nik=nik, date_of_birth=born)
-    if kind == Kind.DUPLICATE:
-        original = earlier[rng.randrange(len(earlier))].person
+    if kind == Kind.DUPLICATE:  # of someone who registers without a hitch: the NIK is then taken
+        original = rng.choice([a for a in earlier[-200:] if a.kind == Kind.ELIGIBLE]).person
         # Someone else's identity from another account: same NIK, KK, name and birth date.
         return replace(original, index=person.index, account_email=person.account_email, phone=person.phone)
     return person
