@@ -9,9 +9,9 @@ with provincial quotas; the verified pass the assessment and join; the wave clos
 seed and the draw is checked with tools/verify_draw.py; the selected buy courses that their
 platforms redeem and complete; accounts are linked (some refused); a payout run pays the
 incentives while the simulated partners fail, stay silent or repeat themselves; the ledger
-must balance. Writes report.json, usage.json and funnel.html to .local/demo/<UTC time>/; the
-last line printed is `demo: applicants=N selected=S paid=P ledger_balanced=... draw_verified=...
-seconds=T`.
+must balance. Writes report.json, usage.json, funnel.html and draw-verification.txt to
+.local/demo/<UTC time>/; the last line printed is `demo: applicants=N selected=S paid=P
+ledger_balanced=... draw_verified=... seconds=T`.
 """
 
 from __future__ import annotations
@@ -61,6 +61,7 @@ class Simulation:
         self.stage_seconds: dict[str, float] = {}
         self.ops = ""
         self.after_registration: dict[str, Any] = {}
+        self.draw_verification = ""
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
@@ -148,13 +149,16 @@ class Simulation:
         return dict(wave)
 
     def _verify_draw(self, wave_id: str) -> bool:
+        """tools/verify_draw.py on the published pages, as an auditor would; its full output
+        (per province) is kept as draw-verification.txt."""
         out = io.StringIO()
         try:
             verdict = verify(fetch_pages(self.api.url, wave_id), out=out)
         except InputError as error:
             out.write(f"error: {error}\n")
             verdict = 2
-        self.console.print(out.getvalue().rstrip())
+        self.draw_verification = out.getvalue()
+        self.console.print(f"draw: {self.draw_verification.strip().splitlines()[-1]}")
         return verdict == 0
 
     def _affordable_courses(self, token: str) -> list[dict[str, Any]]:
@@ -307,8 +311,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     (out / "report.json").write_text(json.dumps(asdict(result), indent=2), encoding="utf-8")
     (out / "usage.json").write_text(json.dumps(measured, indent=2), encoding="utf-8")
     (out / "funnel.html").write_text(report.html_page(result), encoding="utf-8")
+    (out / "draw-verification.txt").write_text(simulation.draw_verification, encoding="utf-8")
     print(report.text(result))
-    print(f"\nreport.json, usage.json and funnel.html in {out}")
+    print(f"\nreport.json, usage.json, funnel.html and draw-verification.txt in {out}")
     ok = result.ledger["balanced"] and result.draw_verified
     print(result.summary_line(), flush=True)
     return 0 if ok else 1
