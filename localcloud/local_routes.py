@@ -69,9 +69,7 @@ class TokenIssuer:
         password = f"Lc-{secrets.token_urlsafe(12)}aA1!"  # meets any Cognito password policy
         with self._lock:
             idp = self._cognito
-            try:
-                idp.admin_get_user(UserPoolId=self._pool_id, Username=email)
-            except idp.exceptions.UserNotFoundException:
+            try:  # most tokens are for new accounts (a surge's sign-ups): create first
                 idp.admin_create_user(
                     UserPoolId=self._pool_id,
                     Username=email,
@@ -81,8 +79,12 @@ class TokenIssuer:
                     ],
                     MessageAction="SUPPRESS",
                 )
+                created = True
+            except idp.exceptions.UsernameExistsException:
+                created = False
             idp.admin_set_user_password(UserPoolId=self._pool_id, Username=email, Password=password, Permanent=True)
-            self._set_groups(email, groups)
+            if groups or not created:  # a new account is in no group
+                self._set_groups(email, groups)
             params = {"USERNAME": email, "PASSWORD": password}
             if self._client_secret:
                 digest = hmac.new(
