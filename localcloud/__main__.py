@@ -83,7 +83,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--moto-port", type=int, default=0, help="moto port (default: any free one)")
     parser.add_argument("--stage", default="dev", choices=["dev", "staging", "prod"])
     parser.add_argument("--state-dir", type=Path, default=ROOT / ".local", help="function logs go here")
+    parser.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a function setting to override, e.g. PAYOUT_CALLBACK_TIMEOUT_SECONDS=30 (repeatable)",
+    )
     args = parser.parse_args(argv)
+    overrides = dict(setting.split("=", 1) for setting in args.env if "=" in setting)
+    if len(overrides) != len(args.env):
+        parser.error("--env takes NAME=VALUE")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s", datefmt="%H:%M:%S")
 
     stop = threading.Event()
@@ -102,7 +112,9 @@ def main(argv: list[str] | None = None) -> int:
     template = ensure_synthesized(args.stage)
     from localcloud.runtime import LocalCloud  # noqa: PLC0415 - keeps moto out of worker imports
 
-    cloud = LocalCloud(template, api_port=args.port, moto_port=args.moto_port, state_dir=args.state_dir)
+    cloud = LocalCloud(
+        template, api_port=args.port, moto_port=args.moto_port, state_dir=args.state_dir, env_overrides=overrides
+    )
     try:
         cloud.start()
         residents = demo_population()

@@ -50,6 +50,10 @@ PARTNER_FAULTS = {"provider": "*", "fail_rate": 0.03, "timeout_rate": 0.02, "dup
 SELECTED_SHARE = 0.6  # of those who join, the wave's quota
 PROVINCIAL_SHARE = 0.5  # of the quota, reserved per province in proportion to who verified
 USAGE_SAMPLE = 20  # executions per workflow whose history is read to count state transitions
+# How long a transfer waits for its partner's callback before the workflow asks the partner.
+# The runtime's default (5 s) suits a few transfers; hundreds at once queue their callbacks
+# for longer, and each early check and re-wait would be counted as work AWS does not do.
+CALLBACK_TIMEOUT_SECONDS = 60
 
 
 class Simulation:
@@ -239,7 +243,10 @@ def local_runtime(state_dir: Path, console: Console) -> Iterator[str]:
     log_path = state_dir / "runtime.log"
     with open(log_path, "w", encoding="utf-8") as log:
         runtime = subprocess.Popen(  # noqa: S603 - our own module, with our own interpreter
-            [sys.executable, "-m", "localcloud", "--port", str(port), "--state-dir", str(state_dir)],
+            [
+                *(sys.executable, "-m", "localcloud", "--port", str(port), "--state-dir", str(state_dir)),
+                *("--env", f"PAYOUT_CALLBACK_TIMEOUT_SECONDS={CALLBACK_TIMEOUT_SECONDS}"),
+            ],
             cwd=ROOT,
             stdout=log,
             stderr=subprocess.STDOUT,
