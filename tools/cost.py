@@ -137,16 +137,27 @@ def per_registration(usage: Mapping[str, Any], registered: int) -> dict[str, flo
     if not at or not registered:
         return {}
     aws = at["aws_requests"]
+    # The operators' set-up (the catalog, the budget, the lists) is not the registrations' doing.
+    functions = [f for name, f in at["functions"].items() if not name.startswith("OpsApi")]
     data_operations = [op for op in aws if op.startswith("dynamodb:") and op.split(":")[1] in _DYNAMODB_DATA]
     counts = {
         "API requests": _api_requests(at),
-        "Lambda invocations": sum(f["invocations"] for f in at["functions"].values()),
+        "Lambda invocations": sum(f["invocations"] for f in functions),
         "Step Functions executions": aws.get("states:StartExecution", 0),
         "DynamoDB requests": sum(aws[op] for op in data_operations),
         "KMS requests": sum(aws.get(f"kms:{op}", 0) for op in _KMS_CRYPTO),
         "Secrets Manager requests": aws.get("secretsmanager:GetSecretValue", 0),
+        "DynamoDB write units": sum(aws.get(f"dynamodb:{op}", 0) for op in _DYNAMODB_WRITES)
+        + 2 * at.get("dynamodb_items", {}).get("dynamodb:TransactWriteItems", 0),
+        "state transitions": _registration_transitions(usage) * aws.get("states:StartExecution", 0),
     }
     return {name: round(n / registered, 2) for name, n in counts.items()}
+
+
+def _registration_transitions(usage: Mapping[str, Any]) -> float:
+    """Transitions per execution of the registration workflow (prakerja-<stage>-registration)."""
+    found = [w for name, w in usage.get("workflows", {}).items() if name.endswith("-registration")]
+    return float(found[0]["transitions_per_execution"]) if found else 0.0
 
 
 def memory_of_functions(template: Path) -> dict[str, int]:

@@ -155,9 +155,20 @@ def test_cognito_is_priced_by_tier_beyond_the_free_users() -> None:
 
 
 def test_one_registration_is_what_registering_cost_divided_by_who_registered() -> None:
-    at = _usage(aws_requests={"dynamodb:GetItem": 30, "states:StartExecution": 10, "kms:Encrypt": 20})
-    counted = cost.per_registration({"after_registration": at}, registered=10)
+    at = _usage(
+        aws_requests={"dynamodb:GetItem": 30, "dynamodb:PutItem": 10, "states:StartExecution": 10, "kms:Encrypt": 20},
+        dynamodb_items={"dynamodb:TransactWriteItems": 30},
+        functions={
+            "ApplicantApiX": {"invocations": 20, "seconds": 1.0},
+            "OpsApiX": {"invocations": 49, "seconds": 1.0},
+        },
+    )
+    workflows = {"prakerja-prod-registration": {"executions": 10, "transitions_per_execution": 4}}
+    counted = cost.per_registration({"after_registration": at, "workflows": workflows}, registered=10)
     assert counted["Step Functions executions"] == 1
-    assert counted["DynamoDB requests"] == 3
+    assert counted["DynamoDB requests"] == 4
+    assert counted["DynamoDB write units"] == 1 + 2 * 3
     assert counted["KMS requests"] == 2
     assert counted["API requests"] == 100
+    assert counted["Lambda invocations"] == 2  # the operators' set-up is not counted
+    assert counted["state transitions"] == 4
