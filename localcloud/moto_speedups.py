@@ -33,6 +33,7 @@ from __future__ import annotations
 import copy
 import functools
 import importlib
+import itertools
 import sys
 from typing import Any
 
@@ -223,8 +224,8 @@ def _get_user_by_index(self: CognitoIdpUserPool, username: str) -> CognitoIdpUse
     if len(self.users) < state["count"]:
         state.update(count=0, users={})
     if len(self.users) > state["count"]:
-        added = list(self.users.values())[state["count"] :]  # the pool is an OrderedDict: newest last
-        for user in added:
+        # The pool is an OrderedDict, newest last: only the users added since are read.
+        for user in itertools.islice(reversed(self.users.values()), len(self.users) - state["count"]):
             attributes = flatten_attrs(user.attributes)
             for attribute in attribute_types:
                 if attribute in attributes:
