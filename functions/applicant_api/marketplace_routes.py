@@ -26,6 +26,7 @@ from prakerja.marketplace.models import (
     TrainingType,
     TrainingView,
 )
+from prakerja.metrics import ProgramMetric
 from prakerja.observability import logger, metrics
 
 router = Router()
@@ -86,7 +87,7 @@ def buy(body: PurchaseRequest, idempotency_key: IdempotencyKey = None) -> Respon
 
     def purchase() -> tuple[int, dict[str, Any]]:
         bought = marketplace_service().buy(account_id, body)
-        metrics.add_metric(name="Purchases", unit=MetricUnit.Count, value=1)
+        metrics.add_metric(name=ProgramMetric.PURCHASES, unit=MetricUnit.Count, value=1)
         metrics.add_metric(name="PurchaseRupiah", unit=MetricUnit.Count, value=bought.purchase.price)
         logger.info("course bought", extra={"purchase_id": bought.purchase.purchase_id})
         answer = PurchaseCreated(

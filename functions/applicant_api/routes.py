@@ -14,6 +14,7 @@ from prakerja.http.auth import caller
 from prakerja.http.params import IdempotencyKey, Limit, NextToken
 from prakerja.http.schemas import answers
 from prakerja.limits import Attempt
+from prakerja.metrics import ProgramMetric
 from prakerja.observability import logger, metrics
 from prakerja.registration.assessment import load_assessment
 from prakerja.registration.models import AssessmentSubmission, RegistrationRequest
@@ -43,7 +44,7 @@ def create_profile(body: RegistrationRequest, idempotency_key: IdempotencyKey = 
     def register() -> tuple[int, dict[str, Any]]:
         attempt_limiter().attempt(Attempt.REGISTRATION, account_id)  # NIK_ALREADY_REGISTERED is an oracle
         record = registration_service().register(account_id, body)
-        metrics.add_metric(name="Registrations", unit=MetricUnit.Count, value=1)
+        metrics.add_metric(name=ProgramMetric.REGISTRATIONS, unit=MetricUnit.Count, value=1)
         logger.info("profile created", extra={"applicant_id": record.applicant_id})
         return 201, RegistrationCreated(applicant_id=record.applicant_id, status=record.status).model_dump(mode="json")
 
@@ -125,5 +126,5 @@ def open_waves(
 )
 def join_wave(wave_id: str) -> Joined:
     wave = wave_service().join(caller(router).account_id, wave_id)
-    metrics.add_metric(name="WaveJoins", unit=MetricUnit.Count, value=1)
+    metrics.add_metric(name=ProgramMetric.WAVE_JOINS, unit=MetricUnit.Count, value=1)
     return Joined(status="IN_WAVE", wave_id=wave.wave_id)

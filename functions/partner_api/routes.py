@@ -23,6 +23,7 @@ from prakerja.marketplace.models import (
     RedemptionView,
 )
 from prakerja.marketplace.service import VoucherNotFound
+from prakerja.metrics import ProgramMetric
 from prakerja.observability import logger, metrics
 from prakerja.partners import Partner, PartnerKind
 from prakerja.payouts.models import TRANSFER_ID, CallbackAnswer, PaymentCallback, TransferAnswer, TransferState
@@ -82,7 +83,7 @@ def complete(body: CompletionRequest) -> CompletionView:
     purchase = _voucher_lookup(
         lambda: partner_service().complete(_partner(), body.voucher_code, body.completed_at, body.certificate_id)
     )
-    metrics.add_metric(name="CoursesCompleted", unit=MetricUnit.Count, value=1)
+    metrics.add_metric(name=ProgramMetric.COURSES_COMPLETED, unit=MetricUnit.Count, value=1)
     logger.info("course completed", extra={"purchase_id": purchase.purchase_id, "platform": purchase.platform})
     assert purchase.completed_at is not None and purchase.certificate_id is not None
     return CompletionView(

@@ -96,6 +96,21 @@ class NoLimit:
         pass
 
 
+class Tally:
+    """What the payout metrics are told: each outcome as (status, failure code), and the
+    transfers found stuck."""
+
+    def __init__(self) -> None:
+        self.outcomes: list[tuple[str, str | None]] = []
+        self.stuck_transfers: list[str] = []
+
+    def settled(self, payout: PayoutRecord) -> None:
+        self.outcomes.append((str(payout.status), str(payout.failure_code) if payout.failure_code else None))
+
+    def stuck(self, payout: PayoutRecord) -> None:
+        self.stuck_transfers.append(payout.transfer_id)
+
+
 @dataclass
 class Payments:
     payouts: DynamoDBPayouts
@@ -107,6 +122,7 @@ class Payments:
     transfers: TransferService
     clock: FixedClock
     numbers: AccountNumbers
+    tally: Tally
 
     def link(self, number: str, version: int = 1) -> None:
         account = PayoutAccount(
@@ -148,9 +164,10 @@ def pay(aws: Resources, clients: dict[str, Any]) -> Payments:
     clock = FixedClock()
     partner, resumed = FakePartner(), Resumed()
     numbers = AccountNumbers(FakeCipher())
-    settlements = Settlements(payouts, resumed, clock)
-    transfers = TransferService(accounts, payouts, numbers, partner, settlements, NoLimit(), clock)
-    return Payments(payouts, accounts, ledger, partner, resumed, settlements, transfers, clock, numbers)
+    tally = Tally()
+    settlements = Settlements(payouts, resumed, clock, tally)
+    transfers = TransferService(accounts, payouts, numbers, partner, settlements, NoLimit(), clock, tally)
+    return Payments(payouts, accounts, ledger, partner, resumed, settlements, transfers, clock, numbers, tally)
 
 
 def test_a_transfer_waits_for_its_callback_and_a_repeated_callback_changes_nothing(pay: Payments) -> None:
@@ -177,6 +194,7 @@ def test_a_transfer_waits_for_its_callback_and_a_repeated_callback_changes_nothi
     report = pay.report()
     assert report.balanced and report.in_transit == 0 and pay.partner.paid() == {"1234567890": AMOUNT}
     assert pay.transfers.due(10) == []  # a re-run finds nothing to pay
+    assert pay.tally.outcomes == [("PAID", None)]  # counted once, not per callback
 
 
 def test_a_retried_transfer_step_sends_the_same_transfer_id_and_the_partner_pays_once(pay: Payments) -> None:
@@ -204,6 +222,8 @@ def test_a_retried_transfer_step_sends_the_same_transfer_id_and_the_partner_pays
     }
     assert len(pay.partner.requests) == 3 and pay.partner.paid() == {"1234567890": AMOUNT}
     assert pay.report().balanced and pay.report().in_transit == 0
+    # The retries within the run came before the recheck time: nothing was stuck.
+    assert (pay.tally.outcomes, pay.tally.stuck_transfers) == ([("PAID", None)], [])
 
 
 def test_a_transfer_the_partner_never_got_is_held_and_sent_again_under_its_id(pay: Payments) -> None:
@@ -227,6 +247,9 @@ def test_a_transfer_the_partner_never_got_is_held_and_sent_again_under_its_id(pa
     paid = pay.settlements.confirm("BNI", f"{pid}-1", pay.partner.settle(f"{pid}-1", TransferState.SUCCESS))
     assert (paid.status, paid.failure_code, paid.failed_at) == (PayoutStatus.PAID, None, None)
     assert pay.partner.paid() == {"1234567890": AMOUNT} and pay.report().in_transit == 0
+    # Held for the partner's outage, then paid: both are counted, the failure under its code.
+    assert pay.tally.outcomes == [("FAILED", "PARTNER_UNAVAILABLE"), ("PAID", None)]
+    assert pay.tally.stuck_transfers == []  # held, not waiting on the partner
 
 
 def test_a_refused_account_returns_the_money_and_its_replacement_is_paid_under_a_new_transfer(
@@ -256,6 +279,35 @@ def test_a_refused_account_returns_the_money_and_its_replacement_is_paid_under_a
     assert late.value.code == "TRANSFER_SUPERSEDED"
     report = pay.report()
     assert report.balanced and report.committed == 0 and report.in_transit == 0
+    assert pay.tally.outcomes == [("FAILED", "ACCOUNT_INACTIVE"), ("PAID", None)]
+
+
+def test_a_transfer_still_unconfirmed_when_a_later_run_comes_back_is_counted_stuck_each_time(pay: Payments) -> None:
+    pay.link("1234567890")
+    pid = pay.grant()
+    assert pay.transfers.send(APPLICANT, pid, "token-1") is None
+    with pytest.raises(TransferPending):  # no callback in time, and the partner is still on it
+        pay.transfers.check(APPLICANT, pid)
+    pay.clock.advance(minutes=59)
+    assert pay.transfers.due(10) == []
+    pay.clock.advance(minutes=2)
+    assert pay.transfers.due(10) == [(APPLICANT, pid)]  # the recheck fell due: a later run
+    assert pay.transfers.send(APPLICANT, pid, "token-2") is None
+    assert pay.transfers.send(APPLICANT, pid, "token-3") is None  # that run's own retry: not again
+    assert pay.tally.stuck_transfers == [f"{pid}-1"]
+    pay.clock.advance(minutes=61)
+    assert pay.transfers.send(APPLICANT, pid, "token-4") is None  # still unconfirmed an hour later
+    assert pay.tally.stuck_transfers == [f"{pid}-1", f"{pid}-1"]
+    pay.settlements.confirm("BNI", f"{pid}-1", pay.partner.settle(f"{pid}-1", TransferState.SUCCESS))
+    assert pay.tally.outcomes == [("PAID", None)]
+
+
+def test_a_payout_due_without_a_valid_account_is_counted_failed_with_its_code(pay: Payments) -> None:
+    pid = pay.grant()
+    result = pay.transfers.send(APPLICANT, pid, "token-1")
+    assert result is not None and (result["status"], result["failure_code"]) == ("FAILED", "ACCOUNT_NOT_VALID")
+    assert pay.transfers.send(APPLICANT, pid, "token-2") is not None  # a re-run: resumed, not counted again
+    assert pay.tally.outcomes == [("FAILED", "ACCOUNT_NOT_VALID")]
 
 
 def test_the_ledger_lists_each_confirmed_payout_for_its_partner_and_day(pay: Payments) -> None:

@@ -10,6 +10,7 @@ from prakerja.adapters.dynamodb_payouts import DynamoDBPayoutAccounts, DynamoDBP
 from prakerja.adapters.kms_cipher import KmsCipher
 from prakerja.adapters.partner_secrets import SecretsManagerPartnerSecrets
 from prakerja.adapters.payment_partners import HttpPaymentPartners
+from prakerja.adapters.payout_metrics import PayoutMetrics
 from prakerja.adapters.stepfunctions_callbacks import StepFunctionsCallbacks
 from prakerja.clock import SystemClock, WallClock
 from prakerja.config import PartnerSecretSettings, PaymentPartnerSettings
@@ -44,7 +45,10 @@ def account_numbers(personal_data_key_arn: str) -> AccountNumbers:
 
 def settlements(payouts_table: str, ledger_table: str) -> Settlements:
     return Settlements(
-        payouts(payouts_table, ledger_table), StepFunctionsCallbacks(boto3.client("stepfunctions")), SystemClock()
+        payouts(payouts_table, ledger_table),
+        StepFunctionsCallbacks(boto3.client("stepfunctions")),
+        SystemClock(),
+        PayoutMetrics(),
     )
 
 
@@ -61,4 +65,5 @@ def transfer_service(config: PaymentPartnerSettings, ledger_table: str, personal
         settlements=settlements(table, ledger_table),
         rate_limit=rate_limit,
         clock=SystemClock(),
+        tally=PayoutMetrics(),
     )

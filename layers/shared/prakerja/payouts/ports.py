@@ -1,5 +1,6 @@
 """What the payout logic needs from the outside: its records, the payment partners, the
-workflow's callbacks and a rate limit. DynamoDB, HTTP and Step Functions implement them."""
+workflow's callbacks, a rate limit and a tally of outcomes. DynamoDB, HTTP, Step Functions and
+CloudWatch metrics implement them."""
 
 from __future__ import annotations
 
@@ -132,4 +133,17 @@ class TaskCallbacks(Protocol):
 class TransferRateLimit(Protocol):
     def acquire(self, provider: Provider) -> None:
         """Raises RateLimited when this second's requests to the partner are used up."""
+        ...
+
+
+class PayoutTally(Protocol):
+    """The program's numbers of payouts (CloudWatch metrics on AWS). Each is told by the one call
+    whose conditional write recorded it, so a callback racing a status query counts once."""
+
+    def settled(self, payout: PayoutRecord) -> None:
+        """``payout`` was just recorded PAID, or FAILED with its failure code."""
+        ...
+
+    def stuck(self, payout: PayoutRecord) -> None:
+        """A later run came back to ``payout``'s transfer and found it still unconfirmed."""
         ...

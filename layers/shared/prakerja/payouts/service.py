@@ -42,6 +42,7 @@ from prakerja.payouts.ports import (
     PaymentPartners,
     PayoutAccounts,
     Payouts,
+    PayoutTally,
     TaskCallbacks,
     TransferPending,
     TransferRateLimit,
@@ -291,10 +292,11 @@ class Settlements:
     """A transfer's outcome recorded once, whichever way it comes: the partner's callback, the
     partner's answer to a status query, or a repeated request answered with the final state."""
 
-    def __init__(self, payouts: Payouts, callbacks: TaskCallbacks, clock: Clock) -> None:
+    def __init__(self, payouts: Payouts, callbacks: TaskCallbacks, clock: Clock, tally: PayoutTally) -> None:
         self._payouts = payouts
         self._callbacks = callbacks
         self._clock = clock
+        self._tally = tally
 
     def confirm(self, provider: str, transfer_id: str, answer: TransferAnswer) -> PayoutRecord:
         """The partner's callback. Repeats change nothing and answer the same."""
@@ -326,11 +328,10 @@ class Settlements:
                 queued=True,
                 due_at=now + RETRY_TRANSIENT_AFTER,
             )
-            return (
-                held
-                if self._payouts.replace(payout, held, None)
-                else self.payout(payout.applicant_id, payout.payout_id)
-            )
+            if self._payouts.replace(payout, held, None):
+                self._tally.settled(held)
+                return held
+            return self.payout(payout.applicant_id, payout.payout_id)
         if answer.state == TransferState.SUCCESS:
             at = min(answer.settled_at or now, now)
             finished = payout.with_changes(
@@ -354,6 +355,7 @@ class Settlements:
                 payout.transfer_id, payout.applicant_id, payout.provider, payout.amount, now
             )
         if self._payouts.replace(payout, finished, posting):
+            self._tally.settled(finished)
             return finished
         return self.payout(payout.applicant_id, payout.payout_id)  # settled by another path first
 
@@ -381,6 +383,7 @@ class TransferService:
         settlements: Settlements,
         rate_limit: TransferRateLimit,
         clock: Clock,
+        tally: PayoutTally,
     ) -> None:
         self._accounts = accounts
         self._payouts = payouts
@@ -389,6 +392,7 @@ class TransferService:
         self._settlements = settlements
         self._rate_limit = rate_limit
         self._clock = clock
+        self._tally = tally
 
     def due(self, limit: int) -> list[tuple[str, str]]:
         return self._payouts.due(self._clock.now(), limit)
@@ -412,7 +416,8 @@ class TransferService:
                     failed_at=self._clock.now(),
                     queued=False,
                 )
-                self._payouts.replace(payout, parked, None)
+                if self._payouts.replace(payout, parked, None):
+                    self._tally.settled(parked)
                 return settlements.resume(task_token, settlements.payout(applicant_id, payout_id))
             self._rate_limit.acquire(account.provider)
             payout = self._begin(payout, account, task_token)
@@ -432,6 +437,11 @@ class TransferService:
             )
             if not self._payouts.replace(payout, reopened, None):
                 return settlements.resume(task_token, settlements.payout(applicant_id, payout_id))
+            # Still with the partner when its recheck fell due (RECHECK_PROCESSING_AFTER after it was
+            # sent): neither a callback nor a status query settled it, and a later run is here.
+            # A retry within the run comes before that time and is not counted.
+            if payout.status == PayoutStatus.PROCESSING and payout.due_at <= now:
+                self._tally.stuck(payout)
             payout = reopened
         assert payout.provider is not None and payout.account_cipher is not None
         request = TransferRequest(
