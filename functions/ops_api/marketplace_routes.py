@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.metrics import MetricUnit
 
 from ops_api.dependencies import catalog_service, ledger_service
 from prakerja.http.app import model_response
@@ -13,7 +14,8 @@ from prakerja.http.schemas import answers
 from prakerja.ledger.report import LedgerReport
 from prakerja.ledger.service import AccountStatement, AllocationPosted, AllocationRequest
 from prakerja.marketplace.models import TrainingCreated, TrainingRequest, TrainingView
-from prakerja.observability import logger
+from prakerja.metrics import ProgramMetric
+from prakerja.observability import logger, metrics
 
 router = Router()
 
@@ -53,6 +55,7 @@ def update_training(training_id: str, body: TrainingRequest) -> TrainingView:
 def ledger() -> LedgerReport:
     ops_caller(router)
     report = ledger_service().report()
+    metrics.add_metric(name=ProgramMetric.LEDGER_IMBALANCE, unit=MetricUnit.Count, value=report.imbalance)
     if not report.balanced:  # never expected: every posting balances by construction
         logger.error("ledger not balanced", extra={"debits": report.debits, "credits": report.credits})
     return report

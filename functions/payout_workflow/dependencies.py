@@ -7,8 +7,12 @@ from functools import cache
 import boto3
 
 from prakerja.adapters import payouts_wiring
+from prakerja.adapters.dynamodb_ledger import DynamoDBLedger
 from prakerja.adapters.s3_objects import S3ObjectStore
+from prakerja.clock import SystemClock
 from prakerja.config import PayoutWorkflowSettings, load_settings
+from prakerja.ledger.service import LedgerService
+from prakerja.partners import load_partners
 from prakerja.payouts.service import TransferService
 
 
@@ -26,3 +30,10 @@ def transfers() -> TransferService:
 @cache
 def run_files() -> S3ObjectStore:
     return S3ObjectStore(boto3.client("s3"), settings().payouts_bucket)
+
+
+@cache
+def ledger() -> LedgerService:
+    return LedgerService(
+        DynamoDBLedger(boto3.client("dynamodb"), settings().ledger_table), load_partners(), SystemClock()
+    )

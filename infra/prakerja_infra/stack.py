@@ -380,6 +380,8 @@ class PrakerjaStack(Stack):
             iam.PolicyStatement(actions=["dynamodb:Query"], resources=[f"{data.payouts.table_arn}/index/PayoutsDue"])
         )
         allow_bucket_objects(data.payout_files, collect, "s3:PutObject", prefix="payout-runs/")
+        # Each run first checks the ledger's books: the running totals, read by key.
+        allow_table(data.ledger, collect, "dynamodb:BatchGetItem")
         transfer_steps = {}
         for construct_id, module, description in (
             ("SendTransfer", "send_transfer", "a transfer requested from the payment partner"),

@@ -180,7 +180,7 @@ TABLE_ACCESS = {
     "PlanCardSweep": {},  # waves: Query only
     "RevokeUnusedCards": {"applicants": "rw", "exclusions": "w", "outbox": "w", "ledger": "w"},
     "FinishCardSweep": {"waves": "w"},
-    "CollectDuePayouts": {},  # payouts: Query on the PayoutsDue index only
+    "CollectDuePayouts": {},  # payouts: Query on the PayoutsDue index only; ledger: BatchGetItem only
     "SendTransfer": {"payouts": "rw", "ledger": "w"},
     "CheckTransfer": {"payouts": "rw", "ledger": "w"},
     "ReconcileSettlement": {},  # ledger: Query only
@@ -248,7 +248,8 @@ EXACT_TABLE_ACTIONS |= {
         "ledger": LEDGER_POSTINGS,
     },
     "FinishCardSweep": {"waves": {"dynamodb:UpdateItem"}},
-    "CollectDuePayouts": {"payouts": {"dynamodb:Query"}},  # the index only (below)
+    # The index only (below); the ledger's running totals, read by key to check the books.
+    "CollectDuePayouts": {"payouts": {"dynamodb:Query"}, "ledger": {"dynamodb:BatchGetItem"}},
     "SendTransfer": TRANSFER_STEP,
     "CheckTransfer": TRANSFER_STEP,
     "ReconcileSettlement": {"ledger": {"dynamodb:Query"}},  # the partner's settled lines of a day

@@ -78,4 +78,13 @@ def test_the_report_follows_money_from_the_state_budget_to_where_it_went() -> No
         3_500_000,
     )
     assert report.balanced and report.debits == report.credits == 21_500_000
+    assert report.imbalance == 0
     assert {a.account: a.balance for a in report.accounts}["CARD"] == 2_500_000
+
+
+def test_the_imbalance_is_the_absolute_difference_and_stays_out_of_the_report() -> None:
+    short = ledger_report({"STATE_BUDGET": BookTotal(0, 1_000), "PROGRAM_BUDGET": BookTotal(900, 0)})
+    over = ledger_report({"STATE_BUDGET": BookTotal(0, 1_000), "PROGRAM_BUDGET": BookTotal(1_250, 0)})
+    assert (short.balanced, short.imbalance) == (False, 100)
+    assert (over.balanced, over.imbalance) == (False, 250)
+    assert "imbalance" not in short.model_dump()  # GET /v1/ops/ledger answers as documented

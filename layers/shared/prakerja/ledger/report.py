@@ -42,6 +42,12 @@ class LedgerReport(BaseModel):
     balanced: bool = Field(description="Debits equal credits: every rupiah is accounted for")
     accounts: list[AccountTotals]
 
+    @property
+    def imbalance(self) -> int:
+        """Rupiah by which debits and credits differ, 0 when the books balance (a metric, not
+        part of the report's JSON)."""
+        return abs(self.debits - self.credits)
+
 
 def _kind(book: str) -> AccountKind:
     return AccountKind(book.partition(":")[0])
