@@ -21,6 +21,7 @@ from prakerja.config import ApplicantApiSettings, load_settings
 from prakerja.http.idempotency import IdempotentResponses
 from prakerja.limits import AttemptLimiter
 from prakerja.marketplace.service import CatalogService, MarketplaceService
+from prakerja.observability import logger
 from prakerja.partners import load_partners
 from prakerja.payouts.service import IncentiveService, PayoutAccountService
 from prakerja.program import load_program
@@ -112,7 +113,11 @@ def registration_service() -> RegistrationService:
         applicants=applicants(),
         vault=vault(),
         keyring=load_keyring(boto3.client("secretsmanager"), config.hashing_secret_arn),
-        workflow=StepFunctionsStarter(boto3.client("stepfunctions"), config.registration_state_machine_arn),
+        workflow=StepFunctionsStarter(
+            boto3.client("stepfunctions"),
+            config.registration_state_machine_arn,
+            request_id=logger.get_correlation_id,  # API Gateway's request id (handler.py)
+        ),
         clock=SystemClock(),
     )
 

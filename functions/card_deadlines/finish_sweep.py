@@ -9,7 +9,7 @@ from pydantic import BaseModel
 
 from card_deadlines.dependencies import planner
 from prakerja.cards.deadlines import ShardSwept
-from prakerja.observability import logger, metrics, tracer
+from prakerja.observability import EXECUTION_CORRELATION, logger, metrics, tracer
 
 plan = planner()
 
@@ -19,7 +19,7 @@ class FinishStep(BaseModel):
     shards: list[ShardSwept]
 
 
-@logger.inject_lambda_context(log_event=False)
+@logger.inject_lambda_context(correlation_id_path=EXECUTION_CORRELATION, log_event=False)
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

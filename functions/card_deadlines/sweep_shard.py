@@ -8,12 +8,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from card_deadlines.dependencies import shard_sweeper
 from prakerja.cards.deadlines import ShardItem
-from prakerja.observability import logger, metrics, tracer
+from prakerja.observability import EXECUTION_CORRELATION, logger, metrics, tracer
 
 sweeper = shard_sweeper()
 
 
-@logger.inject_lambda_context(log_event=False)
+@logger.inject_lambda_context(correlation_id_path=EXECUTION_CORRELATION, log_event=False)
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

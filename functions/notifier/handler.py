@@ -53,6 +53,8 @@ def deliver(record: DynamoDBRecord) -> None:
     message = message_of(record)
     if message is None:
         return
+    # The wave the message is about: its lines join the selection workflow's, correlated by wave.
+    logger.set_correlation_id(message.wave_id)
     if sender.deliver(message):
         logger.info("notified", extra={"applicant_id": message.applicant_id, "kind": message.kind})
         metrics.add_metric(name="NotificationsSent", unit="Count", value=1)

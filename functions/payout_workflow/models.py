@@ -27,6 +27,7 @@ class PayoutItem(BaseModel):
     applicant_id: str = Field(min_length=1, max_length=64)
     payout_id: str = Field(pattern=PAYOUT_ID)
     callback_timeout_seconds: int = Field(ge=1)
+    run_id: str = Field(default="", description="The run's execution name: the correlation id of its logs")
 
 
 class SendInput(PayoutItem):

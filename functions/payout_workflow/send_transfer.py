@@ -11,12 +11,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from payout_workflow.dependencies import transfers
 from payout_workflow.models import SendInput
-from prakerja.observability import logger, metrics, tracer
+from prakerja.observability import PAYOUT_RUN_CORRELATION, logger, metrics, tracer
 
 service = transfers()
 
 
-@logger.inject_lambda_context(log_event=False)
+@logger.inject_lambda_context(correlation_id_path=PAYOUT_RUN_CORRELATION, log_event=False)
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

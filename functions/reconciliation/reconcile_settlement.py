@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from prakerja.adapters.dynamodb_ledger import DynamoDBLedger
 from prakerja.adapters.s3_objects import S3ObjectStore
 from prakerja.config import ReconciliationSettings, load_settings
-from prakerja.observability import logger, metrics, tracer
+from prakerja.observability import EXECUTION_CORRELATION, logger, metrics, tracer
 from prakerja.payouts.reconciliation import ReconciliationService
 
 config = load_settings(ReconciliationSettings)
@@ -28,7 +28,7 @@ class ReconcileInput(BaseModel):
     report_key: str = Field(min_length=1, max_length=200)
 
 
-@logger.inject_lambda_context(log_event=False)
+@logger.inject_lambda_context(correlation_id_path=EXECUTION_CORRELATION, log_event=False)
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

@@ -8,7 +8,8 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
-from prakerja.observability import logger, metrics, tracer
+from prakerja.metrics import DECISION, ProgramMetric
+from prakerja.observability import REGISTRATION_CORRELATION, logger, metrics, tracer
 from registration_workflow.dependencies import eligibility_screening
 
 
@@ -20,7 +21,7 @@ class StepInput(BaseModel):
 screening = eligibility_screening()
 
 
-@logger.inject_lambda_context(log_event=False)
+@logger.inject_lambda_context(correlation_id_path=REGISTRATION_CORRELATION, log_event=False)
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
@@ -29,6 +30,6 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     record = screening.screen_eligibility(step.applicant_id)
     reasons = [reason.value for reason in record.reasons]
     logger.info("eligibility decided", extra={"status": record.status.value, "reasons": reasons})
-    metrics.add_dimension(name="status", value=record.status.value)
-    metrics.add_metric(name="VerificationDecisions", unit="Count", value=1)
+    metrics.add_dimension(name=DECISION, value=record.status.value)  # VERIFIED or REJECTED
+    metrics.add_metric(name=ProgramMetric.VERIFICATION_DECISIONS, unit="Count", value=1)
     return {"applicant_id": step.applicant_id, "status": record.status.value, "reasons": reasons}

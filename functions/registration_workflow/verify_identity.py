@@ -11,7 +11,8 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
-from prakerja.observability import logger, metrics, tracer
+from prakerja.metrics import VERDICT, ProgramMetric
+from prakerja.observability import REGISTRATION_CORRELATION, logger, metrics, tracer
 from registration_workflow.dependencies import identity_verification
 
 
@@ -22,7 +23,7 @@ class StepInput(BaseModel):
 verification = identity_verification()
 
 
-@logger.inject_lambda_context(log_event=False)
+@logger.inject_lambda_context(correlation_id_path=REGISTRATION_CORRELATION, log_event=False)
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
@@ -30,6 +31,6 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     logger.append_keys(applicant_id=step.applicant_id)
     verdict = verification.verify_identity(step.applicant_id)
     logger.info("identity checked", extra={"registry": verdict.value})
-    metrics.add_dimension(name="verdict", value=verdict.value)
-    metrics.add_metric(name="IdentityChecks", unit="Count", value=1)
+    metrics.add_dimension(name=VERDICT, value=verdict.value)
+    metrics.add_metric(name=ProgramMetric.IDENTITY_CHECKS, unit="Count", value=1)
     return {"applicant_id": step.applicant_id, "registry": verdict.value}

@@ -7,7 +7,8 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from prakerja.observability import logger, metrics, tracer
+from prakerja.metrics import ProgramMetric
+from prakerja.observability import SELECTION_CORRELATION, logger, metrics, tracer
 from prakerja.selection.workflow import ShardCounts
 from selection_workflow.dependencies import publish_result
 from selection_workflow.models import PublishStep
@@ -15,7 +16,7 @@ from selection_workflow.models import PublishStep
 publish = publish_result()
 
 
-@logger.inject_lambda_context(log_event=False)
+@logger.inject_lambda_context(correlation_id_path=SELECTION_CORRELATION, log_event=False)
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
@@ -24,5 +25,5 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     report = publish.run(step.wave_id, [ShardCounts(**shard.model_dump()) for shard in step.applied])
     totals = report.model_dump(mode="json", exclude={"provinces"})
     logger.info("wave result published", extra=totals)
-    metrics.add_metric(name="Selections", unit="Count", value=report.selected)
+    metrics.add_metric(name=ProgramMetric.SELECTIONS, unit="Count", value=report.selected)
     return {"wave_id": step.wave_id, **totals}

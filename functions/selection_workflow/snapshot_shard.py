@@ -7,14 +7,14 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from prakerja.observability import logger, metrics, tracer
+from prakerja.observability import SELECTION_CORRELATION, logger, metrics, tracer
 from selection_workflow.dependencies import snapshot_shard
 from selection_workflow.models import ShardStep
 
 snapshot = snapshot_shard()
 
 
-@logger.inject_lambda_context(log_event=False)
+@logger.inject_lambda_context(correlation_id_path=SELECTION_CORRELATION, log_event=False)
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from prakerja.observability import EXECUTION_CORRELATION, PAYOUT_RUN_CORRELATION
 from tests.infra.cfn import (
     CfnTemplate,
     Resource,
@@ -27,6 +28,8 @@ ITEM_PARAMETERS = {
     "applicant_id.$": "$.applicant_id",
     "payout_id.$": "$.payout_id",
     "callback_timeout_seconds.$": "$.callback_timeout_seconds",
+    # The run's id, in each item of its list: the steps' logs carry it as their correlation id.
+    f"{PAYOUT_RUN_CORRELATION}.$": f"$.{PAYOUT_RUN_CORRELATION}",
 }
 
 
@@ -165,6 +168,7 @@ def test_payout_execution_data_are_ids_and_counts(payouts: tuple[str, dict[str, 
         "$.applicant_id",
         "$.payout_id",
         "$.callback_timeout_seconds",
+        "$.run_id",  # the execution's name again, carried by each item
         "$$.Task.Token",
     }
 
@@ -215,7 +219,8 @@ def test_reconciliation_fails_on_any_discrepancy(
     states = reconciliation[2]["States"]
     start = states[reconciliation[2]["StartAt"]]
     assert start["Resource"] == "${" + _function_id(dev_template, "ReconcileSettlement") + "}"
-    assert start["Parameters"] == {"report_key.$": "$.report_key"}
+    # And the execution's name, the correlation id of the step's logs.
+    assert start["Parameters"] == {"report_key.$": "$.report_key", f"{EXECUTION_CORRELATION}.$": "$$.Execution.Name"}
     outcome = states[start["Next"]]
     assert outcome["Type"] == "Choice"
     # Only an explicitly balanced report succeeds; anything else ends in a failed execution (an alarm).

@@ -58,3 +58,13 @@ def test_workflow_starts_once_per_applicant(aws: Resources, clients: dict[str, A
     assert [e["name"] for e in executions] == ["applicant-1"]
     started = clients["stepfunctions"].describe_execution(executionArn=executions[0]["executionArn"])
     assert json.loads(started["input"]) == {"applicant_id": "applicant-1"}
+
+
+def test_a_registration_execution_names_the_api_request_that_started_it(
+    aws: Resources, clients: dict[str, Any]
+) -> None:
+    arn = str(aws.find("RegistrationWorkflowStateMachine", "AWS::StepFunctions::StateMachine").ref)
+    StepFunctionsStarter(clients["stepfunctions"], arn, request_id=lambda: "req-7f3a").start("applicant-2")
+    (execution,) = clients["stepfunctions"].list_executions(stateMachineArn=arn)["executions"]
+    started = clients["stepfunctions"].describe_execution(executionArn=execution["executionArn"])
+    assert json.loads(started["input"]) == {"applicant_id": "applicant-2", "request_id": "req-7f3a"}

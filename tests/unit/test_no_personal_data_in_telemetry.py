@@ -2,7 +2,7 @@
 
 Traces are not emulated locally, so the end-to-end scan (tests/e2e_privacy) cannot see them:
 this test reads the source instead. Every call that puts a value into a trace annotation or
-metadata, a metric dimension or metadata, or the logger's persistent keys is checked: no
+metadata, a metric dimension or metadata, or the logger's persistent keys or correlation id is checked: no
 argument may be made of a personal-data field (nik, kk, name, phone, e-mail, account number,
 birth date...). And every traced handler or method must pass ``capture_response=False``: by
 default Powertools puts a handler's whole return value into the trace, which for the API is the
@@ -22,9 +22,18 @@ REPO = Path(__file__).resolve().parents[2]
 SOURCES = (REPO / "functions", REPO / "layers" / "shared" / "prakerja")
 
 # Calls whose arguments end up in a trace, a metric or every later log line.
-SINKS = {"put_annotation", "put_metadata", "add_dimension", "add_metadata", "set_default_dimensions", "append_keys"}
+SINKS = {
+    "put_annotation",
+    "put_metadata",
+    "add_dimension",
+    "add_dimensions",
+    "add_metadata",
+    "set_default_dimensions",
+    "append_keys",
+    "set_correlation_id",
+}
 # Of these, the keyword names themselves are the keys written (append_keys(nik=...)).
-KEYWORDS_ARE_KEYS = {"set_default_dimensions", "append_keys"}
+KEYWORDS_ARE_KEYS = {"set_default_dimensions", "add_dimensions", "append_keys"}
 TRACING_DECORATORS = {"capture_lambda_handler", "capture_method"}
 
 # A word of an identifier or key that always means personal data...
@@ -127,6 +136,8 @@ def test_nothing_personal_goes_to_traces_metrics_or_log_keys() -> None:
         ("metrics.add_dimension(name='provider', value=body.account_number[-4:])", "['account_number']"),
         ("logger.append_keys(email=caller.mail)", "['email']"),
         ("metrics.set_default_dimensions(birth_year=str(y))", "['birth_year']"),
+        ("metrics.add_dimensions(kk_prefix=k[:4])", "['kk_prefix']"),
+        ("logger.set_correlation_id(request.nik)", "set_correlation_id() given ['nik']"),
         ("tracer.put_annotation('buyer', name)", "['name']"),
         ("@tracer.capture_lambda_handler\ndef handler(e, c): ...", "@capture_lambda_handler without"),
         ("@tracer.capture_method(capture_response=True)\ndef f(): ...", "@capture_method without"),
@@ -142,6 +153,7 @@ def test_the_check_reports_personal_data_and_captured_responses(source: str, rep
     [
         "metrics.add_dimension(name='verdict', value=verdict.value)",
         "logger.append_keys(applicant_id=step.applicant_id, wave_id=w, shard=3)",
+        "logger.set_correlation_id(message.wave_id)",
         "tracer.put_annotation(key='provider', value=str(account.provider))",
         "@tracer.capture_lambda_handler(capture_response=False)\ndef handler(e, c): ...",
     ],

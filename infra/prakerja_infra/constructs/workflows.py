@@ -28,6 +28,13 @@ PARTICIPANT_SHARDS = 64
 # Raised by the e-KYC step when the civil registry does not answer; retried with backoff.
 REGISTRY_UNAVAILABLE = "CivilRegistryUnavailable"
 
+# Where a task's payload carries its execution's name, the correlation id of the task's logs
+# (prakerja.observability.EXECUTION_CORRELATION), when nothing in it names the execution already:
+# registration and selection executions are named after the applicant and the wave, and a payout
+# run writes its id into each of its items.
+CORRELATION_ID = "correlation_id"
+EXECUTION_NAME = sfn.JsonPath.string_at("$$.Execution.Name")
+
 
 class RegistrationWorkflow(Construct):
     def __init__(
@@ -130,13 +137,22 @@ def _justify_state_machine_role(state_machine: sfn.StateMachine, task_functions:
 
 
 def _shard_task(
-    scope: Construct, construct_id: str, comment: str, function: lambda_.IFunction, *, parts: bool = False
+    scope: Construct,
+    construct_id: str,
+    comment: str,
+    function: lambda_.IFunction,
+    *,
+    parts: bool = False,
+    correlated: bool = False,
 ) -> tasks.LambdaInvoke:
     """A step over one shard (or one part of it): safe to repeat, so transient failures are
-    retried with backoff."""
+    retried with backoff. ``correlated``: given the execution's name (an inline Map's iteration
+    runs in its execution; a Distributed Map's child is an execution of its own)."""
     payload = {"wave_id": sfn.JsonPath.string_at("$.wave_id"), "shard": sfn.JsonPath.number_at("$.shard")}
     if parts:
         payload |= {"part": sfn.JsonPath.number_at("$.part"), "parts": sfn.JsonPath.number_at("$.parts")}
+    if correlated:
+        payload[CORRELATION_ID] = EXECUTION_NAME
     task = tasks.LambdaInvoke(
         scope,
         construct_id,
@@ -269,6 +285,7 @@ class CardDeadlinesWorkflow(Construct):
             "PlanSweep",
             comment="The waves whose purchase deadline has passed, and their 64 shards each",
             lambda_function=plan,
+            payload=sfn.TaskInput.from_object({CORRELATION_ID: EXECUTION_NAME}),
             payload_response_only=True,
             result_path="$.plan",
         )
@@ -282,7 +299,11 @@ class CardDeadlinesWorkflow(Construct):
         )
         sweep.item_processor(
             _shard_task(
-                self, "RevokeUnusedCards", "One shard's unused cards revoked, one transaction each", sweep_shard
+                self,
+                "RevokeUnusedCards",
+                "One shard's unused cards revoked, one transaction each",
+                sweep_shard,
+                correlated=True,
             )
         )
         finish_task = tasks.LambdaInvoke(
@@ -291,7 +312,11 @@ class CardDeadlinesWorkflow(Construct):
             comment="Each due wave marked swept, with its revoked cards and returned balance",
             lambda_function=finish,
             payload=sfn.TaskInput.from_object(
-                {"wave_ids": sfn.JsonPath.list_at("$.plan.wave_ids"), "shards": sfn.JsonPath.list_at("$.swept")}
+                {
+                    "wave_ids": sfn.JsonPath.list_at("$.plan.wave_ids"),
+                    "shards": sfn.JsonPath.list_at("$.swept"),
+                    CORRELATION_ID: EXECUTION_NAME,
+                }
             ),
             payload_response_only=True,
         )
@@ -350,6 +375,9 @@ class PayoutWorkflow(Construct):
             "applicant_id": sfn.JsonPath.string_at("$.applicant_id"),
             "payout_id": sfn.JsonPath.string_at("$.payout_id"),
             "callback_timeout_seconds": sfn.JsonPath.number_at("$.callback_timeout_seconds"),
+            # The run's execution name, written into each item by the collect step: the child
+            # executions' logs carry their run's correlation id.
+            "run_id": sfn.JsonPath.string_at("$.run_id"),
         }
         send_task = tasks.LambdaInvoke(
             self,
@@ -449,7 +477,7 @@ class ReconciliationWorkflow(Construct):
             "ReconcileSettlement",
             "Report lines against the ledger's confirmed payouts of that partner and day",
             reconcile,
-            {"report_key": sfn.JsonPath.string_at("$.report_key")},
+            {"report_key": sfn.JsonPath.string_at("$.report_key"), CORRELATION_ID: EXECUTION_NAME},
             "$.result",
         )
         outcome = (

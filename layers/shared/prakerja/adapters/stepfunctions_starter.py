@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -12,15 +13,23 @@ if TYPE_CHECKING:
 
 
 class StepFunctionsStarter:
-    def __init__(self, client: SFNClient, state_machine_arn: str) -> None:
+    """``request_id``: the id of the request being served (the API's correlation id), put in the
+    execution's input so that an execution leads back to the request that started it."""
+
+    def __init__(
+        self, client: SFNClient, state_machine_arn: str, request_id: Callable[[], str | None] | None = None
+    ) -> None:
         self._sfn = client
         self._arn = state_machine_arn
+        self._request_id = request_id
 
     def start(self, applicant_id: str) -> None:
+        payload = {"applicant_id": applicant_id}
+        request_id = self._request_id() if self._request_id else None
+        if request_id:
+            payload["request_id"] = request_id
         with contextlib.suppress(self._sfn.exceptions.ExecutionAlreadyExists):
-            self._sfn.start_execution(
-                stateMachineArn=self._arn, name=applicant_id, input=json.dumps({"applicant_id": applicant_id})
-            )
+            self._sfn.start_execution(stateMachineArn=self._arn, name=applicant_id, input=json.dumps(payload))
 
 
 class ExecutionStarter:
