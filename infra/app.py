@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+# The shared layer's package, for the names it shares with the stack (prakerja.metrics).
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "layers" / "shared"))
 
 import aws_cdk as cdk
 

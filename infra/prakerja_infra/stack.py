@@ -230,6 +230,8 @@ class PrakerjaStack(Stack):
             stage=stage,
             api=api.rest_api,
             functions=functions,
+            tables=data.tables,
+            table_indexes=data.table_indexes,
             state_machines={
                 "Registration": registration.state_machine,
                 "Selection": selection.state_machine,

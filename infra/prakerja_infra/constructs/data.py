@@ -149,6 +149,24 @@ class Data(Construct):
             stream=dynamodb.StreamViewType.NEW_IMAGE,
         )
 
+        # Every table, by the name the dashboard and alarms show.
+        self.tables: dict[str, dynamodb.Table] = {
+            "Applicants": self.applicants,
+            "Exclusions": self.exclusions,
+            "Waves": self.waves,
+            "Catalog": self.catalog,
+            "Ledger": self.ledger,
+            "Payouts": self.payouts,
+            "Idempotency": self.idempotency,
+            "Attempts": self.attempts,
+            "Outbox": self.outbox,
+        }
+        # Their global secondary indexes, whose throttling is reported apart from the table's.
+        self.table_indexes: dict[str, list[str]] = {
+            "Applicants": ["CardsDue"],
+            "Payouts": ["PayoutsDue", "PayoutsFailed"],
+        }
+
         self.access_logs = s3.Bucket(
             self,
             "AccessLogsBucket",

@@ -1,12 +1,17 @@
-"""Alarms on what breaks the applicant journey: API errors, Lambda errors and throttles,
-failed workflow executions."""
+"""What ops watch: alarms on what breaks the applicant journey or the books (API errors and
+latency, Lambda errors and throttles, DynamoDB throttles, failed workflow executions, a ledger
+that does not balance, payouts stuck at a partner), all notifying one topic, and the stage's
+dashboard: the program's numbers next to the services' health."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
 
 from aws_cdk import Duration
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as actions
+from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
@@ -14,7 +19,20 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
+from prakerja.metrics import DECISION, FAILURE_CODE, FUNNEL, VERDICT, ProgramMetric
+from prakerja_infra.constructs.functions import METRICS_NAMESPACE, SERVICE_NAME
 from prakerja_infra.stage import StageConfig, removal_policy
+
+FIVE_MINUTES = Duration.minutes(5)
+AT_LEAST = cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD
+HOUR = Duration.hours(1)
+# A payout run starts every 15 minutes and checks the ledger first: half an hour without a check
+# is two runs missed.
+LEDGER_CHECK_WINDOW = Duration.minutes(30)
+
+
+def dashboard_name(stage: StageConfig) -> str:
+    return f"prakerja-{stage.name}"
 
 
 class Observability(Construct):
@@ -25,8 +43,10 @@ class Observability(Construct):
         *,
         stage: StageConfig,
         api: apigw.RestApi,
-        functions: dict[str, lambda_.Function],
-        state_machines: dict[str, sfn.StateMachine],
+        functions: Mapping[str, lambda_.Function],
+        tables: Mapping[str, dynamodb.Table],
+        table_indexes: Mapping[str, Sequence[str]],
+        state_machines: Mapping[str, sfn.StateMachine],
     ) -> None:
         super().__init__(scope, construct_id)
         # CloudWatch must be allowed to use the topic's key, which rules out the AWS managed one.
@@ -46,28 +66,265 @@ class Observability(Construct):
         notify = actions.SnsAction(self.alarm_topic)
         self.alarms: list[cloudwatch.Alarm] = []
 
-        def alarm(name: str, metric: cloudwatch.IMetric, threshold: float) -> None:
+        def alarm(
+            name: str,
+            metric: cloudwatch.IMetric,
+            threshold: float,
+            *,
+            description: str | None = None,
+            comparison: cloudwatch.ComparisonOperator = AT_LEAST,
+            missing: cloudwatch.TreatMissingData = cloudwatch.TreatMissingData.NOT_BREACHING,
+        ) -> cloudwatch.Alarm:
+            """Nothing reported means nothing broke (errors, throttles and failures are only
+            reported when they happen), unless ``missing`` says otherwise."""
             created = cloudwatch.Alarm(
                 self,
                 name,
                 metric=metric,
                 threshold=threshold,
                 evaluation_periods=1,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+                comparison_operator=comparison,
+                treat_missing_data=missing,
+                alarm_description=description,
             )
             created.add_alarm_action(notify)
             self.alarms.append(created)
+            return created
 
-        five_minutes = Duration.minutes(5)
-        alarm("Api5xx", api.metric_server_error(period=five_minutes), 5)
-        alarm("ApiLatencyP99", api.metric_latency(period=five_minutes, statistic="p99"), 3000)
+        alarm("Api5xx", api.metric_server_error(period=FIVE_MINUTES), 5)
+        alarm("ApiLatencyP99", api.metric_latency(period=FIVE_MINUTES, statistic="p99"), 3000)
         for name, function in functions.items():
-            alarm(f"{name}Errors", function.metric_errors(period=five_minutes), 1)
-            alarm(f"{name}Throttles", function.metric_throttles(period=five_minutes), 1)
+            alarm(f"{name}Errors", function.metric_errors(period=FIVE_MINUTES), 1)
+            alarm(f"{name}Throttles", function.metric_throttles(period=FIVE_MINUTES), 1)
+        for name, table in tables.items():
+            alarm(
+                f"{name}TableThrottles",
+                _throttle_events(table, table_indexes.get(name, ())),
+                1,
+                description=f"{name} table: requests refused for throughput (the table's or an index's)",
+            )
         for name, machine in state_machines.items():
-            alarm(f"{name}Failed", machine.metric_failed(period=five_minutes), 1)
-            alarm(f"{name}TimedOut", machine.metric_timed_out(period=five_minutes), 1)
+            alarm(f"{name}Failed", machine.metric_failed(period=FIVE_MINUTES), 1)
+            alarm(f"{name}TimedOut", machine.metric_timed_out(period=FIVE_MINUTES), 1)
+        self.ledger_imbalance = alarm(
+            "LedgerImbalance",
+            program_metric(ProgramMetric.LEDGER_IMBALANCE, "Maximum", LEDGER_CHECK_WINDOW),
+            0,
+            comparison=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            # Every payout run reports the imbalance, 0 included: no report in the window means the
+            # runs, and with them the books' check and the payouts, stopped. That is an alarm too.
+            missing=cloudwatch.TreatMissingData.BREACHING,
+            description="The ledger's debits and credits differ (any rupiah), or no payout run checked them "
+            "for 30 minutes (runs start every 15). GET /v1/ops/ledger shows the books.",
+        )
+        self.payouts_stuck = alarm(
+            "PayoutsStuck",
+            program_metric(ProgramMetric.PAYOUTS_STUCK, "Sum", HOUR),
+            1,
+            # Reported only when a run finds a stuck transfer; the runs themselves are watched by
+            # the ledger alarm above.
+            description="A transfer is still unconfirmed by its payment partner an hour after it was sent "
+            "(no callback, and status queries say pending). python -m tools.ops payouts; docs/payouts.md.",
+        )
+
+        self.dashboard = cloudwatch.Dashboard(self, "Dashboard", dashboard_name=dashboard_name(stage))
+        self._program_widgets(stage)
+        self._service_widgets(api, functions, tables, state_machines)
+        self.dashboard.add_widgets(
+            cloudwatch.AlarmStatusWidget(
+                title="Alarms",
+                alarms=self.alarms,
+                sort_by=cloudwatch.AlarmStatusWidgetSortBy.STATE_UPDATED_TIMESTAMP,
+                width=24,
+                height=8,
+            )
+        )
+
+    def _program_widgets(self, stage: StageConfig) -> None:
+        funnel = [program_metric(name, "Sum", HOUR) for name in FUNNEL]
+        self.dashboard.add_widgets(
+            cloudwatch.TextWidget(
+                markdown=f"# Prakerja {stage.name}\nThe applicant journey and the money, then the services. "
+                "Program numbers are counted by the handlers (namespace `Prakerja`).",
+                width=24,
+                height=2,
+            ),
+        )
+        self.dashboard.add_widgets(
+            cloudwatch.SingleValueWidget(
+                title="Applicant journey (the dashboard's time range)",
+                metrics=funnel,
+                set_period_to_time_range=True,
+                width=24,
+                height=4,
+            ),
+        )
+        self.dashboard.add_widgets(
+            cloudwatch.GraphWidget(title="Applicant journey per hour", left=funnel, width=12),
+            cloudwatch.GraphWidget(
+                title="Verifications by result per hour",
+                left=[
+                    by_dimension(ProgramMetric.VERIFICATION_DECISIONS, DECISION, HOUR),
+                    by_dimension(ProgramMetric.IDENTITY_CHECKS, VERDICT, HOUR),
+                ],
+                width=12,
+            ),
+        )
+        self.dashboard.add_widgets(
+            cloudwatch.GraphWidget(
+                title="Payouts per hour",
+                left=[
+                    program_metric(ProgramMetric.PAYOUTS_PAID, "Sum", HOUR),
+                    program_metric(ProgramMetric.PAYOUTS_FAILED, "Sum", HOUR),
+                    program_metric(ProgramMetric.PAYOUTS_STUCK, "Sum", HOUR),
+                ],
+                width=8,
+            ),
+            cloudwatch.GraphWidget(
+                title="Payouts failed by code per hour",
+                left=[by_dimension(ProgramMetric.PAYOUTS_FAILED, FAILURE_CODE, HOUR)],
+                width=8,
+            ),
+            cloudwatch.GraphWidget(
+                title="Ledger imbalance (Rp, 0 when the books balance)",
+                left=[program_metric(ProgramMetric.LEDGER_IMBALANCE, "Maximum", FIVE_MINUTES)],
+                left_annotations=[cloudwatch.HorizontalAnnotation(value=0, label="balanced")],
+                width=8,
+            ),
+        )
+
+    def _service_widgets(
+        self,
+        api: apigw.RestApi,
+        functions: Mapping[str, lambda_.Function],
+        tables: Mapping[str, dynamodb.Table],
+        state_machines: Mapping[str, sfn.StateMachine],
+    ) -> None:
+        self.dashboard.add_widgets(
+            cloudwatch.GraphWidget(
+                title="API requests and 5xx",
+                left=[
+                    api.metric_count(period=FIVE_MINUTES, label="requests"),
+                    api.metric_server_error(period=FIVE_MINUTES, label="5xx"),
+                ],
+                width=12,
+            ),
+            cloudwatch.GraphWidget(
+                title="API latency p99 (ms)",
+                left=[api.metric_latency(period=FIVE_MINUTES, statistic="p99", label="p99")],
+                width=12,
+            ),
+        )
+        self.dashboard.add_widgets(
+            cloudwatch.GraphWidget(
+                title="Lambda errors",
+                left=[f.metric_errors(period=FIVE_MINUTES, label=n) for n, f in functions.items()],
+                width=8,
+            ),
+            cloudwatch.GraphWidget(
+                title="Lambda throttles",
+                left=[f.metric_throttles(period=FIVE_MINUTES, label=n) for n, f in functions.items()],
+                width=8,
+            ),
+            cloudwatch.GraphWidget(
+                title="Lambda duration p99 (ms)",
+                left=[f.metric_duration(period=FIVE_MINUTES, statistic="p99", label=n) for n, f in functions.items()],
+                width=8,
+            ),
+        )
+        self.dashboard.add_widgets(
+            cloudwatch.GraphWidget(
+                title="DynamoDB throttled requests",
+                left=[_throttled_requests(n, t) for n, t in tables.items()],
+                width=8,
+            ),
+            cloudwatch.GraphWidget(
+                title="DynamoDB read throttle events",
+                left=[
+                    t.metric("ReadThrottleEvents", statistic="Sum", period=FIVE_MINUTES, label=n)
+                    for n, t in tables.items()
+                ],
+                width=8,
+            ),
+            cloudwatch.GraphWidget(
+                title="DynamoDB write throttle events",
+                left=[
+                    t.metric("WriteThrottleEvents", statistic="Sum", period=FIVE_MINUTES, label=n)
+                    for n, t in tables.items()
+                ],
+                width=8,
+            ),
+        )
+        self.dashboard.add_widgets(
+            cloudwatch.GraphWidget(
+                title="Executions started",
+                left=[m.metric_started(period=FIVE_MINUTES, label=n) for n, m in state_machines.items()],
+                width=8,
+            ),
+            cloudwatch.GraphWidget(
+                title="Executions failed",
+                left=[m.metric_failed(period=FIVE_MINUTES, label=n) for n, m in state_machines.items()],
+                width=8,
+            ),
+            cloudwatch.GraphWidget(
+                title="Executions timed out",
+                left=[m.metric_timed_out(period=FIVE_MINUTES, label=n) for n, m in state_machines.items()],
+                width=8,
+            ),
+        )
+
+
+def program_metric(name: ProgramMetric, statistic: str, period: Duration) -> cloudwatch.Metric:
+    """A number the handlers count (Powertools adds the ``service`` dimension to each)."""
+    return cloudwatch.Metric(
+        namespace=METRICS_NAMESPACE,
+        metric_name=name.value,
+        dimensions_map={"service": SERVICE_NAME},
+        statistic=statistic,
+        period=period,
+    )
+
+
+def by_dimension(name: ProgramMetric, dimension: str, period: Duration) -> cloudwatch.MathExpression:
+    """One line per value of a code the metric is split by, whichever values have been seen."""
+    schema = f"{{{METRICS_NAMESPACE},service,{dimension}}}"
+    return cloudwatch.MathExpression(
+        expression=f"SEARCH('{schema} MetricName=\"{name.value}\" service=\"{SERVICE_NAME}\"', 'Sum', "
+        f"{int(period.to_seconds())})",
+        using_metrics={},
+        period=period,
+        label=f"{name.value} ${{PROP('Dim.{dimension}')}}",  # a dynamic label: the line's code
+    )
+
+
+def _throttle_events(table: dynamodb.Table, indexes: Sequence[str]) -> cloudwatch.MathExpression:
+    """Read and write throttle events of a table and of each of its indexes, added up. Each is
+    reported only when it happens: FILL makes an absent one count 0 rather than blank the sum."""
+    metrics: dict[str, cloudwatch.IMetric] = {}
+    for kind in ("Read", "Write"):
+        metrics[f"{kind.lower()}s"] = table.metric(f"{kind}ThrottleEvents", statistic="Sum", period=FIVE_MINUTES)
+        for i, index in enumerate(indexes):
+            metrics[f"{kind.lower()}s{i}"] = table.metric(
+                f"{kind}ThrottleEvents",
+                statistic="Sum",
+                period=FIVE_MINUTES,
+                dimensions_map={"TableName": table.table_name, "GlobalSecondaryIndexName": index},
+            )
+    return cloudwatch.MathExpression(
+        expression=" + ".join(f"FILL({metric_id}, 0)" for metric_id in metrics),
+        using_metrics=metrics,
+        period=FIVE_MINUTES,
+        label="throttle events",
+    )
+
+
+def _throttled_requests(name: str, table: dynamodb.Table) -> cloudwatch.MathExpression:
+    """The table's throttled requests, every operation together."""
+    search = (
+        f'SEARCH(\'{{AWS/DynamoDB,Operation,TableName}} MetricName="ThrottledRequests" '
+        f"TableName=\"{table.table_name}\"', 'Sum', {int(FIVE_MINUTES.to_seconds())})"
+    )
+    return cloudwatch.MathExpression(expression=f"SUM({search})", using_metrics={}, period=FIVE_MINUTES, label=name)
 
 
 def _deny_insecure_transport(topic: sns.Topic) -> iam.PolicyStatement:
