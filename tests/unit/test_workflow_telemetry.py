@@ -229,3 +229,29 @@ def test_payout_outcomes_are_counted_in_total_and_failures_by_code_apart(
     # Only the failure metric of its own is split by code: the invocation's other metrics are not.
     shared = next(b for b in published[ProgramMetric.PAYOUTS_PAID])
     assert FAILURE_CODE not in shared and shared["_aws"]["CloudWatchMetrics"][0]["Dimensions"] == [["service"]]
+
+
+def test_the_notifier_correlates_each_message_with_the_wave_it_is_about(
+    step: Callable[[str], ModuleType],
+    log_lines: Callable[[], list[dict[str, Any]]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    notifier = step("notifier.handler")
+    monkeypatch.setattr(notifier, "sender", SimpleNamespace(deliver=lambda message: True))
+    image = {
+        "pk": {"S": "APPLICANT#a-42"},
+        "sk": {"S": "WAVE_RESULT#wave-7"},
+        "kind": {"S": "WAVE_RESULT"},
+        "applicant_id": {"S": "a-42"},
+        "wave_id": {"S": "wave-7"},
+        "status": {"S": "NOT_SELECTED"},
+    }
+    record = {
+        "eventID": "1",
+        "eventName": "INSERT",
+        "eventSource": "aws:dynamodb",
+        "dynamodb": {"Keys": {k: image[k] for k in ("pk", "sk")}, "NewImage": image, "SequenceNumber": "100"},
+    }
+    assert notifier.lambda_handler({"Records": [record]}, Context()) == {"batchItemFailures": []}
+    (notified,) = [line for line in log_lines() if line["message"] == "notified"]
+    assert notified["correlation_id"] == "wave-7"  # as the selection workflow's lines of that wave
