@@ -61,47 +61,16 @@ class Api:
     def call(
         self, method: str, path: str, token: str | None = None, *, body: Any = None, ok: tuple[int, ...] = (200,)
     ) -> Any:
-        session = getattr(self._local, "session", None)
-        if session is None:
-            session = self._local.session = requests.Session()
+        status, answer = self.status_of(method, path, token, body)
+        if status not in ok:
+            raise ApiError(f"{method} {path}: {status} {str(answer)[:300]}")
+        return answer
+
+    def status_of(self, method: str, path: str, token: str | None, body: Any = None) -> tuple[int, Any]:
+        """The status and body, for calls whose refusal is an outcome to record."""
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         data = None if body is None else json.dumps(body).encode()
-        if data is not None:
-            headers["Content-Type"] = "application/json"
-        return self._send(session, method, path, headers, data, ok)
-
-    def _send(
-        self,
-        session: requests.Session,
-        method: str,
-        path: str,
-        headers: dict[str, str],
-        data: bytes | None,
-        ok: tuple[int, ...],
-    ) -> Any:
-        for _ in range(20):
-            answer = session.request(method, f"{self.url}{path}", headers=headers, data=data, timeout=_TIMEOUT)
-            self._count(method, path)
-            if answer.status_code != 429:  # a limit's Retry-After is honoured, as a client should
-                break
-            time.sleep(float(answer.headers.get("Retry-After", "1")))
-        if answer.status_code not in ok:
-            raise ApiError(f"{method} {path}: {answer.status_code} {answer.text[:300]}")
-        return answer.json() if answer.content else None
-
-    def status_of(self, method: str, path: str, token: str, body: Any) -> tuple[int, Any]:
-        """For calls whose refusal is an expected outcome: (status, body)."""
-        session = getattr(self._local, "session", None) or requests.Session()
-        self._local.session = session
-        answer = session.request(
-            method,
-            f"{self.url}{path}",
-            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
-            data=json.dumps(body).encode(),
-            timeout=_TIMEOUT,
-        )
-        self._count(method, path)
-        return answer.status_code, answer.json() if answer.content else None
+        return self._exchange(method, path, headers, data)
 
     def partner(self, partner_id: str, path: str, body: dict[str, Any]) -> Any:
         """A platform's call, signed as API.md says: HMAC-SHA256 of "<timestamp>.<raw body>"."""
@@ -109,9 +78,24 @@ class Api:
         stamp = str(int(time.time()))
         mac = hmac.new(self._secret(partner_id), stamp.encode() + b"." + raw, hashlib.sha256).hexdigest()
         headers = {"X-Partner-Id": partner_id, "X-Timestamp": stamp, "X-Signature": f"sha256={mac}"}
-        session = getattr(self._local, "session", None) or requests.Session()
-        self._local.session = session
-        return self._send(session, "POST", path, headers | {"Content-Type": "application/json"}, raw, (200,))
+        status, answer = self._exchange("POST", path, headers, raw)
+        if status != 200:
+            raise ApiError(f"POST {path} as {partner_id}: {status} {str(answer)[:300]}")
+        return answer
+
+    def _exchange(self, method: str, path: str, headers: dict[str, str], data: bytes | None) -> tuple[int, Any]:
+        if data is not None:
+            headers = headers | {"Content-Type": "application/json"}
+        session: requests.Session | None = getattr(self._local, "session", None)
+        if session is None:
+            session = self._local.session = requests.Session()
+        for _ in range(20):
+            answer = session.request(method, f"{self.url}{path}", headers=headers, data=data, timeout=_TIMEOUT)
+            self._count(method, path)
+            if answer.status_code != 429:  # a limit's Retry-After is honoured, as a client should
+                break
+            time.sleep(float(answer.headers.get("Retry-After", "1")))
+        return answer.status_code, answer.json() if answer.content else None
 
     def _secret(self, partner_id: str) -> bytes:
         with self._partners_lock:  # read once, whichever thread asks first
