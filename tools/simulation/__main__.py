@@ -128,8 +128,10 @@ class Simulation:
         for outcome in self.outcomes:
             if outcome.applicant.exclusion_source:
                 listed.setdefault(outcome.applicant.exclusion_source, []).append(outcome.applicant.person.nik)
-        for source, niks in listed.items():
-            self.api.call("POST", f"/v1/ops/exclusion-lists/{source}", self.ops, body={"niks": niks}, ok=(200, 201))
+        for source, niks in listed.items():  # in parts that stay well under the 64 KiB body limit
+            for start in range(0, len(niks), 1000):
+                part = {"niks": niks[start : start + 1000]}
+                self.api.call("POST", f"/v1/ops/exclusion-lists/{source}", self.ops, body=part, ok=(200, 201))
 
     def _quotas(self, verified: Sequence[Outcome]) -> tuple[int, dict[str, int]]:
         """The wave's places: a share of those verified, half of them reserved per province in
