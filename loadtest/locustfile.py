@@ -303,8 +303,9 @@ class Buyer(Applicant):
             raise StopUser
         self.token = token
         self.courses: list[dict[str, Any]] = []
-        # A new card's first purchase is due within days: the recipient starts by buying.
-        self.browse()
+        # A new card's first purchase is due within days: the recipient starts by buying, from
+        # the whole catalog (a filtered page may hold nothing the card can pay for).
+        self._browse({})
         self.buy()
 
     @task(5)
@@ -314,6 +315,9 @@ class Buyer(Applicant):
         )
         if random.random() < 0.3:
             filters["q"] = random.choice(SEARCH_WORDS)
+        self._browse(filters)
+
+    def _browse(self, filters: dict[str, Any]) -> None:
         page = self.send("GET", "/v1/trainings", name="/v1/trainings", params=filters | {"limit": 20})
         if page is not None and page.json()["items"]:
             self.courses = list(page.json()["items"])
