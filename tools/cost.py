@@ -99,6 +99,7 @@ def bill(
 def quantities(usage: Mapping[str, Any], memory_mb: Mapping[str, int]) -> dict[str, float]:
     """The run's billable quantities, unscaled."""
     aws, items, functions = usage["aws_requests"], usage.get("dynamodb_items", {}), usage["functions"]
+    workflows = usage.get("workflows", {}).values()
     # Items up to 1 KB written and 4 KB read, reads strongly consistent: an upper bound for ours.
     writes = sum(aws.get(f"dynamodb:{op}", 0) for op in _DYNAMODB_WRITES) + items.get("dynamodb:BatchWriteItem", 0)
     reads = sum(aws.get(f"dynamodb:{op}", 0) for op in _DYNAMODB_READS) + items.get("dynamodb:BatchGetItem", 0)
@@ -108,7 +109,9 @@ def quantities(usage: Mapping[str, Any], memory_mb: Mapping[str, int]) -> dict[s
         "gb_seconds": sum(f["seconds"] * memory_mb.get(name, 1024) / 1024 for name, f in functions.items()),
         "write_units": writes + 2 * items.get("dynamodb:TransactWriteItems", 0),  # transactions: 2 units an item
         "read_units": reads + 2 * items.get("dynamodb:TransactGetItems", 0),
-        "transitions": sum(w["executions"] * w["transitions_per_execution"] for w in usage["workflows"].values()),
+        "transitions": sum(
+            w["executions"] * w["transitions_per_execution"] for w in usage.get("workflows", {}).values()
+        ),
         "kms": sum(aws.get(f"kms:{op}", 0) for op in _KMS_CRYPTO),
         "secrets": aws.get("secretsmanager:GetSecretValue", 0),
         "s3_puts": aws.get("s3:PUT", 0),
@@ -138,17 +141,17 @@ def per_registration(usage: Mapping[str, Any], registered: int) -> dict[str, flo
         return {}
     aws = at["aws_requests"]
     # The operators' set-up (the catalog, the budget, the lists) is not the registrations' doing.
-    functions = [f for name, f in at["functions"].items() if not name.startswith("OpsApi")]
+    functions = {name: f for name, f in at["functions"].items() if not name.startswith("OpsApi")}
+    q = quantities({**at, "functions": functions}, {})
     data_operations = [op for op in aws if op.startswith("dynamodb:") and op.split(":")[1] in _DYNAMODB_DATA]
     counts = {
-        "API requests": _api_requests(at),
-        "Lambda invocations": sum(f["invocations"] for f in functions),
+        "API requests": q["api_requests"],
+        "Lambda invocations": q["invocations"],
         "Step Functions executions": aws.get("states:StartExecution", 0),
         "DynamoDB requests": sum(aws[op] for op in data_operations),
-        "KMS requests": sum(aws.get(f"kms:{op}", 0) for op in _KMS_CRYPTO),
-        "Secrets Manager requests": aws.get("secretsmanager:GetSecretValue", 0),
-        "DynamoDB write units": sum(aws.get(f"dynamodb:{op}", 0) for op in _DYNAMODB_WRITES)
-        + 2 * at.get("dynamodb_items", {}).get("dynamodb:TransactWriteItems", 0),
+        "KMS requests": q["kms"],
+        "Secrets Manager requests": q["secrets"],
+        "DynamoDB write units": q["write_units"],
         "state transitions": _registration_transitions(usage) * aws.get("states:StartExecution", 0),
     }
     return {name: round(n / registered, 2) for name, n in counts.items()}
