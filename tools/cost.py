@@ -109,9 +109,7 @@ def quantities(usage: Mapping[str, Any], memory_mb: Mapping[str, int]) -> dict[s
         "gb_seconds": sum(f["seconds"] * memory_mb.get(name, 1024) / 1024 for name, f in functions.items()),
         "write_units": writes + 2 * items.get("dynamodb:TransactWriteItems", 0),  # transactions: 2 units an item
         "read_units": reads + 2 * items.get("dynamodb:TransactGetItems", 0),
-        "transitions": sum(
-            w["executions"] * w["transitions_per_execution"] for w in usage.get("workflows", {}).values()
-        ),
+        "transitions": sum(w["executions"] * w["transitions_per_execution"] for w in workflows),
         "kms": sum(aws.get(f"kms:{op}", 0) for op in _KMS_CRYPTO),
         "secrets": aws.get("secretsmanager:GetSecretValue", 0),
         "s3_puts": aws.get("s3:PUT", 0),
