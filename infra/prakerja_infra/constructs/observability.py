@@ -215,63 +215,40 @@ class Observability(Construct):
                 width=12,
             ),
         )
-        self.dashboard.add_widgets(
-            cloudwatch.GraphWidget(
-                title="Lambda errors",
-                left=[f.metric_errors(period=FIVE_MINUTES, label=n) for n, f in functions.items()],
-                width=8,
-            ),
-            cloudwatch.GraphWidget(
-                title="Lambda throttles",
-                left=[f.metric_throttles(period=FIVE_MINUTES, label=n) for n, f in functions.items()],
-                width=8,
-            ),
-            cloudwatch.GraphWidget(
-                title="Lambda duration p99 (ms)",
-                left=[f.metric_duration(period=FIVE_MINUTES, statistic="p99", label=n) for n, f in functions.items()],
-                width=8,
+        self._row(
+            ("Lambda errors", [f.metric_errors(period=FIVE_MINUTES, label=n) for n, f in functions.items()]),
+            ("Lambda throttles", [f.metric_throttles(period=FIVE_MINUTES, label=n) for n, f in functions.items()]),
+            (
+                "Lambda duration p99 (ms)",
+                [f.metric_duration(period=FIVE_MINUTES, statistic="p99", label=n) for n, f in functions.items()],
             ),
         )
-        self.dashboard.add_widgets(
-            cloudwatch.GraphWidget(
-                title="DynamoDB throttled requests",
-                left=[_throttled_requests(n, t) for n, t in tables.items()],
-                width=8,
-            ),
-            cloudwatch.GraphWidget(
-                title="DynamoDB read throttle events",
-                left=[
-                    t.metric("ReadThrottleEvents", statistic="Sum", period=FIVE_MINUTES, label=n)
-                    for n, t in tables.items()
-                ],
-                width=8,
-            ),
-            cloudwatch.GraphWidget(
-                title="DynamoDB write throttle events",
-                left=[
-                    t.metric("WriteThrottleEvents", statistic="Sum", period=FIVE_MINUTES, label=n)
-                    for n, t in tables.items()
-                ],
-                width=8,
+        self._row(
+            ("DynamoDB throttled requests", [_throttled_requests(n, t) for n, t in tables.items()]),
+            *(
+                (
+                    f"DynamoDB {kind.lower()} throttle events",
+                    [
+                        t.metric(f"{kind}ThrottleEvents", statistic="Sum", period=FIVE_MINUTES, label=n)
+                        for n, t in tables.items()
+                    ],
+                )
+                for kind in ("Read", "Write")
             ),
         )
-        self.dashboard.add_widgets(
-            cloudwatch.GraphWidget(
-                title="Executions started",
-                left=[m.metric_started(period=FIVE_MINUTES, label=n) for n, m in state_machines.items()],
-                width=8,
-            ),
-            cloudwatch.GraphWidget(
-                title="Executions failed",
-                left=[m.metric_failed(period=FIVE_MINUTES, label=n) for n, m in state_machines.items()],
-                width=8,
-            ),
-            cloudwatch.GraphWidget(
-                title="Executions timed out",
-                left=[m.metric_timed_out(period=FIVE_MINUTES, label=n) for n, m in state_machines.items()],
-                width=8,
+        self._row(
+            ("Executions started", [m.metric_started(period=FIVE_MINUTES, label=n) for n, m in state_machines.items()]),
+            ("Executions failed", [m.metric_failed(period=FIVE_MINUTES, label=n) for n, m in state_machines.items()]),
+            (
+                "Executions timed out",
+                [m.metric_timed_out(period=FIVE_MINUTES, label=n) for n, m in state_machines.items()],
             ),
         )
+
+    def _row(self, *graphs: tuple[str, Sequence[cloudwatch.IMetric]]) -> None:
+        """Graphs side by side across the dashboard, each a line per function, table or machine."""
+        width = 24 // len(graphs)
+        self.dashboard.add_widgets(*(cloudwatch.GraphWidget(title=t, left=list(m), width=width) for t, m in graphs))
 
 
 def program_metric(name: ProgramMetric, statistic: str, period: Duration) -> cloudwatch.Metric:
