@@ -17,6 +17,7 @@ ledger_balanced=... draw_verified=... seconds=T`.
 from __future__ import annotations
 
 import argparse
+import functools
 import io
 import json
 import math
@@ -186,6 +187,7 @@ class Simulation:
                 time.sleep(1)
 
 
+@functools.cache  # one client per run: the payout wait and the usage count share it
 def _stepfunctions(api: Api) -> Any:
     import boto3  # noqa: PLC0415 - only the local runtime's embedded AWS is read
 
