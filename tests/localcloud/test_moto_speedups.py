@@ -138,6 +138,56 @@ def test_a_query_reads_one_partition_in_key_order_page_by_page(dynamodb: Any) ->
     assert len(by_owner["Items"]) == 3
 
 
+EVERY_TYPE = {
+    "pk": {"S": "card#1"},
+    "sk": {"S": "a"},
+    "amount": {"N": "150000.5"},
+    "signature": {"B": b"\x00\xffsig"},
+    "digests": {"BS": [b"\x01", b"\x02"]},
+    "tags": {"SS": ["new", "paid"]},
+    "tranches": {"NS": ["1", "2"]},
+    "lines": {"L": [{"S": "debit"}, {"NULL": True}, {"BOOL": False}]},
+    "partner": {"M": {"id": {"S": "BNI"}, "empty": {"M": {}}, "none": {"L": []}}},
+    "note": {"S": ""},
+}
+
+
+def test_items_of_every_attribute_type_read_back_as_they_were_written(dynamodb: Any) -> None:
+    """Item results are written out without moto's serializer: every type must survive it."""
+    key = {"pk": EVERY_TYPE["pk"], "sk": EVERY_TYPE["sk"]}
+    assert "Attributes" not in dynamodb.put_item(TableName="ledger", Item=EVERY_TYPE, ReturnValues="ALL_OLD")
+    assert dynamodb.put_item(TableName="ledger", Item=EVERY_TYPE, ReturnValues="ALL_OLD")["Attributes"] == EVERY_TYPE
+    assert dynamodb.get_item(TableName="ledger", Key=key)["Item"] == EVERY_TYPE
+    assert "Item" not in dynamodb.get_item(TableName="ledger", Key=key | {"sk": {"S": "missing"}})
+    projected = dynamodb.get_item(TableName="ledger", Key=key, ProjectionExpression="signature, partner.id")
+    assert projected["Item"] == {"signature": EVERY_TYPE["signature"], "partner": {"M": {"id": {"S": "BNI"}}}}
+
+    updated = dynamodb.update_item(
+        TableName="ledger",
+        Key=key,
+        UpdateExpression="SET amount = amount + :one",
+        ExpressionAttributeValues={":one": {"N": "1"}},
+        ReturnValues="UPDATED_NEW",
+    )
+    assert updated["Attributes"] == {"amount": {"N": "150001.5"}}
+    dynamodb.put_item(TableName="ledger", Item=key | {"sk": {"S": "b"}})
+    query = dynamodb.query(
+        TableName="ledger",
+        KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues={":pk": EVERY_TYPE["pk"]},
+        Limit=1,
+    )
+    assert query["Items"] == [EVERY_TYPE | {"amount": {"N": "150001.5"}}]
+    assert (query["Count"], query["ScannedCount"], query["LastEvaluatedKey"]) == (1, 1, key)
+    batch = dynamodb.batch_get_item(RequestItems={"ledger": {"Keys": [key, key | {"sk": {"S": "missing"}}]}})
+    assert batch["Responses"]["ledger"] == query["Items"]
+    assert batch["UnprocessedKeys"] == {}
+    both = dynamodb.transact_get_items(TransactItems=[{"Get": {"TableName": "ledger", "Key": key}}])
+    assert both["Responses"] == [{"Item": query["Items"][0]}]
+    assert dynamodb.delete_item(TableName="ledger", Key=key, ReturnValues="ALL_OLD")["Attributes"] == query["Items"][0]
+    assert dynamodb.scan(TableName="ledger")["Items"] == [key | {"sk": {"S": "b"}}]
+
+
 def test_users_are_found_by_email_as_they_are_added() -> None:
     moto_speedups.install()
     with mock_aws():
