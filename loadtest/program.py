@@ -1,6 +1,6 @@
 """What the scenarios need of the program besides their own requests: the assessment's passing
-answers, and, against the local runtime, an open wave and recipients made through the ops API
-(on staging, operations provide them: README)."""
+answers, the body that opens a wave, and, against the local runtime, an open wave and recipients
+made through the ops API (on staging, operations provide them: README)."""
 
 from __future__ import annotations
 
@@ -34,6 +34,28 @@ def passing_answers() -> dict[str, Any]:
         "answers": [
             {"question_id": q["question_id"], "option_id": q["correct_option_id"]} for q in assessment["questions"]
         ]
+    }
+
+
+def wave_request(
+    name: str,
+    seed: str,
+    quota_total: int,
+    quotas: dict[str, int] | None = None,
+    *,
+    scheme: str = "2023",
+    open_for: timedelta = timedelta(days=3),
+) -> dict[str, Any]:
+    """The body of `POST /v1/ops/waves` for a wave open since an hour ago, committed to ``seed``."""
+    now = datetime.now(UTC)
+    return {
+        "name": name,
+        "opens_at": (now - timedelta(hours=1)).isoformat(),
+        "closes_at": (now + open_for).isoformat(),
+        "quota_total": quota_total,
+        "quotas": quotas or {},
+        "scheme": scheme,
+        "seed_commitment": hashlib.sha256(seed.encode()).hexdigest(),
     }
 
 
@@ -73,15 +95,7 @@ class LocalSetup:
 
     def open_wave(self, ops: str, name: str, quota: int) -> tuple[str, str]:
         seed = secrets.token_hex(16)
-        now = datetime.now(UTC)
-        wave = {
-            "name": name,
-            "opens_at": (now - timedelta(hours=1)).isoformat(),
-            "closes_at": (now + timedelta(days=7)).isoformat(),
-            "quota_total": quota,
-            "scheme": "2023",
-            "seed_commitment": hashlib.sha256(seed.encode()).hexdigest(),
-        }
+        wave = wave_request(name, seed, quota, open_for=timedelta(days=7))
         return str(self.call("POST", "/v1/ops/waves", ops, json=wave, expect=201)["wave_id"]), seed
 
     def join(self, person: Person, wave_id: str) -> str:

@@ -9,13 +9,14 @@ import itertools
 import json
 import time
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 
+from loadtest.program import wave_request
 from localcloud import LocalCloud
 from synth import ensure_synthesized
 from tests.factories import build_kk, build_nik, valid_registration
@@ -102,21 +103,8 @@ class Api:
         name: str = "Gelombang penerima",
     ) -> str:
         """An open wave (since an hour ago, for three days) committed to ``seed``; its id."""
-        now = datetime.now(UTC)
-        wave = self.call(
-            "POST",
-            "/v1/ops/waves",
-            ops,
-            json={
-                "name": name,
-                "opens_at": (now - timedelta(hours=1)).isoformat(),
-                "closes_at": (now + timedelta(days=3)).isoformat(),
-                "quota_total": quota_total,
-                "quotas": quotas or {},
-                "scheme": scheme,
-                "seed_commitment": hashlib.sha256(seed.encode()).hexdigest(),
-            },
-        )
+        body = wave_request(name, seed, quota_total, quotas, scheme=scheme)
+        wave = self.call("POST", "/v1/ops/waves", ops, json=body)
         assert wave.status_code == 201, wave.text
         return str(wave.json()["wave_id"])
 

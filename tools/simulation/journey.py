@@ -11,12 +11,12 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import requests
 
-from loadtest.program import passing_answers
+from loadtest.program import passing_answers, wave_request
 from tools.simulation.population import Applicant
 
 _TIMEOUT = 120
@@ -191,14 +191,5 @@ def read_payouts(api: Api, outcome: Outcome) -> None:
 
 
 def open_wave(api: Api, ops: str, seed: str, quota_total: int, quotas: dict[str, int]) -> str:
-    now = datetime.now(UTC)
-    wave = {
-        "name": "Gelombang simulasi",
-        "opens_at": (now - timedelta(hours=1)).isoformat(),
-        "closes_at": (now + timedelta(days=3)).isoformat(),
-        "quota_total": quota_total,
-        "quotas": quotas,
-        "scheme": "2023",
-        "seed_commitment": hashlib.sha256(seed.encode()).hexdigest(),
-    }
+    wave = wave_request("Gelombang simulasi", seed, quota_total, quotas)
     return str(api.call("POST", "/v1/ops/waves", ops, body=wave, ok=(201,))["wave_id"])
