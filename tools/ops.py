@@ -279,14 +279,20 @@ class Target:
         import boto3  # noqa: PLC0415 - only the Step Functions commands need boto3
 
         if self.local:
-            aws = self._local_aws
-            session = boto3.session.Session(
-                aws_access_key_id="localcloud",
-                aws_secret_access_key="localcloud",  # noqa: S106 - moto accepts anything
-                region_name=aws["region"],
-            )
-            return session.client("stepfunctions", endpoint_url=aws["endpoint_url"])
+            return local_client("stepfunctions", self._local_aws)  # type: ignore[no-any-return]
         return boto3.client("stepfunctions", region_name=self.region)
+
+
+def local_client(service: str, aws: Mapping[str, Any]) -> Any:
+    """A boto3 client of the local runtime's embedded AWS, as `GET /_local/aws` describes it."""
+    import boto3  # noqa: PLC0415 - only the Step Functions commands need boto3
+
+    session = boto3.session.Session(
+        aws_access_key_id="localcloud",
+        aws_secret_access_key="localcloud",  # noqa: S106 - moto accepts anything
+        region_name=aws["region"],
+    )
+    return session.client(service, endpoint_url=aws["endpoint_url"])  # type: ignore[call-overload]
 
 
 # -- commands -----------------------------------------------------------------------------------------

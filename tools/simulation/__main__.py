@@ -39,6 +39,7 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from tools.ops import local_client
 from tools.simulation import journey, report
 from tools.simulation.journey import Api, ApiError, Outcome
 from tools.simulation.population import Applicant, build
@@ -189,15 +190,7 @@ class Simulation:
 
 @functools.cache  # one client per run: the payout wait and the usage count share it
 def _stepfunctions(api: Api) -> Any:
-    import boto3  # noqa: PLC0415 - only the local runtime's embedded AWS is read
-
-    aws = api.call("GET", "/_local/aws")
-    session = boto3.session.Session(
-        aws_access_key_id="localcloud",
-        aws_secret_access_key="localcloud",  # noqa: S106 - moto accepts anything
-        region_name=aws["region"],
-    )
-    return session.client("stepfunctions", endpoint_url=aws["endpoint_url"])
+    return local_client("stepfunctions", api.call("GET", "/_local/aws"))
 
 
 def usage(api: Api, logs: Path | None) -> dict[str, Any]:
