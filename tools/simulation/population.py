@@ -23,10 +23,12 @@ from enum import StrEnum
 from typing import Any
 
 from loadtest.people import Person, Population
+from prakerja.partners import PartnerKind, load_partners
 
 # The agencies whose lists exclude their people (API.md, exclusion lists).
 EXCLUSION_SOURCES = ("ASN", "TNI", "POLRI", "BUMN_EXECUTIVE", "VILLAGE_OFFICIAL")
-PROVIDERS = ("BNI", "OVO", "GOPAY", "LINKAJA", "DANA")
+# The payment partners and their kinds (BANK, EWALLET), from the program's partner data.
+PROVIDERS = {p.partner_id: p.type or "BANK" for p in load_partners().of_kind(PartnerKind.PAYMENT)}
 FAMILY_EVERY = 40  # one applicant in 40 heads a family card three of whose adults register
 
 
@@ -133,9 +135,9 @@ def _registry_entry(person: Person, kind: Kind) -> dict[str, Any] | None:
 
 
 def _behaviour(rng: random.Random) -> Behaviour:
-    provider = rng.choice(PROVIDERS)
+    provider = rng.choice(list(PROVIDERS))
     roll = rng.random()
-    prefix = "000" if roll < 0.02 else "999" if roll < 0.03 else "08" if provider != "BNI" else "04"
+    prefix = "000" if roll < 0.02 else "999" if roll < 0.03 else "04" if PROVIDERS[provider] == "BANK" else "08"
     return Behaviour(
         buys=rng.random() < 0.93,
         platform_redeems=rng.random() < 0.97,
