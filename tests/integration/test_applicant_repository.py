@@ -67,6 +67,23 @@ def test_profile_round_trips(repo: DynamoDBApplicantRepository) -> None:
     assert repo.get("missing") is None
 
 
+def test_an_accounts_guard_is_read_once_and_its_profile_every_time(
+    repo: DynamoDBApplicantRepository, aws: Resources, clients: dict[str, Any]
+) -> None:
+    repo.create(applicant("a1"))
+    assert repo.find_by_account("account-a1") is not None
+    table = physical(aws, "DataApplicantsTable")
+    # Guards are never deleted; removing this one shows the repository no longer needs it.
+    clients["dynamodb"].delete_item(TableName=table, Key={"pk": {"S": "ACCOUNT#account-a1"}, "sk": {"S": "GUARD"}})
+    repo.record_registry_verdict("a1", RegistryVerdict.MATCH, NOW)
+    repo.decide("a1", ApplicantStatus.VERIFIED, [], NOW)
+    found = repo.find_by_account("account-a1")
+    assert found is not None and found.status is ApplicantStatus.VERIFIED
+    another_function = DynamoDBApplicantRepository(clients["dynamodb"], table)
+    assert another_function.find_by_account("account-a1") is None
+    assert repo.find_by_account("someone-else") is None
+
+
 def test_second_profile_for_an_account_or_a_nik_is_refused_and_writes_nothing(
     repo: DynamoDBApplicantRepository, aws: Resources, clients: dict[str, Any]
 ) -> None:

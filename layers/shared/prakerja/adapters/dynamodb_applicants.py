@@ -42,6 +42,7 @@ PROFILE = "PROFILE"
 GUARD = "GUARD"
 SLOTS = "SLOTS"
 CONDITION_FAILED = "ConditionalCheckFailed"
+_ACCOUNTS_KEPT = 10_000  # a few MB at most; the oldest is forgotten first
 _KK_ATTEMPTS = 5  # the card's places found under another key than expected: look again
 
 
@@ -53,6 +54,9 @@ class DynamoDBApplicantRepository:
     def __init__(self, client: DynamoDBClient, table_name: str) -> None:
         self._db = client
         self._table = table_name
+        # An account's applicant never changes once claimed (guards are never deleted), so a warm
+        # function reads each account's guard once; the profile itself is always read fresh.
+        self._applicant_of_account: dict[str, str] = {}
 
     def create(self, applicant: ApplicantRecord) -> None:
         def guard(pk: str) -> TransactWriteItemTypeDef:
@@ -96,14 +100,20 @@ class DynamoDBApplicantRepository:
         return _from_profile_item(from_item(item)) if item else None
 
     def find_by_account(self, account_id: str) -> ApplicantRecord | None:
-        guard = self._db.get_item(
-            TableName=self._table,
-            Key=to_item({"pk": f"ACCOUNT#{account_id}", "sk": GUARD}),
-            ConsistentRead=True,
-        ).get("Item")
-        if not guard:
-            return None
-        return self.get(str(from_item(guard)["applicant_id"]))
+        applicant_id = self._applicant_of_account.get(account_id)
+        if applicant_id is None:
+            guard = self._db.get_item(
+                TableName=self._table,
+                Key=to_item({"pk": f"ACCOUNT#{account_id}", "sk": GUARD}),
+                ConsistentRead=True,
+            ).get("Item")
+            if not guard:
+                return None
+            applicant_id = str(from_item(guard)["applicant_id"])
+            if len(self._applicant_of_account) >= _ACCOUNTS_KEPT:
+                del self._applicant_of_account[next(iter(self._applicant_of_account))]
+            self._applicant_of_account[account_id] = applicant_id
+        return self.get(applicant_id)
 
     def record_assessment(self, applicant_id: str, assessment: AssessmentRecord) -> None:
         self._db.update_item(
