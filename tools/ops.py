@@ -285,7 +285,7 @@ class Target:
 
 def local_client(service: str, aws: Mapping[str, Any]) -> Any:
     """A boto3 client of the local runtime's embedded AWS, as `GET /_local/aws` describes it."""
-    import boto3  # noqa: PLC0415 - only the Step Functions commands need boto3
+    import boto3  # noqa: PLC0415 - imported only by the commands that read AWS itself
 
     session = boto3.session.Session(
         aws_access_key_id="localcloud",
