@@ -276,10 +276,10 @@ class Target:
 
     @cached_property
     def stepfunctions(self) -> SFNClient:
-        import boto3  # noqa: PLC0415 - only the Step Functions commands need boto3
-
         if self.local:
             return local_client("stepfunctions", self._local_aws)  # type: ignore[no-any-return]
+        import boto3  # noqa: PLC0415 - only the Step Functions commands need boto3
+
         return boto3.client("stepfunctions", region_name=self.region)
 
 
