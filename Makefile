@@ -35,7 +35,7 @@ format: install
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-test: install lint synth
+test: install node_modules/.installed lint synth
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 run: install synth

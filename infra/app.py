@@ -23,6 +23,8 @@ FEATURE_FLAGS = {
     "@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy": True,
     # Distributed Map results written to S3 (a payout run's million results would not fit the state).
     "@aws-cdk/aws-stepfunctions:useDistributedMapResultWriterV2": True,
+    # ARNs name the partition literally where the region is known (the CDK CLI's synth).
+    "@aws-cdk/core:enablePartitionLiterals": True,
 }
 
 

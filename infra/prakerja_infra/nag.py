@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks
 from constructs import IConstruct
@@ -20,6 +23,41 @@ def acknowledge(scope: IConstruct, rule_id: str, reason: str) -> None:
     ``rule_id`` may be granular, ``AwsSolutions-IAM5[Resource::*]``, which is preferred.
     """
     cdk.Validations.of(scope).acknowledge(cdk.Acknowledgment(id=rule_id, reason=reason))
+
+
+def acknowledge_resource(scope: IConstruct, rule: str, resource: Any, reason: str) -> None:
+    """Accept ``rule`` (IAM5) for exactly one policy resource, named as the stack renders it.
+
+    The finding names the resource as cdk-nag prints it, which depends on the environment: a
+    region-agnostic synth prints ``arn:<AWS::Partition>:states:<AWS::Region>:...``, the CDK CLI
+    (a concrete region, partition literals) ``arn:aws:states:ap-southeast-3:...``. Built from the
+    same value the policy holds, the acknowledgment matches both and nothing wider.
+    """
+    acknowledge(scope, f"{rule}[Resource::{nag_finding(cdk.Stack.of(scope), resource)}]", reason)
+
+
+def nag_finding(stack: cdk.Stack, value: Any) -> str:
+    """``value`` (a string with tokens) as cdk-nag names it in a finding: resolved in ``stack``,
+    then flattened as cdk-nag's ``flattenCfnReference`` does (Ref -> <Id>, GetAtt -> <Id.Attr>,
+    Fn::Join joined, anything else JSON)."""
+    return _flatten(stack.resolve(value))
+
+
+def _flatten(node: Any) -> str:
+    if node is None or isinstance(node, str):
+        return (node or "").replace("${", "<").replace("}", ">")
+    intrinsic = next(iter(node)) if isinstance(node, dict) and len(node) == 1 else None
+    if intrinsic == "Fn::Join":
+        delimiter, items = node[intrinsic]
+        return str(delimiter).join(_flatten(item) for item in items)
+    if intrinsic == "Fn::GetAtt":
+        resource, attribute = node[intrinsic]
+        return f"<{_flatten(resource)}.{_flatten(attribute)}>"
+    if intrinsic == "Ref":
+        return f"<{_flatten(node[intrinsic])}>"
+    if intrinsic in ("Fn::Sub", "Fn::ImportValue"):
+        return _flatten(node[intrinsic])
+    return json.dumps(node, separators=(",", ":"))
 
 
 def resource_of(construct: IConstruct) -> IConstruct:

@@ -3,13 +3,18 @@
 - dev: through ``infra/synth.py`` into cdk.out (skipped when no input changed), the same
   template ``make run`` and ``npx cdk deploy`` use. A cdk-nag violation fails this synth.
 - prod and staging: in-process with ``build_app`` into a temporary directory, only when a test
-  asks for them (removal policies, throttling).
+  asks for them (removal policies, throttling). These three are region-agnostic.
+- every stage as a user deploys it (``cli_synths``): through the pinned CDK CLI, with a concrete
+  account and ap-southeast-3, the three at once.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
+import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -63,3 +68,68 @@ def prod_template(tmp_path_factory: pytest.TempPathFactory) -> CfnTemplate:
 @pytest.fixture(scope="session")
 def staging_template(tmp_path_factory: pytest.TempPathFactory) -> CfnTemplate:
     return _synthesize_in_process("staging", tmp_path_factory.mktemp("cdk-staging"))
+
+
+# --- the stack as a user deploys it: `npx cdk synth -c stage=<s>` from the pinned aws-cdk CLI.
+# The CLI gives the app a concrete region (and, with credentials, account), which changes how ARNs
+# render (partition and region literals): acknowledgments written for the region-agnostic form
+# would not hold there. No credentials are used and no AWS endpoint is called: the account comes
+# from CDK_DEFAULT_ACCOUNT, and the instance-metadata lookup is switched off.
+DEPLOY_REGION = "ap-southeast-3"
+DEPLOY_ACCOUNT = "123456789012"
+STAGES = ("dev", "staging", "prod")
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class CliSynth:
+    stage: str
+    returncode: int
+    output: str
+    outdir: Path
+
+    @property
+    def template_path(self) -> Path:
+        return self.outdir / f"Prakerja-{self.stage}.template.json"
+
+    @property
+    def template(self) -> CfnTemplate:
+        template: CfnTemplate = json.loads(self.template_path.read_text())
+        return template
+
+
+def cli_environment() -> dict[str, str]:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"}
+    }
+    return env | {
+        "AWS_REGION": DEPLOY_REGION,
+        "CDK_DEFAULT_ACCOUNT": DEPLOY_ACCOUNT,
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "AWS_CONFIG_FILE": os.devnull,
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+        "CDK_DISABLE_CLI_TELEMETRY": "true",
+    }
+
+
+@pytest.fixture(scope="session")
+def cli_synths(dev_template_path: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, CliSynth]:
+    """Each stage synthesized by the CDK CLI, the three at once (dev's synth first built the layers)."""
+    npx = shutil.which("npx")
+    assert npx, "npx (Node.js) is needed: `make test` installs the pinned aws-cdk with npm ci"
+    assert (ROOT / "node_modules" / "aws-cdk").is_dir(), "the pinned aws-cdk is not installed: run `npm ci`"
+    runs = {}
+    for stage in STAGES:
+        outdir = tmp_path_factory.mktemp(f"cdk-cli-{stage}")
+        command = [npx, "--no-install", "cdk", "synth", "-c", f"stage={stage}", "-o", str(outdir), "-q", "--no-notices"]
+        process = subprocess.Popen(
+            command, cwd=ROOT, env=cli_environment(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+        runs[stage] = (process, outdir)
+    synths = {}
+    for stage, (process, outdir) in runs.items():
+        output, _ = process.communicate(timeout=600)
+        synths[stage] = CliSynth(stage, process.returncode, output, outdir)
+    return synths

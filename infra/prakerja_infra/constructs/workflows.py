@@ -8,7 +8,7 @@ data: the execution history is visible to anyone with console access.
 
 from __future__ import annotations
 
-from aws_cdk import Duration, Stack
+from aws_cdk import ArnFormat, Aws, Duration, Fn, Stack
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_kms as kms
@@ -19,7 +19,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
-from prakerja_infra.nag import acknowledge
+from prakerja_infra.nag import acknowledge, acknowledge_resource
 from prakerja_infra.stage import StageConfig, log_retention, removal_policy
 
 # Keep in step with prakerja.waves.models.PARTICIPANT_SHARDS (an infra test checks).
@@ -540,20 +540,25 @@ def _data_task(
 
 
 def _justify_distributed_map(state_machine: sfn.StateMachine, bucket: s3.IBucket) -> None:
-    stack = Stack.of(state_machine)
-    bucket_id = stack.resolve(stack.get_logical_id(bucket.node.default_child))  # type: ignore[arg-type]
-    acknowledge(
+    """What CDK grants a Distributed Map, acknowledged by value (nag.acknowledge_resource), so
+    that the acknowledgments hold for a region-agnostic synth and for the CDK CLI's alike."""
+    acknowledge_resource(
         state_machine.role,
-        f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::<{bucket_id}>/*]",
+        "AwsSolutions-IAM5",
+        Fn.join("", ["arn:", Aws.PARTITION, ":s3:::", bucket.bucket_name, "/*"]),
         "The Distributed Map reads its item list from, and writes its results to, its own bucket (CDK's grant).",
     )
-    machine_id = stack.resolve(stack.get_logical_id(state_machine.node.default_child))  # type: ignore[arg-type]
-    own_name = '{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"' + machine_id + '"}]}]}'
-    # Granted in the role's policy and in the policy CDK adds for the map's child executions.
-    for scope in (state_machine.role, state_machine.node.find_child("DistributedMapPolicy")):
-        for executions in (f"{own_name}:*", f"{own_name}/*:*"):
-            acknowledge(
-                scope,
-                f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:{executions}]",
-                "A Distributed Map runs its children as executions of this state machine, and only this one.",
-            )
+    # The map's child executions (and their redrives), in the policy CDK adds for them.
+    own_name = Fn.select(6, Fn.split(":", state_machine.state_machine_arn))
+    for executions in (f"{own_name}:*", f"{own_name}/*:*"):
+        acknowledge_resource(
+            state_machine.node.find_child("DistributedMapPolicy"),
+            "AwsSolutions-IAM5",
+            Stack.of(state_machine).format_arn(
+                service="states",
+                resource="execution",
+                resource_name=executions,
+                arn_format=ArnFormat.COLON_RESOURCE_NAME,
+            ),
+            "A Distributed Map runs its children as executions of this state machine, and only this one.",
+        )
