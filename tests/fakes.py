@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import threading
 from collections import Counter
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 
+from prakerja.notifications import Claim, OutboxMessage
 from prakerja.registration.eligibility import RegistryVerdict
 from prakerja.registration.models import ApplicantStatus, ExclusionSource, RejectionReason
 from prakerja.registration.ports import (
@@ -301,3 +303,59 @@ class FakeAttemptCounter:
 
     def reached(self, key: str, limit: int) -> bool:
         return self.hits.get(key, 0) >= limit
+
+
+@dataclass
+class OutboxEntry:
+    """An outbox item's delivery attributes, as DynamoDBOutbox keeps them."""
+
+    claimed_by: str | None = None
+    claim_expires_at: int | None = None  # epoch seconds
+    sent_at: datetime | None = None
+
+
+class FakeOutbox:
+    """The outbox's claims and sends in memory, with DynamoDBOutbox's conditions (the same
+    whole-second lease rounding); each operation is atomic."""
+
+    def __init__(self, *messages: OutboxMessage) -> None:
+        self._lock = threading.Lock()
+        self.entries: dict[tuple[str, str], OutboxEntry] = {}
+        self.released: list[str] = []  # the claimants that gave a claim back
+        for message in messages:
+            self.add(message)
+
+    def add(self, message: OutboxMessage) -> None:
+        self.entries[message.pk, message.sk] = OutboxEntry()
+
+    def entry(self, message: OutboxMessage) -> OutboxEntry:
+        return self.entries[message.pk, message.sk]
+
+    def claim(self, message: OutboxMessage, claimant: str, at: datetime, until: datetime) -> Claim:
+        with self._lock:
+            entry = self.entries.get((message.pk, message.sk))
+            if entry is None:
+                return Claim.GONE
+            if entry.sent_at is not None:
+                return Claim.SENT
+            if entry.claim_expires_at is not None and entry.claim_expires_at > math.floor(at.timestamp()):
+                return Claim.HELD
+            entry.claimed_by, entry.claim_expires_at = claimant, math.ceil(until.timestamp())
+            return Claim.WON
+
+    def release(self, message: OutboxMessage, claimant: str) -> bool:
+        with self._lock:
+            entry = self.entries.get((message.pk, message.sk))
+            if entry is None or entry.claimed_by != claimant or entry.sent_at is not None:
+                return False
+            entry.claimed_by = entry.claim_expires_at = None
+            self.released.append(claimant)
+            return True
+
+    def mark_sent(self, message: OutboxMessage, at: datetime) -> bool:
+        with self._lock:
+            entry = self.entries.get((message.pk, message.sk))
+            if entry is None or entry.sent_at is not None:
+                return False
+            entry.sent_at = at
+            return True

@@ -1,7 +1,11 @@
 """The notifier: new outbox messages (the outbox table's stream) texted to applicants by SMS.
 
 Failed records are reported back one by one (partial batch response) so the stream retries
-only those; after the retries, the batch goes to the dead-letter queue (infra).
+only those; after the retries, the batch goes to the dead-letter queue (infra). Each message is
+claimed on the outbox item before it is texted (prakerja.notifications), so a batch retried,
+whole after a timeout or in part, texts each applicant once: a record is reported failed only
+before its SMS went out. Batches are NOTIFIER_BATCH_SIZE records, within a timeout of
+NOTIFIER_TIMEOUT_SECONDS (prakerja.notifier_limits).
 """
 
 from __future__ import annotations
@@ -13,15 +17,21 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.config import Config
 
 from prakerja.adapters.dynamodb_applicants import DynamoDBApplicantRepository
 from prakerja.adapters.kms_cipher import KmsCipher
 from prakerja.adapters.notifications import DynamoDBOutbox, ProfilePhoneBook, SnsSmsSender
 from prakerja.clock import SystemClock
 from prakerja.config import NotifierSettings, load_settings
-from prakerja.notifications import Notifier, OutboxMessage
+from prakerja.notifications import ClaimHeld, Delivery, Notifier, OutboxMessage
 from prakerja.observability import logger, metrics, tracer
 from prakerja.registration.service import PersonalDataVault
+
+# A Publish that hangs fails within the invocation (its claim given back, the record retried)
+# instead of running it into its timeout with the message still claimed: botocore's default
+# read timeout (60 s) is twice the function's. Throttling is still retried, with backoff.
+SNS_CONFIG = Config(connect_timeout=2, read_timeout=5, retries={"mode": "standard", "max_attempts": 3})
 
 
 def notifier() -> Notifier:
@@ -32,7 +42,7 @@ def notifier() -> Notifier:
             DynamoDBApplicantRepository(dynamodb, config.applicants_table),
             PersonalDataVault(KmsCipher(boto3.client("kms"), config.personal_data_key_arn)),
         ),
-        sms=SnsSmsSender(boto3.client("sns"), config.sms_sender_id),
+        sms=SnsSmsSender(boto3.client("sns", config=SNS_CONFIG), config.sms_sender_id),
         outbox=DynamoDBOutbox(dynamodb, config.outbox_table),
         clock=SystemClock(),
     )
@@ -55,9 +65,21 @@ def deliver(record: DynamoDBRecord) -> None:
         return
     # The wave the message is about: its lines join the selection workflow's, correlated by wave.
     logger.set_correlation_id(message.wave_id)
-    if sender.deliver(message):
-        logger.info("notified", extra={"applicant_id": message.applicant_id, "kind": message.kind})
+    about = {"applicant_id": message.applicant_id, "kind": message.kind}  # ids and codes, never the phone
+    try:
+        delivery = sender.deliver(message)
+    except ClaimHeld:
+        logger.warning("claimed by another delivery: retried later", extra=about)
+        metrics.add_metric(name="NotificationsClaimHeld", unit="Count", value=1)
+        raise
+    if delivery.texted:
+        logger.info("notified", extra=about)
         metrics.add_metric(name="NotificationsSent", unit="Count", value=1)
+    if delivery is Delivery.UNRECORDED:
+        # Not retried (it would text again); the claim lapses and the item stays without sent_at.
+        logger.error("notified, but the send was not recorded", extra=about)
+    elif not delivery.texted:
+        logger.info("not notified", extra={**about, "delivery": delivery.value})
 
 
 @logger.inject_lambda_context(log_event=False)

@@ -2,16 +2,29 @@
 
 Messages in the outbox carry ids and codes only; the phone number is decrypted from the
 applicant's profile at send time and never stored or logged beside the message.
+
+A stream delivers each message at least once, and a batch that fails or times out comes back
+whole. So a message is claimed on the outbox item itself (a conditional write, not the stream's
+image of it) before it is texted: only the delivery that won the claim sends, then records the
+send; the others skip it (already sent) or hand it back to the stream (claimed by a delivery
+still running). A claim lapses after NOTIFIER_CLAIM_LEASE_SECONDS, longer than the function
+can run, so a message whose sender crashed is texted by a later retry.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+import uuid
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from enum import Enum
 from typing import Any, Protocol
 
 from prakerja.clock import WIB, Clock
+from prakerja.notifier_limits import NOTIFIER_CLAIM_LEASE_SECONDS
+
+CLAIM_LEASE = timedelta(seconds=NOTIFIER_CLAIM_LEASE_SECONDS)
 
 
 @dataclass(frozen=True)
@@ -97,28 +110,95 @@ class SmsSender(Protocol):
     def send(self, phone_e164: str, text: str) -> None: ...
 
 
+class Claim(Enum):
+    """What a delivery's attempt to claim a message found on the outbox item."""
+
+    WON = "won"  # this delivery holds the message: it sends it
+    SENT = "sent"  # already sent: nothing to do
+    HELD = "held"  # another delivery's claim has not lapsed: it may be sending right now
+    GONE = "gone"  # no such item (deleted): nothing to send
+
+
 class Outbox(Protocol):
+    def claim(self, message: OutboxMessage, claimant: str, at: datetime, until: datetime) -> Claim:
+        """Claims the unsent message for ``claimant`` until ``until`` unless another claim is
+        still running at ``at``; atomic, so of two deliveries at most one wins."""
+
+    def release(self, message: OutboxMessage, claimant: str) -> bool:
+        """Gives up ``claimant``'s claim on a message it did not send, so that a retry can;
+        False if the claim is no longer its own (it lapsed and was taken) or it was sent."""
+
     def mark_sent(self, message: OutboxMessage, at: datetime) -> bool:
         """Records the send once; False if it was already recorded."""
 
 
+class Delivery(Enum):
+    SENT = "sent"
+    UNRECORDED = "unrecorded"  # texted, but the send could not be recorded (not retried either)
+    ALREADY_SENT = "already_sent"
+    GONE = "gone"
+    NO_PROFILE = "no_profile"
+
+    @property
+    def texted(self) -> bool:
+        return self in (Delivery.SENT, Delivery.UNRECORDED)
+
+
+class ClaimHeld(RuntimeError):
+    """Another delivery holds the message's claim: handed back to the stream for a retry
+    (never texted twice, never dropped)."""
+
+    def __init__(self, message: OutboxMessage) -> None:
+        super().__init__(f"{message.pk} {message.sk} is claimed by another delivery")
+
+
 class Notifier:
-    def __init__(self, phones: PhoneBook, sms: SmsSender, outbox: Outbox, clock: Clock) -> None:
+    def __init__(
+        self,
+        phones: PhoneBook,
+        sms: SmsSender,
+        outbox: Outbox,
+        clock: Clock,
+        claimant: Callable[[], str] = lambda: uuid.uuid4().hex,
+    ) -> None:
         self._phones = phones
         self._sms = sms
         self._outbox = outbox
         self._clock = clock
+        self._claimant = claimant
 
-    def deliver(self, message: OutboxMessage) -> bool:
-        """Sends one message unless already sent; True if an SMS went out. A stream delivers at
-        least once, so a message may rarely be texted twice (after a crash between the send and
-        the mark); it is never lost, which matters more for a deadline."""
+    def deliver(self, message: OutboxMessage) -> Delivery:
+        """Texts one message unless it was already sent, once however often it is delivered.
+        Raises ClaimHeld if another delivery holds it, and what failed before the SMS went out
+        (the claim given back, so that the stream's retry sends it); never raises once it did."""
         if message.sent_at is not None:
-            return False  # our own update coming back on the stream
-        found = self._phones.phone_of(message.applicant_id)
-        if found is None:
-            return False
-        phone, balance = found
-        self._sms.send(to_e164(phone), render(message, balance))
-        self._outbox.mark_sent(message, self._clock.now())
-        return True
+            return Delivery.ALREADY_SENT  # our own update coming back on the stream
+        claimant, now = self._claimant(), self._clock.now()
+        claim = self._outbox.claim(message, claimant, now, now + CLAIM_LEASE)
+        if claim is Claim.HELD:
+            raise ClaimHeld(message)
+        if claim is Claim.SENT:
+            return Delivery.ALREADY_SENT
+        if claim is Claim.GONE:
+            return Delivery.GONE
+        try:
+            found = self._phones.phone_of(message.applicant_id)
+            if found is None:
+                self._release(message, claimant)
+                return Delivery.NO_PROFILE
+            phone, balance = found
+            self._sms.send(to_e164(phone), render(message, balance))
+        except Exception:
+            self._release(message, claimant)
+            raise
+        # Texted: a failure from here on must not reach the stream, whose retry would text it again.
+        try:
+            recorded = self._outbox.mark_sent(message, self._clock.now())
+        except Exception:
+            recorded = False  # the claim stays until it lapses; the record is not retried
+        return Delivery.SENT if recorded else Delivery.UNRECORDED
+
+    def _release(self, message: OutboxMessage, claimant: str) -> None:
+        # Best effort: a claim not given back lapses after the lease and the retry sends then.
+        with contextlib.suppress(Exception):
+            self._outbox.release(message, claimant)
