@@ -1,4 +1,6 @@
-"""Card deadlines step 2 (map, one per wave shard): revoke the shard's unused cards."""
+"""Card deadlines step 2 (map, one per wave shard, looped): revoke a page of the shard's unused
+cards. The output is the loop's next item: the cursor where the next page starts (null once the
+shard is done) and the shard's running totals."""
 
 from __future__ import annotations
 
@@ -19,7 +21,17 @@ sweeper = shard_sweeper()
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     item = ShardItem.model_validate(event)
     logger.append_keys(wave_id=item.wave_id, shard=item.shard)
-    swept = sweeper.sweep(item.wave_id, item.shard)
-    logger.info("shard swept", extra={"revoked": swept.revoked, "returned": swept.returned})
-    metrics.add_metric(name="CardsRevoked", unit="Count", value=swept.revoked)
+    swept = sweeper.sweep(item)
+    page_revoked = swept.revoked - item.revoked
+    logger.info(
+        "shard page swept",
+        extra={
+            "page_revoked": page_revoked,
+            "page_returned": swept.returned - item.returned,
+            "revoked": swept.revoked,
+            "returned": swept.returned,
+            "shard_done": swept.cursor is None,
+        },
+    )
+    metrics.add_metric(name="CardsRevoked", unit="Count", value=page_revoked)  # this page's, not the total
     return swept.model_dump(mode="json")

@@ -5,6 +5,8 @@ and the ledger accounts for every rupiah."""
 
 from __future__ import annotations
 
+import base64
+import json
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -14,13 +16,13 @@ import pytest
 from localcloud.provision import Resources
 from prakerja.adapters.dynamodb import from_item, to_item
 from prakerja.adapters.dynamodb_applicants import DynamoDBApplicantRepository
-from prakerja.adapters.dynamodb_cards import DynamoDBDueCards
+from prakerja.adapters.dynamodb_cards import DynamoDBDueCards, encode_cursor
 from prakerja.adapters.dynamodb_exclusions import DynamoDBExclusionRepository
 from prakerja.adapters.dynamodb_ledger import DynamoDBLedger
 from prakerja.adapters.dynamodb_marketplace import DynamoDBCatalog, DynamoDBPurchases, DynamoDBVouchers
 from prakerja.adapters.dynamodb_outcomes import DynamoDBOutcomeWriter
 from prakerja.adapters.dynamodb_waves import DynamoDBWaveRepository
-from prakerja.cards.deadlines import ShardSweeper, SweepPlanner
+from prakerja.cards.deadlines import CARDS_PER_INVOCATION, ShardItem, ShardSweeper, ShardSwept, SweepPlanner
 from prakerja.errors import DomainError
 from prakerja.ledger import postings
 from prakerja.ledger.report import LedgerReport, books, ledger_report
@@ -182,6 +184,20 @@ def build_market(aws: Resources, clients: dict[str, Any]) -> Market:
     )
 
 
+def sweep_pages(sweeper: ShardSweeper, item: ShardItem, limit: int = CARDS_PER_INVOCATION) -> list[ShardSwept]:
+    """A shard swept as the state machine loops on it: each page's JSON output is the next
+    page's input, until its cursor is null. Every page of it."""
+    pages: list[ShardSwept] = []
+    state = item.model_dump(mode="json")
+    while True:
+        page = sweeper.sweep(ShardItem.model_validate(state), limit)
+        pages.append(page)
+        state = page.model_dump(mode="json")
+        if state["cursor"] is None:
+            return pages
+        assert len(pages) < 1_000, "the shard's cursor never runs out"
+
+
 def code_of(call: Any) -> str:
     try:
         call()
@@ -336,7 +352,7 @@ def test_the_sweep_revokes_exactly_the_cards_unused_past_their_deadline(market: 
     plan = planner.plan()
     assert plan.wave_ids == ["w-due"] and len(plan.shards) == PARTICIPANT_SHARDS
     sweeper = ShardSweeper(market.cards, market.applicants, market.clock)
-    swept = [sweeper.sweep(item.wave_id, item.shard) for item in plan.shards]
+    swept = [sweep_pages(sweeper, item)[-1] for item in plan.shards]
     done = planner.finish(plan.wave_ids, swept)
 
     assert done.waves["w-due"].revoked == 1 and done.waves["w-due"].returned == unused.training_balance
@@ -357,8 +373,121 @@ def test_the_sweep_revokes_exactly_the_cards_unused_past_their_deadline(market: 
     # Swept waves are not planned again; a re-run of a shard revokes nothing.
     assert planner.plan().wave_ids == []
     shard = participant_shard("unused")
-    assert sweeper.sweep("w-due", shard).revoked == 0
+    assert sweeper.sweep(ShardItem(wave_id="w-due", shard=shard)) == ShardSwept(
+        wave_id="w-due", shard=shard, cursor=None, revoked=0, returned=0
+    )
     assert code_of(lambda: market.market.buy("account-unused", PurchaseRequest(training_id=course.training_id))) == (
         "CARD_REVOKED"
     )
     assert market.report() == after
+
+
+def same_shard_ids(prefix: str, count: int, shard: int) -> list[str]:
+    """``count`` applicant ids of one participant shard, in the order the index keeps them."""
+    found = [i for i in (f"{prefix}-{n:04d}" for n in range(10_000)) if participant_shard(i) == shard]
+    return sorted(found[:count])
+
+
+def shard_of_cards(market: Market, wave: Wave, shard: int) -> tuple[list[str], list[str]]:
+    """Seven cards of one shard of ``wave``: five due, then two that stay in the index but are
+    not revoked (one not SELECTED, one whose deadline was moved on), sorting first: the first
+    page of two revokes nothing. The ids due and the ids skipped."""
+    skipped = same_shard_ids(f"{wave.wave_id}-0skip", 2, shard)
+    due = same_shard_ids(f"{wave.wave_id}-1due", 5, shard)
+    for i, applicant_id in enumerate(due):
+        market.card_holder(applicant_id, wave, balance=1_000_000 + i * 100_000)
+    for applicant_id in skipped:
+        market.card_holder(applicant_id, wave)
+    key = {"pk": {"S": f"APPLICANT#{skipped[0]}"}, "sk": {"S": "PROFILE"}}
+    market.db.update_item(
+        TableName=market.tables["applicants"],
+        Key=key,
+        UpdateExpression="SET #s = :in_wave",
+        ExpressionAttributeNames={"#s": "status"},
+        ExpressionAttributeValues={":in_wave": {"S": "IN_WAVE"}},
+    )
+    key = {"pk": {"S": f"APPLICANT#{skipped[1]}"}, "sk": {"S": "PROFILE"}}
+    later = market.clock.now() + timedelta(days=3)
+    market.db.update_item(
+        TableName=market.tables["applicants"],
+        Key=key,
+        UpdateExpression="SET card.purchase_deadline = :later",
+        ExpressionAttributeValues={":later": {"S": later.isoformat()}},
+    )
+    return due, skipped
+
+
+def revoked_ids(market: Market) -> list[str]:
+    outbox = [from_item(i) for i in market.db.scan(TableName=market.tables["outbox"])["Items"]]
+    return sorted(m["applicant_id"] for m in outbox if m["kind"] == "CARD_REVOKED")
+
+
+def test_a_shard_is_swept_a_page_at_a_time_to_the_same_end_as_in_one_go(market: Market) -> None:
+    shard = 7
+    paged, whole = market.wave("w-paged", closed_days_ago=20), market.wave("w-whole", closed_days_ago=20)
+    due, skipped = shard_of_cards(market, paged, shard)
+    whole_due, _ = shard_of_cards(market, whole, shard)
+    sweeper = ShardSweeper(market.cards, market.applicants, market.clock)
+    before = market.report()
+
+    pages = sweep_pages(sweeper, ShardItem(wave_id="w-paged", shard=shard), limit=2)
+
+    page_revoked = [
+        page.revoked - earlier for page, earlier in zip(pages, [0, *(p.revoked for p in pages[:-1])], strict=True)
+    ]
+    assert page_revoked[0] == 0 and pages[0].cursor is not None  # only skipped cards: on past them
+    assert all(n <= 2 for n in page_revoked) and len(pages) >= 4  # seven cards, two a page
+    assert all(page.cursor for page in pages[:-1]) and pages[-1].cursor is None
+    assert len({page.cursor for page in pages}) == len(pages)  # never the same place twice
+    balances = sum(1_000_000 + i * 100_000 for i in range(5))
+    assert (pages[-1].revoked, pages[-1].returned) == (5, balances)
+    assert [(p.wave_id, p.shard) for p in pages] == [("w-paged", shard)] * len(pages)
+    assert revoked_ids(market) == due  # each once
+    assert {market.applicants.get(a).status for a in skipped} == {  # type: ignore[union-attr]
+        ApplicantStatus.IN_WAVE,
+        ApplicantStatus.SELECTED,
+    }
+    assert market.report().returned - before.returned == balances
+
+    (one_go,) = sweep_pages(sweeper, ShardItem(wave_id="w-whole", shard=shard))  # 2,000 a page
+    assert (one_go.revoked, one_go.returned, one_go.cursor) == (pages[-1].revoked, pages[-1].returned, None)
+    assert revoked_ids(market) == sorted(due + whole_due)
+
+    # A second run of the shard pages over the skipped cards that stay, and revokes nothing.
+    again = sweep_pages(sweeper, ShardItem(wave_id="w-paged", shard=shard), limit=1)
+    assert again[-1].revoked == again[-1].returned == 0 and len(again) >= 2
+    assert revoked_ids(market) == sorted(due + whole_due)
+
+
+def test_the_due_cards_cursor_is_keys_only_and_outlives_its_card(market: Market) -> None:
+    shard = 11
+    wave = market.wave("w-cursor", closed_days_ago=20)
+    ids = same_shard_ids("w-cursor", 5, shard)
+    for applicant_id in ids:
+        market.card_holder(applicant_id, wave)
+    market.card_holder(same_shard_ids("w-cursor-other", 1, shard + 1)[0], wave)  # another shard
+
+    first, cursor = market.cards.due("w-cursor", shard, None, 2)
+    assert first == ids[:2] and cursor is not None
+    position = json.loads(base64.urlsafe_b64decode(cursor))
+    assert position == {"card_due": f"w-cursor#{shard:02d}", "pk": f"APPLICANT#{ids[1]}", "sk": "PROFILE"}
+    # The page's last card leaves the index (used or revoked): the cursor still starts after it.
+    market.db.update_item(
+        TableName=market.tables["applicants"],
+        Key={"pk": {"S": f"APPLICANT#{ids[1]}"}, "sk": {"S": "PROFILE"}},
+        UpdateExpression="REMOVE card_due",
+    )
+    second, after = market.cards.due("w-cursor", shard, cursor, 2)
+    assert second == ids[2:4] and after not in (None, cursor)
+    rest, end = market.cards.due("w-cursor", shard, after, 2)
+    assert (rest, end) == (ids[4:], None)
+    assert market.cards.due("w-cursor", shard, None, 10) == ([ids[0], *ids[2:]], None)
+
+    elsewhere = {"card_due": {"S": f"w-cursor#{shard + 1:02d}"}, "pk": {"S": "APPLICANT#x"}, "sk": {"S": "PROFILE"}}
+    for foreign in (
+        encode_cursor(elsewhere),  # another shard's position
+        "not base64 json!",
+        base64.urlsafe_b64encode(b'{"pk": "APPLICANT#x"}').decode(),
+    ):
+        with pytest.raises(ValueError, match="not a cursor"):
+            market.cards.due("w-cursor", shard, foreign, 2)

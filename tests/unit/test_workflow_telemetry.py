@@ -14,20 +14,23 @@ import json
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from types import ModuleType, SimpleNamespace
 from typing import Any
 
 import pytest
 
 from prakerja.adapters.payout_metrics import PayoutMetrics
-from prakerja.cards.deadlines import ShardSwept
+from prakerja.cards.deadlines import ShardItem, ShardSwept, SweepPlanner
 from prakerja.ledger.report import BookTotal, LedgerReport, ledger_report
 from prakerja.metrics import FAILURE_CODE, ProgramMetric
+from prakerja.notifications import Delivery
 from prakerja.observability import logger, metrics
 from prakerja.payouts.models import FailureCode, IncentiveKind, PayoutRecord, PayoutStatus
 from prakerja.payouts.reconciliation import Reconciliation
 from prakerja.registration.eligibility import RegistryVerdict
+from prakerja.waves.models import PARTICIPANT_SHARDS, Wave, WaveStatus
+from tests.fakes import FixedClock
 
 PAYOUT_ID = "po-0123456789abcdef01234567"
 # A step that counted nothing says so; not what these tests are about.
@@ -114,6 +117,17 @@ def merged(wave_id: str) -> SimpleNamespace:
     return SimpleNamespace(participants=10, eligible=8, provincial_selected=2, national_selected=1)
 
 
+def swept_page(item: ShardItem, cursor: str | None, revoked: int, returned: int) -> ShardSwept:
+    """A page of a shard swept: ``revoked`` cards of it, ``returned`` Rupiah."""
+    return ShardSwept(
+        wave_id=item.wave_id,
+        shard=item.shard,
+        cursor=cursor,
+        revoked=item.revoked + revoked,
+        returned=item.returned + returned,
+    )
+
+
 # module, the service attribute replaced, its fake, the payload, the correlation id expected
 STEPS = [
     (
@@ -133,8 +147,15 @@ STEPS = [
     (
         "card_deadlines.sweep_shard",
         "sweeper",
-        SimpleNamespace(sweep=lambda wave_id, shard: ShardSwept(wave_id=wave_id, shard=shard, revoked=1, returned=9)),
-        {"wave_id": "wave-7", "shard": 3, "correlation_id": "nightly-2026-11-22"},
+        SimpleNamespace(sweep=lambda item: swept_page(item, "c2", 1, 9)),
+        {
+            "wave_id": "wave-7",
+            "shard": 3,
+            "cursor": None,
+            "revoked": 0,
+            "returned": 0,
+            "correlation_id": "nightly-2026-11-22",
+        },
         "nightly-2026-11-22",
     ),
     (
@@ -237,7 +258,7 @@ def test_the_notifier_correlates_each_message_with_the_wave_it_is_about(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     notifier = step("notifier.handler")
-    monkeypatch.setattr(notifier, "sender", SimpleNamespace(deliver=lambda message: True))
+    monkeypatch.setattr(notifier, "sender", SimpleNamespace(deliver=lambda message: Delivery.SENT))
     image = {
         "pk": {"S": "APPLICANT#a-42"},
         "sk": {"S": "WAVE_RESULT#wave-7"},
@@ -255,3 +276,70 @@ def test_the_notifier_correlates_each_message_with_the_wave_it_is_about(
     assert notifier.lambda_handler({"Records": [record]}, Context()) == {"batchItemFailures": []}
     (notified,) = [line for line in log_lines() if line["message"] == "notified"]
     assert notified["correlation_id"] == "wave-7"  # as the selection workflow's lines of that wave
+
+
+def test_the_sweep_plan_hands_each_shard_a_null_cursor_and_zero_totals(
+    step: Callable[[str], ModuleType], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The state machine's loop reads $.cursor, $.revoked and $.returned of every Map item."""
+    plan_sweep = step("card_deadlines.plan_sweep")
+    clock = FixedClock()
+    closed = clock.now() - timedelta(days=20)  # the 2023 scheme's 15 days are over
+    wave = Wave(
+        wave_id="wave-7",
+        name="Gelombang 7",
+        opens_at=closed - timedelta(days=7),
+        closes_at=closed,
+        quota_total=10,
+        quotas={},
+        scheme="2023",
+        seed_commitment="0" * 64,
+        status=WaveStatus.SELECTED,
+        created_at=closed - timedelta(days=8),
+        closed_at=closed,
+    )
+    monkeypatch.setattr(plan_sweep, "plan", SweepPlanner(SimpleNamespace(all_waves=lambda: iter([wave])), clock))
+
+    output = json.loads(json.dumps(plan_sweep.lambda_handler({"correlation_id": "nightly"}, Context())))
+
+    assert output["wave_ids"] == ["wave-7"]
+    assert output["shards"] == [
+        {"wave_id": "wave-7", "shard": s, "cursor": None, "revoked": 0, "returned": 0}
+        for s in range(PARTICIPANT_SHARDS)
+    ]
+
+
+@pytest.mark.parametrize(("cursor", "done"), [("c3", False), (None, True)])
+def test_a_shard_page_returns_the_loops_next_item_and_counts_only_its_own_cards(
+    step: Callable[[str], ModuleType],
+    log_lines: Callable[[], list[dict[str, Any]]],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    cursor: str | None,
+    done: bool,
+) -> None:
+    sweep_shard = step("card_deadlines.sweep_shard")
+    given: list[ShardItem] = []
+
+    def sweep(item: ShardItem) -> ShardSwept:
+        given.append(item)
+        return swept_page(item, cursor, 2, 70)
+
+    monkeypatch.setattr(sweep_shard, "sweeper", SimpleNamespace(sweep=sweep))
+    payload = {"wave_id": "wave-7", "shard": 3, "cursor": "c2", "revoked": 40, "returned": 1_400, "correlation_id": "n"}
+
+    output = sweep_shard.lambda_handler(payload, Context())
+
+    assert given == [ShardItem(wave_id="wave-7", shard=3, cursor="c2", revoked=40, returned=1_400)]
+    # JSON as it is, the next page's input: the running totals, null once the shard is done.
+    assert json.loads(json.dumps(output)) == {
+        "wave_id": "wave-7",
+        "shard": 3,
+        "cursor": cursor,
+        "revoked": 42,
+        "returned": 1_470,
+    }
+    (line,) = [line for line in log_lines() if line["message"] == "shard page swept"]
+    assert (line["page_revoked"], line["page_returned"], line["revoked"], line["shard_done"]) == (2, 70, 42, done)
+    (blob,) = emitted(capsys.readouterr().out)["CardsRevoked"]
+    assert blob["CardsRevoked"] == [2.0]  # this page's cards, not the shard's total

@@ -4,11 +4,18 @@ A profile with an unused card carries ``card_due = "<wave id>#<shard>"``: it is 
 card and removed by its first purchase (and by revocation), so the sparse ``CardsDue`` index on
 the applicants table holds exactly the unused cards, in 64 partitions per wave (a wave's
 800,000 cards would overload one index partition when they are written).
+
+A shard is read a page at a time; the cursor between pages is the index position of the page's
+last card (its ``card_due``, ``pk`` and ``sk``: keys only, no personal data), urlsafe base64 of
+compact JSON. It stays valid once that card has left the index: DynamoDB starts after the
+position, not after the item.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import base64
+import binascii
+import json
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -27,10 +34,36 @@ if TYPE_CHECKING:
 CARDS_DUE_INDEX = "CardsDue"
 CARD_REVOKED = "CARD_REVOKED"
 NO_FIRST_PURCHASE = "NO_FIRST_PURCHASE"
+APPLICANT_PREFIX = "APPLICANT#"
+_CURSOR_KEYS = {"card_due", "pk", "sk"}  # the index's key and the table's: a position, nothing else
 
 
 def card_due_key(wave_id: str, applicant_id: str) -> str:
     return f"{wave_id}#{participant_shard(applicant_id):02d}"
+
+
+def encode_cursor(last_evaluated_key: dict[str, Any]) -> str:
+    """The cursor after a page of the index: its LastEvaluatedKey (string keys only)."""
+    position = {name: key["S"] for name, key in last_evaluated_key.items()}
+    if set(position) != _CURSOR_KEYS:
+        raise ValueError(f"not a position in {CARDS_DUE_INDEX}: {sorted(position)}")
+    return base64.urlsafe_b64encode(json.dumps(position, separators=(",", ":"), sort_keys=True).encode()).decode()
+
+
+def decode_cursor(cursor: str, partition: str) -> dict[str, Any]:
+    """The ExclusiveStartKey back from a cursor, refused unless issued for this partition."""
+    try:
+        position = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+    except (ValueError, binascii.Error) as error:
+        raise ValueError("not a cursor of the due cards") from error
+    if (
+        not isinstance(position, dict)
+        or set(position) != _CURSOR_KEYS
+        or not all(isinstance(key, str) for key in position.values())
+        or position["card_due"] != partition
+    ):
+        raise ValueError(f"not a cursor of the due cards of {partition}")
+    return {name: value(key) for name, key in position.items()}
 
 
 class DynamoDBDueCards:
@@ -48,20 +81,21 @@ class DynamoDBDueCards:
         self._outbox = outbox_table
         self._ledger = ledger
 
-    def due(self, wave_id: str, shard: int) -> Iterator[str]:
+    def due(self, wave_id: str, shard: int, cursor: str | None, limit: int) -> tuple[list[str], str | None]:
+        partition = f"{wave_id}#{shard:02d}"
         query: dict[str, Any] = {
             "TableName": self._applicants,
             "IndexName": CARDS_DUE_INDEX,
             "KeyConditionExpression": "card_due = :due",
-            "ExpressionAttributeValues": {":due": value(f"{wave_id}#{shard:02d}")},
+            "ExpressionAttributeValues": {":due": value(partition)},
+            "Limit": limit,
         }
-        while True:
-            response = self._db.query(**query)
-            for item in response.get("Items", []):
-                yield item["pk"]["S"].removeprefix("APPLICANT#")
-            if "LastEvaluatedKey" not in response:
-                return
-            query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        if cursor is not None:
+            query["ExclusiveStartKey"] = decode_cursor(cursor, partition)
+        response = self._db.query(**query)
+        ids = [item["pk"]["S"].removeprefix(APPLICANT_PREFIX) for item in response.get("Items", [])]
+        last = response.get("LastEvaluatedKey")
+        return ids, encode_cursor(last) if last else None
 
     def revoke(self, applicant: ApplicantRecord, posting: Posting | None, at: datetime) -> bool:
         card = applicant.card

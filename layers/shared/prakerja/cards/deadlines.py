@@ -8,6 +8,10 @@ its shards are done and is never looked at again.
 
 Each revocation is conditioned on the card being unused and unchanged: a purchase that lands
 first wins, and a re-run (a retried step, a second execution) revokes nothing twice.
+
+A shard is swept a page at a time (one invocation each, at most CARDS_PER_INVOCATION cards):
+each page hands back a cursor, where the next page starts, and the running totals; the state
+machine loops on the shard until the cursor is null.
 """
 
 from __future__ import annotations
@@ -27,11 +31,19 @@ from prakerja.registration.records import ApplicantRecord
 from prakerja.selection.cards import purchase_deadline
 from prakerja.waves.models import PARTICIPANT_SHARDS, Wave, WaveStatus
 
+# Cards a shard's sweep revokes per invocation: about 2,000 transactions of ~25 ms each is under
+# a minute, against the function's 300 s timeout; the 94 k cards of a 6 M wave's shard are ~47
+# invocations.
+CARDS_PER_INVOCATION = 2000
+
 
 class DueCards(Protocol):
-    def due(self, wave_id: str, shard: int) -> Iterator[str]:
-        """Applicant ids whose card from this wave has not been used yet (may lag a moment
-        behind: each is checked again before anything is written)."""
+    def due(self, wave_id: str, shard: int, cursor: str | None, limit: int) -> tuple[list[str], str | None]:
+        """A page of at most ``limit`` applicant ids whose card from this wave has not been used
+        yet (may lag a moment behind: each is checked again before anything is written),
+        starting after ``cursor`` (None: from the start), and the cursor after this page, None
+        once the shard has no more. The cursor is opaque and holds keys only; it stays valid
+        when its card has since left the index (revoked or used)."""
         ...
 
     def revoke(self, applicant: ApplicantRecord, posting: Posting | None, at: datetime) -> bool:
@@ -51,8 +63,14 @@ class Applicants(Protocol):
 
 
 class ShardItem(BaseModel):
+    """The Map's item, and the state of its loop: where the shard's next page starts and what
+    its pages so far revoked and returned."""
+
     wave_id: str
     shard: int
+    cursor: str | None = None  # None: from the start
+    revoked: int = 0
+    returned: int = 0
 
 
 class SweepPlan(BaseModel):
@@ -61,8 +79,12 @@ class SweepPlan(BaseModel):
 
 
 class ShardSwept(BaseModel):
+    """A page swept: the next ShardItem of the shard's loop (its cursor None once the shard is
+    done), with the running totals of the shard's pages so far."""
+
     wave_id: str
     shard: int
+    cursor: str | None = None  # where the next page starts; None: the shard is done
     revoked: int
     returned: int  # Rupiah back to the State Treasury
 
@@ -113,16 +135,28 @@ class SweepPlanner:
 
 
 class ShardSweeper:
-    """The map step: one shard of a due wave, card by card."""
+    """The map step: a page of one shard of a due wave, card by card."""
 
     def __init__(self, cards: DueCards, applicants: Applicants, clock: Clock) -> None:
         self._cards = cards
         self._applicants = applicants
         self._clock = clock
 
-    def sweep(self, wave_id: str, shard: int) -> ShardSwept:
+    def sweep(self, item: ShardItem, limit: int = CARDS_PER_INVOCATION) -> ShardSwept:
+        """At most ``limit`` due cards of the shard, from ``item.cursor`` on; the totals are the
+        item's plus this page's."""
+        if limit < 1:
+            raise ValueError(f"a page holds at least one card, not {limit}")
+        wave_id = item.wave_id
+        due, cursor = self._cards.due(wave_id, item.shard, item.cursor, limit)
+        # Neither may happen: the first would loop the state machine on this page for ever, the
+        # second skip, past the cursor, the cards beyond the limit.
+        if cursor is not None and cursor == item.cursor:
+            raise RuntimeError(f"the due cards of {wave_id} shard {item.shard} did not move past their cursor")
+        if len(due) > limit:
+            raise RuntimeError(f"a page of {len(due)} due cards, more than its limit of {limit}")
         revoked = returned = 0
-        for applicant_id in self._cards.due(wave_id, shard):
+        for applicant_id in due:
             applicant = self._applicants.get(applicant_id)
             now = self._clock.now()
             card = applicant.card if applicant else None
@@ -138,4 +172,10 @@ class ShardSweeper:
             if self._cards.revoke(applicant, posting, now):
                 revoked += 1
                 returned += card.training_balance
-        return ShardSwept(wave_id=wave_id, shard=shard, revoked=revoked, returned=returned)
+        return ShardSwept(
+            wave_id=wave_id,
+            shard=item.shard,
+            cursor=cursor,
+            revoked=item.revoked + revoked,
+            returned=item.returned + returned,
+        )
