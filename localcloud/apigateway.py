@@ -24,6 +24,7 @@ from werkzeug.wrappers import Request, Response
 
 from localcloud.lambda_workers import InvokeResult
 from localcloud.provision import Resources
+from localcloud.template import TemplateError
 
 LOG = logging.getLogger("localcloud.api")
 MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
@@ -42,6 +43,17 @@ _DEFAULT_RESPONSES: dict[str, tuple[int, str, str | None]] = {
 
 
 @dataclass(frozen=True)
+class MockAnswer:
+    """What a MOCK integration (a CORS preflight) answers: its first integration response's
+    status and header parameters, and the origins its response template echoes (CDK's CORS
+    template for several allowed origins, the only template emulated)."""
+
+    status: int
+    parameters: dict[str, str] = field(default_factory=dict)
+    echoed_origins: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
 class Route:
     method: str
     resource_path: str
@@ -51,6 +63,7 @@ class Route:
     identity_header: str = "Authorization"
     function_arn: str | None = None
     integration: dict[str, Any] = field(default_factory=dict)
+    mock: MockAnswer | None = None
 
 
 @dataclass(frozen=True)
@@ -134,6 +147,7 @@ class RestApiModel:
                 identity_header=source.rsplit(".", 1)[-1],
                 function_arn=uri.group("arn") if uri else None,
                 integration=integration,
+                mock=mock_answer(integration) if integration.get("Type") == "MOCK" else None,
             )
 
     def routes(self) -> list[Route]:
@@ -311,8 +325,8 @@ class ApiGateway:
                 claims = self.verifier.verify(request.headers.get(route.identity_header), route.pool_ids)
             except Unauthorized:
                 return self.gateway_response("UNAUTHORIZED", request, context)
-        if route.integration.get("Type") == "MOCK":
-            return _mock_response(route)
+        if route.mock is not None:
+            return _mock_response(route.mock, request)
         if route.function_arn is None:
             return self.gateway_response("API_CONFIGURATION_ERROR", request, context)
         event = self.proxy_event(request, route, path, params, request_id, claims)
@@ -455,15 +469,49 @@ def _parameter_value(value: str, request: Request) -> str:
     return ""
 
 
-def _mock_response(route: Route) -> Response:
-    """MOCK integrations (CORS preflight): the first integration response's status and headers."""
-    responses = route.integration.get("IntegrationResponses") or [{}]
+# The response template CDK's addCorsPreflight writes when it allows several origins: API
+# Gateway answers the first origin (a static header parameter) unless the request's Origin is
+# one of the others, which the template then echoes.
+_CDK_CORS_TEMPLATE = re.compile(
+    r'#set\(\$origin = \$input\.params\(\)\.header\.get\("Origin"\)\)\n'
+    r'#if\(\$origin == ""\)\n'
+    r'  #set\(\$origin = \$input\.params\(\)\.header\.get\("origin"\)\)\n'
+    r"#end\n"
+    r"#if\((?P<condition>[^\n]+)\)\n"
+    r"  #set\(\$context\.responseOverride\.header\.Access-Control-Allow-Origin = \$origin\)\n"
+    r"#end"
+)
+_CDK_ORIGIN_TEST = re.compile(r'\$origin == "(?P<origin>[^"]+)"')
+
+
+def mock_answer(integration: dict[str, Any]) -> MockAnswer:
+    """A MOCK integration as the runtime answers it; TemplateError for a response template
+    other than CDK's CORS template, which the runtime could not answer as API Gateway would."""
+    responses = integration.get("IntegrationResponses") or [{}]
     first = responses[0]
-    response = Response(b"", status=int(first.get("StatusCode", 200)))
-    for key, value in first.get("ResponseParameters", {}).items():
-        if key.startswith("method.response.header."):
-            text = str(value)
-            response.headers[key.removeprefix("method.response.header.")] = text.strip("'")
+    parameters = {
+        key.removeprefix("method.response.header."): str(value)
+        for key, value in (first.get("ResponseParameters") or {}).items()
+        if key.startswith("method.response.header.")
+    }
+    echoed: set[str] = set()
+    for content_type, template in (first.get("ResponseTemplates") or {}).items():
+        matched = _CDK_CORS_TEMPLATE.fullmatch(str(template))
+        tests = [_CDK_ORIGIN_TEST.fullmatch(test) for test in matched["condition"].split(" || ")] if matched else []
+        if not tests or not all(tests):
+            raise TemplateError(f"MOCK integration response template ({content_type}) is not CDK's CORS template")
+        echoed.update(test["origin"] for test in tests if test is not None)
+    return MockAnswer(int(first.get("StatusCode", 200)), parameters, frozenset(echoed))
+
+
+def _mock_response(mock: MockAnswer, request: Request) -> Response:
+    """The integration response's headers; the Origin echoed when the template names it."""
+    response = Response(b"", status=mock.status)
+    for name, value in mock.parameters.items():
+        response.headers[name] = _parameter_value(value, request)
+    origin = request.headers.get("Origin", "")  # either case, as the template looks both up
+    if origin in mock.echoed_origins:
+        response.headers["Access-Control-Allow-Origin"] = origin  # $context.responseOverride.header
     return response
 
 

@@ -11,6 +11,7 @@ from applicant_api.dependencies import (
     marketplace_service,
     payout_account_service,
     registration_service,
+    settings,
     wave_service,
 )
 from applicant_api.marketplace_routes import router as marketplace_router
@@ -19,7 +20,7 @@ from applicant_api.routes import router
 from prakerja.http.app import create_app
 from prakerja.observability import logger, metrics, tracer
 
-app = create_app()
+app = create_app(settings().cors_allowed_origins)
 app.include_router(router)
 app.include_router(marketplace_router)
 app.include_router(payout_router)

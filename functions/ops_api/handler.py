@@ -13,17 +13,18 @@ from ops_api.dependencies import (
     ledger_service,
     payout_failures,
     payout_operations,
+    settings,
     wave_service,
 )
 from ops_api.marketplace_routes import router as marketplace_router
 from ops_api.payout_routes import router as payout_router
 from ops_api.routes import router
 from prakerja.errors import DomainError
-from prakerja.http.app import create_app, problem_event
+from prakerja.http.app import create_app
 from prakerja.http.auth import require_ops
 from prakerja.observability import logger, metrics, tracer
 
-app = create_app()
+app = create_app(settings().cors_allowed_origins)
 app.include_router(router)
 app.include_router(marketplace_router)
 app.include_router(payout_router)
@@ -43,5 +44,5 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         require_ops(event)
     except DomainError as refused:
         logger.info("ops call refused", extra={"code": refused.code})
-        return problem_event(refused)
+        return app.refuse(event, refused)  # with the CORS headers: ops staff use a browser too
     return app.resolve(event, context)

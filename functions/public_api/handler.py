@@ -9,10 +9,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from prakerja.http.app import create_app
 from prakerja.observability import logger, metrics, tracer
-from public_api.dependencies import published_draw
+from public_api.dependencies import published_draw, settings
 from public_api.routes import router
 
-app = create_app()
+app = create_app(settings().cors_allowed_origins)
 app.include_router(router)
 published_draw()  # cold start: configuration validated
 

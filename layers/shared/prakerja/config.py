@@ -7,15 +7,38 @@ cold start with a clear message instead of a half-working function.
 from __future__ import annotations
 
 import os
-from typing import TypeVar
+from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, StringConstraints, field_validator
 
 S = TypeVar("S", bound=BaseModel)
 
 
 class _Settings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+# A browser origin as browsers send it: scheme, lower-case host, optional port, no path; plain
+# http only for a developer's machine (the same rule as the stages' web_origins in infra).
+_ORIGIN = r"^(https://[a-z0-9.-]+(:[0-9]+)?|http://(localhost|127\.0\.0\.1)(:[0-9]+)?)$"
+
+
+class CorsSettings(_Settings):
+    """The browser origins allowed to call the function's routes (prakerja.http.app), from
+    CORS_ALLOWED_ORIGINS, comma-separated. Unset: no CORS headers at all. Never `*` or `null`."""
+
+    cors_allowed_origins: tuple[Annotated[str, StringConstraints(pattern=_ORIGIN)], ...] = ()
+
+    @field_validator("cors_allowed_origins", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(origin.strip() for origin in value.split(",") if origin.strip())
+        return value
+
+
+# The variable infra sets on the browser-facing API functions (the field above, upper-case).
+CORS_ORIGINS_VARIABLE = "CORS_ALLOWED_ORIGINS"
 
 
 class PersonalDataSettings(_Settings):
@@ -45,7 +68,9 @@ class AttemptLimitSettings(_Settings):
     attempts_table: str = Field(min_length=1)  # attempt counters (prakerja.limits)
 
 
-class ApplicantApiSettings(PersonalDataSettings, MarketplaceSettings, PaymentPartnerSettings, AttemptLimitSettings):
+class ApplicantApiSettings(
+    PersonalDataSettings, MarketplaceSettings, PaymentPartnerSettings, AttemptLimitSettings, CorsSettings
+):
     hashing_secret_arn: str = Field(min_length=1)
     applicants_table: str = Field(min_length=1)
     waves_table: str = Field(min_length=1)
@@ -53,7 +78,7 @@ class ApplicantApiSettings(PersonalDataSettings, MarketplaceSettings, PaymentPar
     registration_state_machine_arn: str = Field(min_length=1)
 
 
-class OpsApiSettings(MarketplaceSettings):
+class OpsApiSettings(MarketplaceSettings, CorsSettings):
     exclusions_table: str = Field(min_length=1)
     waves_table: str = Field(min_length=1)
     hashing_secret_arn: str = Field(min_length=1)
@@ -98,7 +123,7 @@ class RevokeCardsSettings(CardDeadlineSettings):
     ledger_table: str = Field(min_length=1)
 
 
-class PublicApiSettings(_Settings):
+class PublicApiSettings(CorsSettings):
     waves_table: str = Field(min_length=1)
     selection_bucket: str = Field(min_length=1)
 

@@ -1,10 +1,11 @@
-"""The API resolver every handler uses: validation on, problems for every error, body limit."""
+"""The API resolver every handler uses: validation on, problems for every error, body limit,
+CORS headers for the allowed browser origins."""
 
 from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, MutableMapping
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
@@ -19,6 +20,10 @@ from prakerja.observability import logger
 
 MAX_BODY_BYTES = 64 * 1024
 JSON = "application/json"
+# What a web app may read of an answer besides the CORS-safelisted headers (API.md): Retry-After
+# on a 429 or 503, the request id to quote to the helpdesk. The preflight and API Gateway's own
+# answers expose the same (infra: constructs/api.py).
+CORS_EXPOSED_HEADERS = ("Retry-After", "x-amzn-RequestId")
 
 
 def _body_size(event: Mapping[str, Any]) -> int:
@@ -54,19 +59,82 @@ def _read_as_json(event: Mapping[str, Any]) -> Mapping[str, Any]:
     }
 
 
+def _request_header(event: Mapping[str, Any], name: str) -> str | None:
+    """A request header of a proxy event, whatever its case (HTTP/2 clients send lower case)."""
+    wanted = name.lower()
+    for key, value in (event.get("headers") or {}).items():
+        if str(key).lower() == wanted and value is not None:
+            return str(value)
+    for key, values in (event.get("multiValueHeaders") or {}).items():
+        if str(key).lower() == wanted and values:
+            return str(values[-1])
+    return None
+
+
+def _set_header(response: MutableMapping[str, Any], name: str, value: str) -> None:
+    """Sets a header of a proxy answer in the map it uses (Powertools answers in
+    multiValueHeaders, problem_event in headers); a header of the same name goes."""
+    multi = "multiValueHeaders" in response
+    target: MutableMapping[str, Any] = response.setdefault("multiValueHeaders" if multi else "headers", {})
+    for key in [k for k in target if str(k).lower() == name.lower()]:
+        del target[key]
+    target[name] = [value] if multi else value
+    if multi:
+        others: MutableMapping[str, Any] = response.get("headers") or {}
+        for key in [k for k in others if str(k).lower() == name.lower()]:
+            del others[key]
+
+
+def _vary_with_origin(response: Mapping[str, Any]) -> str:
+    """The answer's Vary with Origin added to what it already names."""
+    named: list[str] = []
+    for key, value in {**(response.get("headers") or {}), **(response.get("multiValueHeaders") or {})}.items():
+        if str(key).lower() == "vary":
+            for item in value if isinstance(value, list) else [value]:
+                named.extend(part.strip() for part in str(item).split(",") if part.strip())
+    if not any(part.lower() == "origin" for part in named):
+        named.append("Origin")
+    return ", ".join(named)
+
+
 class ProblemResolver(APIGatewayRestResolver):
     """Refuses bodies over the API's limit before routing, so that the answer is a 413
     whatever the route's validation would have said about the content; and bodies that are
-    not text, which Powertools' JSON decoding would otherwise fail on with a 500."""
+    not text, which Powertools' JSON decoding would otherwise fail on with a 500.
+
+    With browser origins (CorsSettings), every answer to one of them, problems and refusals
+    included, names that origin in Access-Control-Allow-Origin; other origins get none (never
+    `*`), and every answer says it varies by Origin. Preflights never reach the functions:
+    API Gateway answers them (infra: constructs/api.py). Powertools' CORSConfig is not used: it
+    adds nothing to the refusals made here before routing, and sends no Vary."""
+
+    def __init__(self, *, cors_origins: Iterable[str] = (), enable_validation: bool = False) -> None:
+        super().__init__(enable_validation=enable_validation)
+        self.cors_origins = frozenset(cors_origins)
 
     def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
         if _body_size(event) > MAX_BODY_BYTES:
-            return problem_event(
-                PayloadTooLarge("PAYLOAD_TOO_LARGE", f"The body may be at most {MAX_BODY_BYTES} bytes.")
+            return self.refuse(
+                event, PayloadTooLarge("PAYLOAD_TOO_LARGE", f"The body may be at most {MAX_BODY_BYTES} bytes.")
             )
         if not _body_is_text(event):
-            return problem_event(MalformedRequest("MALFORMED_JSON", "The body is not UTF-8 encoded JSON."))
-        return super().resolve(_read_as_json(event), context)
+            return self.refuse(event, MalformedRequest("MALFORMED_JSON", "The body is not UTF-8 encoded JSON."))
+        return self.with_cors(event, super().resolve(_read_as_json(event), context))
+
+    def refuse(self, event: Mapping[str, Any], error: DomainError) -> dict[str, Any]:
+        """A problem as the proxy answer itself, for refusals made before routing (here, or
+        in a handler before it calls resolve), with the CORS headers the request gets."""
+        return self.with_cors(event, problem_event(error))
+
+    def with_cors(self, event: Mapping[str, Any], response: dict[str, Any]) -> dict[str, Any]:
+        if not self.cors_origins:
+            return response
+        _set_header(response, "Vary", _vary_with_origin(response))
+        origin = _request_header(event, "Origin")
+        if origin is not None and origin in self.cors_origins:
+            _set_header(response, "Access-Control-Allow-Origin", origin)
+            _set_header(response, "Access-Control-Expose-Headers", ",".join(CORS_EXPOSED_HEADERS))
+        return response
 
 
 def model_response(status: int, model: BaseModel) -> Response[str]:
@@ -85,8 +153,10 @@ def problem_event(error: DomainError) -> dict[str, Any]:
     }
 
 
-def create_app() -> ProblemResolver:
-    app = ProblemResolver(enable_validation=True)
+def create_app(cors_origins: Iterable[str] = ()) -> ProblemResolver:
+    """The resolver of an API function; ``cors_origins`` are the browser origins it answers
+    (CorsSettings.cors_allowed_origins), none for functions that browsers do not call."""
+    app = ProblemResolver(cors_origins=cors_origins, enable_validation=True)
 
     @app.exception_handler(DomainError)
     def _domain_error(error: DomainError) -> Response[str]:
