@@ -24,6 +24,7 @@ from typing import Any
 from localcloud.template import (
     DEFAULT_ACCOUNT_ID,
     DEFAULT_REGION,
+    LOCAL_STACK_PARAMETERS,
     PseudoParameters,
     Template,
     TemplateError,
@@ -132,10 +133,11 @@ def provision(
     stack_name: str = "localcloud",
     region: str = DEFAULT_REGION,
     account_id: str = DEFAULT_ACCOUNT_ID,
+    parameters: Mapping[str, str] = LOCAL_STACK_PARAMETERS,
 ) -> Resources:
     """Creates every supported resource of the template; returns all of them, created or not."""
     if not isinstance(template, Template):
-        template = Template(template, PseudoParameters(stack_name, region, account_id))
+        template = Template(template, PseudoParameters(stack_name, region, account_id), parameters)
     ctx = _Context(template, clients_factory)
     resources = Resources(template.pseudo)
     for logical_id in template.creation_order():

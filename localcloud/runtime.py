@@ -65,7 +65,13 @@ from localcloud.local_routes import LocalRoutes, TokenIssuer
 from localcloud.payment_partners import PaymentPartners, http_callback_sender
 from localcloud.program_clock import ProgramClock, scheduled_jobs
 from localcloud.provision import Resources, provision
-from localcloud.template import DEFAULT_ACCOUNT_ID, DEFAULT_REGION, PseudoParameters, Template
+from localcloud.template import (
+    DEFAULT_ACCOUNT_ID,
+    DEFAULT_REGION,
+    LOCAL_STACK_PARAMETERS,
+    PseudoParameters,
+    Template,
+)
 from prakerja.adapters.dynamodb import from_item
 from prakerja.partners import PartnerKind, load_partners
 
@@ -192,7 +198,7 @@ class LocalCloud:
         self.account_id = DEFAULT_ACCOUNT_ID
         # cdk.out/Prakerja-dev.template.json -> "Prakerja-dev", as CloudFormation would name it
         stack_name = stack_name or self.template_path.name.removesuffix(".json").removesuffix(".template")
-        self.template = Template.load(self.template_path, PseudoParameters(stack_name, region))
+        self.template = Template.load(self.template_path, PseudoParameters(stack_name, region), LOCAL_STACK_PARAMETERS)
         self.registry = CivilRegistry()
         self.startup_seconds = 0.0
         self._resources: Resources | None = None
@@ -414,6 +420,8 @@ class LocalCloud:
         specs = []
         for function in self.resources.of_type("AWS::Lambda::Function"):
             props = function.properties
+            if not runs_here(props):
+                continue
             log_path = log_dir / f"{function.logical_id}.log"
             log_path.write_text("")
             environment = lambda_environment(
@@ -602,3 +610,10 @@ def _moto_handler() -> type[WSGIRequestHandler]:
             pass
 
     return QuietMotoHandler
+
+
+def runs_here(function_properties: dict[str, object]) -> bool:
+    """The program's functions run in Python workers. CDK's own providers (a Node.js handler
+    behind a custom resource, such as dev's bucket auto-delete) serve CloudFormation at deploy
+    time only: custom resources are not emulated, so nothing would invoke them."""
+    return str(function_properties.get("Runtime", "python")).startswith("python")

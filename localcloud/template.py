@@ -64,6 +64,15 @@ NO_VALUE = _NoValue()
 _SUB_VAR = re.compile(r"\$\{([^}]+)\}")
 
 
+# The stack's deploy-time parameters (infra: constructs/endpoints.py), as the local cloud gives
+# them: the simulated partners. Their address is known only once the API listens, so each
+# function's environment is pointed there when its workers start (runtime._function_specs).
+LOCAL_STACK_PARAMETERS = {
+    "CivilRegistryUrl": "http://127.0.0.1/_local/dukcapil",
+    "PaymentPartnersUrl": "http://127.0.0.1/_local/payment-partners",
+}
+
+
 class Template:
     def __init__(
         self,
@@ -82,8 +91,10 @@ class Template:
         }
 
     @classmethod
-    def load(cls, path: Path, pseudo: PseudoParameters | None = None) -> Template:
-        return cls(json.loads(path.read_text(encoding="utf-8")), pseudo)
+    def load(
+        cls, path: Path, pseudo: PseudoParameters | None = None, parameters: Mapping[str, str] | None = None
+    ) -> Template:
+        return cls(json.loads(path.read_text(encoding="utf-8")), pseudo, parameters)
 
     # -- parameters and conditions ------------------------------------------------------
     def _parameter_values(self, given: Mapping[str, str]) -> dict[str, Any]:

@@ -25,15 +25,16 @@ def acknowledge(scope: IConstruct, rule_id: str, reason: str) -> None:
     cdk.Validations.of(scope).acknowledge(cdk.Acknowledgment(id=rule_id, reason=reason))
 
 
-def acknowledge_resource(scope: IConstruct, rule: str, resource: Any, reason: str) -> None:
+def acknowledge_resource(scope: IConstruct, rule: str, resource: Any, reason: str, *, kind: str = "Resource") -> None:
     """Accept ``rule`` (IAM5) for exactly one policy resource, named as the stack renders it.
 
     The finding names the resource as cdk-nag prints it, which depends on the environment: a
     region-agnostic synth prints ``arn:<AWS::Partition>:states:<AWS::Region>:...``, the CDK CLI
     (a concrete region, partition literals) ``arn:aws:states:ap-southeast-3:...``. Built from the
-    same value the policy holds, the acknowledgment matches both and nothing wider.
+    same value the policy holds, the acknowledgment matches both and nothing wider. ``kind``:
+    ``Policy`` for a managed policy's ARN (IAM4).
     """
-    acknowledge(scope, f"{rule}[Resource::{nag_finding(cdk.Stack.of(scope), resource)}]", reason)
+    acknowledge(scope, f"{rule}[{kind}::{nag_finding(cdk.Stack.of(scope), resource)}]", reason)
 
 
 def nag_finding(stack: cdk.Stack, value: Any) -> str:

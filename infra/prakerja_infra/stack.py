@@ -14,9 +14,12 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
+from prakerja.notifier_limits import NOTIFIER_BATCH_SIZE, NOTIFIER_TIMEOUT_SECONDS
 from prakerja_infra.constructs.api import Access, Api, Route
 from prakerja_infra.constructs.auth import Auth
 from prakerja_infra.constructs.data import Data
+from prakerja_infra.constructs.egress import Egress
+from prakerja_infra.constructs.endpoints import PartnerEndpoints
 from prakerja_infra.constructs.functions import Layers, PrakerjaFunction
 from prakerja_infra.constructs.observability import Observability
 from prakerja_infra.constructs.partners import PartnerSecrets
@@ -27,18 +30,18 @@ from prakerja_infra.constructs.workflows import (
     RegistrationWorkflow,
     SelectionWorkflow,
 )
-from prakerja_infra.nag import acknowledge, resource_of
+from prakerja_infra.nag import acknowledge, acknowledge_resource, resource_of
 from prakerja_infra.stage import StageConfig
 
 
 class PrakerjaStack(Stack):
     def __init__(self, scope: Construct, construct_id: str, *, stage: StageConfig, **kwargs: object) -> None:
         super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
-        self._stage = stage
-        Tags.of(self).add("program", "prakerja")
-        Tags.of(self).add("stage", stage.name)
+        for key, tag in {"program": "prakerja", "stage": stage.name}.items():
+            Tags.of(self).add(key, tag)
 
         data = Data(self, "Data", stage=stage)
+        endpoints = PartnerEndpoints(self, "Endpoints")
         auth = Auth(self, "Auth", stage=stage)
         layers = Layers(self, "Layers")
 
@@ -52,6 +55,7 @@ class PrakerjaStack(Stack):
                 handler=handler,
                 description=description,
                 environment=environment,
+                timeout_seconds=BATCH_STEP_TIMEOUTS.get(construct_id, DEFAULT_TIMEOUT_SECONDS),
             ).function
 
         personal_data_key = {"PERSONAL_DATA_KEY_ARN": data.personal_data_key.key_arn}
@@ -63,7 +67,7 @@ class PrakerjaStack(Stack):
             "registration_workflow.verify_identity.lambda_handler",
             "Registration workflow: e-KYC against the civil registry",
             APPLICANTS_TABLE=data.applicants.table_name,
-            CIVIL_REGISTRY_URL=str(stage.civil_registry_url),
+            CIVIL_REGISTRY_URL=endpoints.civil_registry_url,
             **personal_data_key,
         )
         allow_table(data.applicants, verify_identity, *APPLICANT_RECORDS)
@@ -95,7 +99,7 @@ class PrakerjaStack(Stack):
         selection_files = {"WAVES_TABLE": data.waves.table_name, "SELECTION_BUCKET": data.selection.bucket_name}
 
         # --- notifications: the outbox's new messages texted by SMS
-        notifier = self._notifier(stage, data, function)
+        notifier, notifier_dead_letters = self._notifier(stage, data, layers)
 
         # --- card deadlines: unused cards revoked nightly
         card_deadlines, card_deadline_steps = self._card_deadlines(stage, data, function)
@@ -103,9 +107,9 @@ class PrakerjaStack(Stack):
         marketplace_tables = {"CATALOG_TABLE": data.catalog.table_name, "LEDGER_TABLE": data.ledger.table_name}
 
         # --- payouts: transfers through the payment partners, and their reconciliation
-        partners = PartnerSecrets(self, "Partners", stage=self._stage, key=data.personal_data_key)
+        partners = PartnerSecrets(self, "Partners", stage=stage, key=data.personal_data_key)
         payment_partners = {
-            "PAYMENT_PARTNERS_URL": str(stage.payment_partners_url),
+            "PAYMENT_PARTNERS_URL": endpoints.payment_partners_url,
             "PARTNER_SECRET_NAME_PREFIX": partners.prefix,
             "PAYOUTS_TABLE": data.payouts.table_name,
         }
@@ -156,9 +160,7 @@ class PrakerjaStack(Stack):
         )
         partner_api = self._partner_api(data, function, partners)
         # A callback resumes the waiting transfer, always with success (the outcome is in the output).
-        partner_api.add_to_role_policy(
-            iam.PolicyStatement(actions=["states:SendTaskSuccess"], resources=[payouts.state_machine.state_machine_arn])
-        )
+        allow_task_success(partner_api, payouts.state_machine.state_machine_arn)
         data.exclusions.grant_read_write_data(ops_api)
         data.waves.grant_read_write_data(ops_api)
         data.hashing_secret.grant_read(ops_api)
@@ -224,6 +226,7 @@ class PrakerjaStack(Stack):
             **card_deadline_steps,
             **payout_steps,
         }
+        _fixed_egress(self, stage, data, functions)
         Observability(
             self,
             "Observability",
@@ -239,6 +242,7 @@ class PrakerjaStack(Stack):
                 "Payouts": payouts.state_machine,
                 "Reconciliation": reconciliation.state_machine,
             },
+            dead_letter_queues={"Notifier": notifier_dead_letters},
         )
 
         for name, fn in functions.items():
@@ -295,17 +299,26 @@ class PrakerjaStack(Stack):
         partners.grant_read(applicant_api, partner_type="PAYMENT")
         return applicant_api
 
-    def _notifier(self, stage: StageConfig, data: Data, function: Callable[..., lambda_.Function]) -> lambda_.Function:
-        notifier = function(
+    def _notifier(self, stage: StageConfig, data: Data, layers: Layers) -> tuple[lambda_.Function, sqs.Queue]:
+        notifier = PrakerjaFunction(
+            self,
             "Notifier",
-            "notifier.handler.lambda_handler",
-            "Notifications: texts each new outbox message (SMS through SNS)",
-            APPLICANTS_TABLE=data.applicants.table_name,
-            OUTBOX_TABLE=data.outbox.table_name,
-            PERSONAL_DATA_KEY_ARN=data.personal_data_key.key_arn,
-        )
+            stage=stage,
+            layers=layers,
+            logs_key=data.logs_key,
+            handler="notifier.handler.lambda_handler",
+            description="Notifications: texts each new outbox message (SMS through SNS)",
+            environment={
+                "APPLICANTS_TABLE": data.applicants.table_name,
+                "OUTBOX_TABLE": data.outbox.table_name,
+                "PERSONAL_DATA_KEY_ARN": data.personal_data_key.key_arn,
+                "SMS_SENDER_ID": stage.sms_sender_id,
+            },
+            # Sized with the batch and the claim's lease (prakerja.notifier_limits).
+            timeout_seconds=NOTIFIER_TIMEOUT_SECONDS,
+        ).function
         allow_table(data.applicants, notifier, "dynamodb:GetItem")
-        data.outbox.grant(notifier, "dynamodb:UpdateItem")
+        data.outbox.grant(notifier, "dynamodb:UpdateItem")  # the claim, its release, the mark
         data.personal_data_key.grant(notifier, "kms:Decrypt")  # the phone number, at send time
         # SMS straight to a phone number: sns:Publish has no resource to name there.
         notifier.add_to_role_policy(iam.PolicyStatement(actions=["sns:Publish"], resources=["*"]))
@@ -325,16 +338,52 @@ class PrakerjaStack(Stack):
             event_sources.DynamoEventSource(
                 data.outbox,
                 starting_position=lambda_.StartingPosition.TRIM_HORIZON,
-                batch_size=100,
+                # Small batches that finish well inside the timeout: a timed-out batch is retried
+                # whole, and only the claim on each message keeps its SMS from going out twice.
+                batch_size=NOTIFIER_BATCH_SIZE,
                 bisect_batch_on_error=True,
-                retry_attempts=5,
+                # Retries outlast a crashed sender's claim (prakerja.notifier_limits: 60 s lease).
+                retry_attempts=10,
                 report_batch_item_failures=True,
                 on_failure=event_sources.SqsDlq(dead_letters),
                 # New messages only: marking one sent (a MODIFY) must not send it again.
                 filters=[lambda_.FilterCriteria.filter({"eventName": lambda_.FilterRule.is_equal("INSERT")})],
             )
         )
-        return notifier
+        self._sms_delivery_status_role()
+        return notifier, dead_letters
+
+    def _sms_delivery_status_role(self) -> None:
+        """The role SNS writes SMS delivery receipts with (to CloudWatch Logs, sns/<region>/...).
+        SNS takes it as an account attribute, which CloudFormation cannot set: docs/deploy.md
+        runs `aws sns set-sms-attributes` with the role's ARN (the stack's output)."""
+        role = iam.Role(
+            self,
+            "SmsDeliveryStatusRole",
+            assumed_by=iam.ServicePrincipal("sns.amazonaws.com"),
+            description="SNS: SMS delivery status (success and failure) written to CloudWatch Logs",
+        )
+        sms_log_groups = self.format_arn(
+            service="logs",
+            resource="log-group",
+            resource_name=f"sns/{self.region}/{self.account}/DirectPublishToPhoneNumber*",
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:PutRetentionPolicy"],
+                resources=[sms_log_groups, f"{sms_log_groups}:*"],
+            )
+        )
+        for resource in (sms_log_groups, f"{sms_log_groups}:*"):
+            acknowledge_resource(
+                role,
+                "AwsSolutions-IAM5",
+                resource,
+                "SNS names the delivery-status log groups itself (DirectPublishToPhoneNumber and "
+                "/Failure): the grant is those groups of this account and region, no wider.",
+            )
+        CfnOutput(self, "SmsDeliveryStatusRoleArn", value=role.role_arn)
 
     def _partner_api(
         self, data: Data, function: Callable[..., lambda_.Function], partners: PartnerSecrets
@@ -423,9 +472,7 @@ class PrakerjaStack(Stack):
             arn_format=ArnFormat.COLON_RESOURCE_NAME,
         )
         for step in transfer_steps.values():
-            step.add_to_role_policy(
-                iam.PolicyStatement(actions=["states:SendTaskSuccess"], resources=[payout_machine_arn])
-            )
+            allow_task_success(step, payout_machine_arn)
 
         reconcile = function(
             "ReconcileSettlement",
@@ -459,7 +506,7 @@ class PrakerjaStack(Stack):
         sweep = function(
             "RevokeUnusedCards",
             "card_deadlines.sweep_shard.lambda_handler",
-            "Card deadlines: one shard's unused cards revoked",
+            "Card deadlines: a page of one shard's unused cards revoked",
             APPLICANTS_TABLE=data.applicants.table_name,
             EXCLUSIONS_TABLE=data.exclusions.table_name,
             OUTBOX_TABLE=data.outbox.table_name,
@@ -592,6 +639,23 @@ def allow_bucket_objects(bucket: s3.Bucket, fn: lambda_.Function, *actions: str,
     )
 
 
+# Request paths answer within API Gateway's 29 s, and a step's single item well inside this.
+DEFAULT_TIMEOUT_SECONDS = 15
+# The steps whose work grows with the programme, each sized to its largest piece of work (the
+# selection steps set their own: docs/selection.md). docs/deploy.md, "Batch steps".
+BATCH_STEP_TIMEOUTS = {
+    # Up to a run's limit (1 M) of keys from the due index, ~100 query pages of 1 MB, written as
+    # one S3 object: seconds to a minute, with room for a throttled table.
+    "CollectDuePayouts": 300,
+    # A page of prakerja.cards.deadlines.CARDS_PER_INVOCATION (2,000) transactions of ~25 ms; the
+    # workflow loops on the shard's cursor.
+    "RevokeUnusedCards": 300,
+    # A partner's day of settlement lines against the ledger's entries of that day, read by page:
+    # the most Lambda allows.
+    "ReconcileSettlement": 900,
+}
+
+
 # A profile and its guard items, read and written (transactions need ConditionCheckItem).
 APPLICANT_RECORDS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem")
 
@@ -612,6 +676,37 @@ def allow_ledger_postings(ledger: dynamodb.ITable, fn: lambda_.Function) -> None
             resources=[ledger.table_arn],
             conditions={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["TOTAL#*"]}},
         )
+    )
+
+
+# The functions that call partners out (e-KYC, account inquiries, transfers and their status).
+PARTNER_CALLERS = ("VerifyIdentity", "ApplicantApi", "SendTransfer", "CheckTransfer")
+
+
+def _fixed_egress(scope: Construct, stage: StageConfig, data: Data, functions: dict[str, lambda_.Function]) -> None:
+    """With StageConfig.fixed_egress, the partner callers leave through the NAT gateways' Elastic IPs."""
+    if not stage.fixed_egress:
+        return
+    egress = Egress(scope, "Egress", stage=stage, logs_key=data.logs_key)
+    for name in PARTNER_CALLERS:
+        egress.place(functions[name])
+
+
+def allow_task_success(fn: lambda_.Function, state_machine_arn: str) -> None:
+    """A task token's callback, for the state machine's own executions and for its Distributed Map's
+    child executions: a child's state machine ARN carries the map run's label
+    (``stateMachine:<name>/<label>``), which the machine's ARN alone would not match."""
+    children = f"{state_machine_arn}/*"
+    fn.add_to_role_policy(
+        iam.PolicyStatement(actions=["states:SendTaskSuccess"], resources=[state_machine_arn, children])
+    )
+    assert fn.role is not None
+    acknowledge_resource(
+        fn.role,
+        "AwsSolutions-IAM5",
+        children,
+        "The payout state machine's Distributed Map runs each transfer in a child execution whose state "
+        "machine ARN is this machine's with the map run's label appended; only its callbacks are allowed.",
     )
 
 

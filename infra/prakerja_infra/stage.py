@@ -3,11 +3,11 @@ this is only what differs between dev, staging and prod."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_logs as logs
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, model_validator
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, StringConstraints, model_validator
 
 StageName = Literal["dev", "staging", "prod"]
 
@@ -43,15 +43,81 @@ class RouteLimits(BaseModel):
     draw: RouteLimit  # GET /v1/waves/{wave_id}/draw
 
 
+# The region the programme runs in (Jakarta); SES and the quotas below are looked up there.
+HOME_REGION = "ap-southeast-3"
+# API Gateway's default account-level throttle in ap-southeast-3, every API and stage of the
+# account together (smaller regions get 2,500 requests/s, not the 10,000 of the large ones).
+DEFAULT_ACCOUNT_API_RATE = 2500
+DEFAULT_ACCOUNT_API_BURST = 5000
+
+_EMAIL = r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$"
+_E164 = r"^\+[1-9][0-9]{7,14}$"
+# A browser origin: scheme, host and optional port, no path. Plain http only for a developer's machine.
+_ORIGIN = r"^(https://[a-z0-9.-]+(:[0-9]+)?|http://(localhost|127\.0\.0\.1)(:[0-9]+)?)$"
+
+
+class AlarmSubscribers(BaseModel):
+    """Who the stage's alarm topic notifies (docs/deploy.md: each confirms its subscription)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    emails: tuple[Annotated[str, StringConstraints(pattern=_EMAIL)], ...] = ()
+    sms: tuple[Annotated[str, StringConstraints(pattern=_E164)], ...] = ()
+    # HTTPS endpoints that take SNS's POSTs: a chat webhook (Slack or Teams through a relay).
+    webhooks: tuple[HttpUrl, ...] = ()
+
+    @model_validator(mode="after")
+    def _webhooks_are_https(self) -> AlarmSubscribers:
+        if any(url.scheme != "https" for url in self.webhooks):
+            raise ValueError("alarm webhooks must be https")
+        return self
+
+    def __bool__(self) -> bool:
+        return bool(self.emails or self.sms or self.webhooks)
+
+
+class EmailSender(BaseModel):
+    """Cognito's sign-up and recovery codes sent through SES from a verified identity of the
+    home region (docs/deploy.md: verifying the domain, leaving the SES sandbox)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    from_address: Annotated[str, StringConstraints(pattern=_EMAIL)]
+    from_name: str = "Kartu Prakerja"
+    reply_to: Annotated[str, StringConstraints(pattern=_EMAIL)] | None = None
+    # The SES identity verified in the region: the sender's domain (or the address itself).
+    verified_domain: str = Field(pattern=r"^[a-z0-9.-]+\.[a-z]{2,}$")
+
+    @model_validator(mode="after")
+    def _address_in_domain(self) -> EmailSender:
+        if not self.from_address.endswith("@" + self.verified_domain):
+            raise ValueError("the sender's address must be in its verified domain")
+        return self
+
+
 class StageConfig(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     name: StageName
     # Steady rate and burst of the API stage, which API Gateway applies to each method on its
     # own (route_limits override it for their routes). Prod is sized for the 2020 launch peak
-    # of ~80,000 registrations a minute (~1,300/s) with headroom.
+    # of ~80,000 registrations a minute (~1,300/s) with headroom, within the account's quota.
     api_rate_limit: int = Field(gt=0)
     api_burst_limit: int = Field(gt=0)
+    # What the account has (API Gateway's account throttle in the region): a stage limit above it
+    # would never apply. Raise these only once AWS has granted the increase (docs/deploy.md).
+    account_api_rate_limit: int = Field(default=DEFAULT_ACCOUNT_API_RATE, gt=0)
+    account_api_burst_limit: int = Field(default=DEFAULT_ACCOUNT_API_BURST, gt=0)
+    # The browser origins of the web apps that call the API (CORS), the first one the primary.
+    web_origins: tuple[Annotated[str, StringConstraints(pattern=_ORIGIN)], ...] = Field(min_length=1)
+    alarm_subscribers: AlarmSubscribers = AlarmSubscribers()
+    # None: Cognito's built-in e-mail (a few dozen a day, for dev only).
+    email_sender: EmailSender | None = None
+    # The functions that call partners leave from fixed addresses (a VPC, NAT gateways with Elastic
+    # IPs: constructs/egress.py), for partners that allowlist their callers.
+    fixed_egress: bool = False
+    # The SMS sender ID, registered for Indonesia (docs/deploy.md) before prod texts anyone.
+    sms_sender_id: str = Field(default="PRAKERJA", pattern=r"^[A-Za-z0-9]{1,11}$")
     # WAF per-IP limit over 5 minutes: a person registers once, a NAT'd campus many times.
     waf_requests_per_ip_per_5min: int = Field(ge=100)
     # Lower limits for the routes worth probing or costly to answer.
@@ -59,14 +125,21 @@ class StageConfig(BaseModel):
     log_retention_days: Literal[14, 30, 365]
     # Tables and keys survive a stack deletion everywhere but dev.
     retain_data: bool
-    civil_registry_url: HttpUrl
-    # The payment partners' APIs, each at <url>/<provider> (sandboxes outside prod).
-    payment_partners_url: HttpUrl
     # How long a transfer waits for the partner's callback before the workflow asks the partner.
     payout_callback_timeout_seconds: int = Field(default=900, ge=1)
     lambda_memory_mb: int = 1024
     # The selection steps hold a shard (or, merging, every shard's 19-byte summaries) in memory.
     selection_memory_mb: int = 2048
+
+    @model_validator(mode="after")
+    def _within_the_account(self) -> StageConfig:
+        if self.api_rate_limit > self.account_api_rate_limit or self.api_burst_limit > self.account_api_burst_limit:
+            raise ValueError(
+                f"{self.name}: the stage's throttle ({self.api_rate_limit}/s, burst {self.api_burst_limit}) is above "
+                f"the account's ({self.account_api_rate_limit}/s, burst {self.account_api_burst_limit}); request the "
+                "quota increase first (docs/deploy.md)"
+            )
+        return self
 
     @model_validator(mode="after")
     def _route_limits_are_lower(self) -> StageConfig:
@@ -95,8 +168,7 @@ STAGES: dict[str, StageConfig] = {
         ),
         log_retention_days=14,
         retain_data=False,
-        civil_registry_url=HttpUrl("https://dukcapil-sandbox.example.go.id/api/v1"),
-        payment_partners_url=HttpUrl("https://payments-sandbox.example.prakerja.go.id/v1"),
+        web_origins=("http://localhost:5173", "http://127.0.0.1:5173"),
     ),
     "staging": StageConfig(
         name="staging",
@@ -114,13 +186,14 @@ STAGES: dict[str, StageConfig] = {
         ),
         log_retention_days=30,
         retain_data=False,
-        civil_registry_url=HttpUrl("https://dukcapil-sandbox.example.go.id/api/v1"),
-        payment_partners_url=HttpUrl("https://payments-sandbox.example.prakerja.go.id/v1"),
+        web_origins=("https://staging.prakerja.example",),
     ),
     "prod": StageConfig(
         name="prod",
-        api_rate_limit=5000,
-        api_burst_limit=10000,
+        # The account's default in Jakarta; with the increase granted (docs/deploy.md: 10,000/s),
+        # raise account_api_rate_limit and this together.
+        api_rate_limit=2500,
+        api_burst_limit=5000,
         # Mobile carriers put many applicants behind one address (CGNAT): the per-IP limit
         # stops scripted abuse, not a busy carrier gateway.
         waf_requests_per_ip_per_5min=5000,
@@ -141,8 +214,7 @@ STAGES: dict[str, StageConfig] = {
         ),
         log_retention_days=365,
         retain_data=True,
-        civil_registry_url=HttpUrl("https://dukcapil.example.go.id/api/v1"),
-        payment_partners_url=HttpUrl("https://payments.example.prakerja.go.id/v1"),
+        web_origins=("https://www.prakerja.example",),
     ),
 }
 
@@ -159,8 +231,10 @@ def log_retention(stage: StageConfig) -> logs.RetentionDays:
 
 
 def removal_policy(stage: StageConfig) -> RemovalPolicy:
-    """Data, keys and logs survive a stack deletion everywhere but dev."""
-    return RemovalPolicy.RETAIN if stage.retain_data else RemovalPolicy.DESTROY
+    """Data, keys and logs survive a stack deletion everywhere but dev. Retained except on create:
+    a first deploy that rolls back deletes what it made, so that the next one does not fail on a
+    fixed name that "already exists" (the partners' secrets, the workflows' log groups)."""
+    return RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE if stage.retain_data else RemovalPolicy.DESTROY
 
 
 _RETENTION = {14: logs.RetentionDays.TWO_WEEKS, 30: logs.RetentionDays.ONE_MONTH, 365: logs.RetentionDays.ONE_YEAR}

@@ -77,10 +77,24 @@ def referenced_ids(value: Any) -> set[str]:
     return found
 
 
+# CDK's own deploy-time provider functions (custom resources), not the program's: dev's buckets
+# empty themselves on `cdk destroy` (test_data.py).
+CDK_PROVIDERS = ("CustomS3AutoDeleteObjectsCustomResourceProviderHandler",)
+
+
+def program_functions(template: CfnTemplate) -> dict[str, Resource]:
+    """Every Lambda function of the program, by logical id: CDK's providers left out."""
+    return {
+        lid: resource
+        for lid, resource in resources(template, "AWS::Lambda::Function").items()
+        if not lid.startswith(CDK_PROVIDERS)
+    }
+
+
 def functions(template: CfnTemplate) -> dict[str, tuple[str, Resource]]:
     """Every Lambda function by its construct name; fails on a function not in FUNCTION_HANDLERS."""
     by_name: dict[str, tuple[str, Resource]] = {}
-    for lid, resource in resources(template, "AWS::Lambda::Function").items():
+    for lid, resource in program_functions(template).items():
         names = [name for name in FUNCTION_HANDLERS if lid.startswith(name)]
         assert len(names) == 1, f"function {lid} is not one of {sorted(FUNCTION_HANDLERS)}"
         assert names[0] not in by_name, f"two functions named {names[0]}*"

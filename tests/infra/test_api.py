@@ -51,7 +51,8 @@ PARTNER_ROUTES = {
 
 
 def _routes(template: CfnTemplate) -> dict[tuple[str, str], Resource]:
-    """Every method by (HTTP method, path), the path rebuilt from the resource tree."""
+    """Every method by (HTTP method, path), the path rebuilt from the resource tree; the CORS
+    preflights (OPTIONS, answered by API Gateway: test_deploy_readiness.py) aside."""
     tree = resources(template, "AWS::ApiGateway::Resource")
 
     def path(resource_id: dict[str, Any]) -> str:
@@ -64,6 +65,7 @@ def _routes(template: CfnTemplate) -> dict[tuple[str, str], Resource]:
     return {
         (method["Properties"]["HttpMethod"], path(method["Properties"]["ResourceId"]) or "/"): method
         for method in resources(template, "AWS::ApiGateway::Method").values()
+        if method["Properties"]["HttpMethod"] != "OPTIONS"
     }
 
 

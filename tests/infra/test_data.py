@@ -199,3 +199,20 @@ def test_personal_data_key_policy_grants_function_roles_only_decrypt_via_secrets
         assert statement["Action"] in ("kms:Decrypt", ["kms:Decrypt"]), statement
         via = statement["Condition"]["StringEquals"]["kms:ViaService"]
         assert "secretsmanager." in str(via), statement
+
+
+def test_dev_buckets_empty_themselves_on_destroy_and_prod_keeps_them(
+    dev_template: CfnTemplate, prod_template: CfnTemplate
+) -> None:
+    """`cdk destroy` of a dev stack deletes its buckets, which CloudFormation cannot do while they
+    hold objects (or versions): dev's are emptied first; prod's are kept, objects and all."""
+    dev_buckets = set(resources(dev_template, "AWS::S3::Bucket"))
+    emptied = {
+        next(iter(referenced_ids(r["Properties"]["BucketName"])))
+        for r in resources(dev_template, "Custom::S3AutoDeleteObjects").values()
+    }
+    assert emptied == dev_buckets and len(dev_buckets) == 3
+    assert not resources(prod_template, "Custom::S3AutoDeleteObjects")
+    assert all(
+        b["DeletionPolicy"] == "RetainExceptOnCreate" for b in resources(prod_template, "AWS::S3::Bucket").values()
+    )

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.infra.cfn import CfnTemplate, as_list, one, referenced_ids, resolve_string, resources
+from tests.infra.cfn import CfnTemplate, as_list, one, program_functions, referenced_ids, resolve_string, resources
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +31,7 @@ def test_every_log_destination_is_a_log_group_of_the_stack(dev_template: CfnTemp
     """Functions, state machines and the API stage write to their own groups, not to groups the
     services would create unencrypted on first write."""
     groups = set(resources(dev_template, "AWS::Logs::LogGroup"))
-    for lid, function in resources(dev_template, "AWS::Lambda::Function").items():
+    for lid, function in program_functions(dev_template).items():
         assert referenced_ids(function["Properties"]["LoggingConfig"]["LogGroup"]) <= groups, lid
         assert referenced_ids(function["Properties"]["LoggingConfig"]["LogGroup"]), lid
     for lid, machine in resources(dev_template, "AWS::StepFunctions::StateMachine").items():

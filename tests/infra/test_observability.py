@@ -17,6 +17,7 @@ from tests.infra.cfn import (
     Resource,
     functions,
     one,
+    program_functions,
     referenced_ids,
     resolve_string,
     resources,
@@ -298,7 +299,7 @@ def test_the_dashboard_shows_every_alarms_state(dev_template: CfnTemplate) -> No
 
 
 def test_every_function_state_machine_and_api_stage_is_traced(dev_template: CfnTemplate) -> None:
-    lambdas = resources(dev_template, "AWS::Lambda::Function")
+    lambdas = program_functions(dev_template)
     machines = resources(dev_template, "AWS::StepFunctions::StateMachine")
     stages = resources(dev_template, "AWS::ApiGateway::Stage")
     assert len(lambdas) == len(FUNCTION_HANDLERS) and len(machines) == 5 and stages

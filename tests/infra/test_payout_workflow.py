@@ -350,8 +350,14 @@ def test_the_payouts_bucket_enforces_tls(dev_template: CfnTemplate, bucket_id: s
         "${" + bucket_id + "}",
         "${" + bucket_id + "}/*",
     ]
-    # Nobody outside the account is let in by the bucket policy.
-    assert [s for s in policy if s["Effect"] == "Allow"] == []
+    # Nobody outside the account is let in by the bucket policy; in dev, CDK's provider that
+    # empties the bucket on `cdk destroy` (a role of this stack) may list and delete.
+    allowed = [s for s in policy if s["Effect"] == "Allow"]
+    assert all(
+        {ref.split("Role")[0] for ref in referenced_ids(s["Principal"])}
+        == {"CustomS3AutoDeleteObjectsCustomResourceProvider"}
+        for s in allowed
+    ), allowed
 
 
 def test_the_payouts_bucket_logs_access(dev_template: CfnTemplate, bucket: Resource, bucket_id: str) -> None:
@@ -367,7 +373,8 @@ def test_the_payouts_bucket_logs_access(dev_template: CfnTemplate, bucket: Resou
     (delivery,) = [
         s
         for s in policy
-        if s["Effect"] == "Allow" and s["Condition"]["ArnLike"]["aws:SourceArn"] == {"Fn::GetAtt": [bucket_id, "Arn"]}
+        if s["Effect"] == "Allow"
+        and s.get("Condition", {}).get("ArnLike", {}).get("aws:SourceArn") == {"Fn::GetAtt": [bucket_id, "Arn"]}
     ]
     assert delivery["Principal"] == {"Service": "logging.s3.amazonaws.com"}
     assert delivery["Action"] == "s3:PutObject"

@@ -72,3 +72,14 @@ def test_registration_runs_the_workflow_to_a_decision(real_cloud):
     me = requests.get(f"{real_cloud.api_url}/v1/applicants/me", headers=headers, timeout=30)
     assert me.status_code == 200, me.text
     assert me.json()["status"] in ("VERIFIED", "REJECTED")
+
+
+def test_workers_run_the_programs_functions_and_not_cdks_providers(real_cloud):
+    """Dev's buckets empty themselves on `cdk destroy` through CDK's Node.js provider function: a
+    deploy-time helper behind a custom resource, which the local cloud does not emulate and so
+    never invokes. Every Python function of the template gets its workers; the provider none."""
+    template = json.loads(TEMPLATE.read_text())
+    functions = {lid: r for lid, r in template["Resources"].items() if r["Type"] == "AWS::Lambda::Function"}
+    python = {lid for lid, r in functions.items() if r["Properties"]["Runtime"].startswith("python")}
+    assert python and python != set(functions)  # the provider is there, in Node.js
+    assert set(real_cloud._workers.pools) == python

@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 from enum import Enum
 
-from aws_cdk import Stack
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_kms as kms
@@ -109,8 +109,25 @@ class Api(Construct):
         )
         authorizer = apigw.CognitoUserPoolsAuthorizer(self, "Authorizer", cognito_user_pools=[user_pool])
 
+        preflighted: set[str] = set()
         for route in routes:
             resource = self.rest_api.root.resource_for_path(route.path)
+            if route.path not in preflighted:
+                # The browser's preflight, answered by API Gateway itself (a mock integration):
+                # no credentials, no function invoked.
+                preflight = add_preflight(resource, stage)
+                for rule in ("AwsSolutions-APIG4", "AwsSolutions-COG4"):
+                    acknowledge(
+                        resource_of(preflight),
+                        rule,
+                        "A CORS preflight (OPTIONS) carries no credentials by the Fetch standard; API Gateway "
+                        "answers it with the allowed origins, methods and headers, and invokes nothing.",
+                    )
+                preflighted.add(route.path)
+            if route.access is not Access.PARTNER and isinstance(route.function, lambda_.Function):
+                # The functions answer the allowed origins themselves (prakerja.http.app); partners
+                # call from servers, not browsers.
+                route.function.add_environment(CORS_ORIGINS_VARIABLE, ",".join(stage.web_origins))
             integration = apigw.LambdaIntegration(route.function, proxy=True)
             if route.access is Access.USER:
                 resource.add_method(
@@ -145,10 +162,10 @@ class Api(Construct):
             "which is what that role is for.",
         )
 
-        self._problem_responses()
+        self._problem_responses(stage)
         self._web_acl(stage)
 
-    def _problem_responses(self) -> None:
+    def _problem_responses(self, stage: StageConfig) -> None:
         """Errors API Gateway answers itself (authorizer, unknown route, throttling, an
         integration failure) in the same RFC 9457 shape as the handlers' problems."""
         responses = [
@@ -220,7 +237,7 @@ class Api(Construct):
                 f"Problem{response_type.response_type}",
                 type=response_type,
                 status_code=status,
-                response_headers={"Content-Type": "'application/problem+json'"},
+                response_headers={"Content-Type": "'application/problem+json'", **gateway_cors_headers(stage)},
                 templates={"application/json": json.dumps(body)},
             )
 
@@ -346,6 +363,40 @@ class Api(Construct):
             self, "WebAclAssociation", resource_arn=stage_arn, web_acl_arn=acl.attr_arn
         )
         association.node.add_dependency(self.rest_api.deployment_stage)
+
+
+# What the web apps send and may read (API.md): the bearer token, an idempotency key, JSON bodies;
+# Retry-After on a 429 or 503, the request id to quote to the helpdesk.
+CORS_ALLOWED_HEADERS = ("Authorization", "Content-Type", "Idempotency-Key")
+CORS_EXPOSED_HEADERS = ("Retry-After", "x-amzn-RequestId")
+CORS_METHODS = ("GET", "POST", "PUT", "OPTIONS")
+CORS_MAX_AGE_SECONDS = 600
+# The functions' variable with the stage's origins, comma-separated (prakerja.config).
+CORS_ORIGINS_VARIABLE = "CORS_ALLOWED_ORIGINS"
+
+
+def add_preflight(resource: apigw.IResource, stage: StageConfig) -> apigw.Method:
+    """The stage's browser origins (StageConfig.web_origins). With several, API Gateway answers the
+    first by default and echoes another when it is the request's Origin (CDK's template)."""
+    return resource.add_cors_preflight(
+        allow_origins=list(stage.web_origins),
+        allow_methods=list(CORS_METHODS),
+        allow_headers=list(CORS_ALLOWED_HEADERS),
+        expose_headers=list(CORS_EXPOSED_HEADERS),
+        max_age=Duration.seconds(CORS_MAX_AGE_SECONDS),
+        status_code=204,
+    )
+
+
+def gateway_cors_headers(stage: StageConfig) -> dict[str, str]:
+    """On API Gateway's own answers (401, 403, 404, 413, 429, 5xx): a gateway response cannot
+    choose among origins, so it names the stage's primary one; the functions' answers name the
+    caller's origin when it is allowed (prakerja.http.app)."""
+    return {
+        "Access-Control-Allow-Origin": f"'{stage.web_origins[0]}'",
+        "Access-Control-Expose-Headers": f"'{','.join(CORS_EXPOSED_HEADERS)}'",
+        "Vary": "'Origin'",
+    }
 
 
 THROTTLED_BODY = "throttled"

@@ -2,19 +2,41 @@
 
 from __future__ import annotations
 
-from aws_cdk import Duration
+from aws_cdk import Annotations, Duration
 from aws_cdk import aws_cognito as cognito
 from constructs import Construct
 
 from prakerja_infra.nag import acknowledge, resource_of
-from prakerja_infra.stage import StageConfig, removal_policy
+from prakerja_infra.stage import HOME_REGION, StageConfig, removal_policy
 
 OPS_GROUP = "ops"
+
+
+def _email(stage: StageConfig) -> cognito.UserPoolEmail | None:
+    """Sign-up and recovery codes through SES from the stage's verified identity; Cognito's own
+    e-mail (a few dozen a day) only where no sender is configured, which synth warns about
+    outside dev (docs/deploy.md: verifying the identity, SES production access)."""
+    sender = stage.email_sender
+    if sender is None:
+        return None
+    return cognito.UserPoolEmail.with_ses(
+        from_email=sender.from_address,
+        from_name=sender.from_name,
+        reply_to=sender.reply_to,
+        ses_verified_domain=sender.verified_domain,
+        ses_region=HOME_REGION,
+    )
 
 
 class Auth(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, stage: StageConfig) -> None:
         super().__init__(scope, construct_id)
+        if stage.email_sender is None and stage.name != "dev":
+            Annotations.of(self).add_warning_v2(
+                "prakerja:cognito-email",
+                f"{stage.name}: Cognito sends sign-up codes with its built-in e-mail (a few dozen a day); set "
+                "email_sender in infra/prakerja_infra/stage.py to send through SES (docs/deploy.md).",
+            )
         self.user_pool = cognito.UserPool(
             self,
             "ApplicantPool",
@@ -33,6 +55,7 @@ class Auth(Construct):
             mfa_second_factor=cognito.MfaSecondFactor(sms=False, otp=True),
             feature_plan=cognito.FeaturePlan.PLUS,
             standard_threat_protection_mode=cognito.StandardThreatProtectionMode.FULL_FUNCTION,
+            email=_email(stage),
             removal_policy=removal_policy(stage),
         )
         acknowledge(

@@ -176,6 +176,8 @@ class Data(Construct):
             enforce_ssl=True,
             lifecycle_rules=[s3.LifecycleRule(expiration=Duration.days(stage.log_retention_days))],
             removal_policy=removal,
+            # Dev only: `cdk destroy` empties the bucket (versions too) before deleting it.
+            auto_delete_objects=not stage.retain_data,
         )
         acknowledge(
             resource_of(self.access_logs),
@@ -198,6 +200,8 @@ class Data(Construct):
                 s3.LifecycleRule(noncurrent_version_expiration=Duration.days(30)),
             ],
             removal_policy=removal,
+            # Dev only: `cdk destroy` empties the bucket (versions too) before deleting it.
+            auto_delete_objects=not stage.retain_data,
         )
 
         # Payout runs' item lists, the partners' settlement reports (dropped under settlements/,
@@ -216,6 +220,8 @@ class Data(Construct):
                 s3.LifecycleRule(noncurrent_version_expiration=Duration.days(365)),
             ],
             removal_policy=removal,
+            # Dev only: `cdk destroy` empties the bucket (versions too) before deleting it.
+            auto_delete_objects=not stage.retain_data,
         )
         # S3 -> EventBridge notifications (a report's arrival starts its reconciliation), set on
         # the bucket itself: event_bridge_enabled=True would add a deploy-time custom resource.

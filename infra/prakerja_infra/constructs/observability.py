@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from aws_cdk import Duration
+from aws_cdk import Annotations, ArnFormat, Duration, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as actions
@@ -16,6 +16,8 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
@@ -47,6 +49,7 @@ class Observability(Construct):
         tables: Mapping[str, dynamodb.Table],
         table_indexes: Mapping[str, Sequence[str]],
         state_machines: Mapping[str, sfn.StateMachine],
+        dead_letter_queues: Mapping[str, sqs.IQueue],
     ) -> None:
         super().__init__(scope, construct_id)
         # CloudWatch must be allowed to use the topic's key, which rules out the AWS managed one.
@@ -62,7 +65,11 @@ class Observability(Construct):
         self.alarm_topic = sns.Topic(
             self, "AlarmTopic", display_name=f"Prakerja {stage.name} alarms", master_key=alarm_key
         )
+        # A topic policy replaces SNS's default one: CloudWatch (this account's alarms only) is
+        # allowed to publish explicitly, or no alarm would ever reach anyone.
+        self.alarm_topic.add_to_resource_policy(_allow_this_accounts_alarms(self.alarm_topic))
         self.alarm_topic.add_to_resource_policy(_deny_insecure_transport(self.alarm_topic))
+        self._subscribe(stage)
         notify = actions.SnsAction(self.alarm_topic)
         self.alarms: list[cloudwatch.Alarm] = []
 
@@ -106,6 +113,14 @@ class Observability(Construct):
         for name, machine in state_machines.items():
             alarm(f"{name}Failed", machine.metric_failed(period=FIVE_MINUTES), 1)
             alarm(f"{name}TimedOut", machine.metric_timed_out(period=FIVE_MINUTES), 1)
+        for name, queue in dead_letter_queues.items():
+            alarm(
+                f"{name}DeadLetters",
+                queue.metric_approximate_number_of_messages_visible(period=FIVE_MINUTES, statistic="Maximum"),
+                1,
+                description=f"{name}: records that failed every retry are parked in its dead-letter queue "
+                "(docs/deploy.md: how to look at them and redrive).",
+            )
         self.ledger_imbalance = alarm(
             "LedgerImbalance",
             program_metric(ProgramMetric.LEDGER_IMBALANCE, "Maximum", LEDGER_CHECK_WINDOW),
@@ -139,6 +154,25 @@ class Observability(Construct):
                 height=8,
             )
         )
+
+    def _subscribe(self, stage: StageConfig) -> None:
+        """The stage's subscribers (StageConfig.alarm_subscribers); each confirms once (SNS sends
+        the e-mail or webhook a confirmation). With none, synth warns: alarms would reach nobody."""
+        subscribers = stage.alarm_subscribers
+        for email in subscribers.emails:
+            self.alarm_topic.add_subscription(subscriptions.EmailSubscription(email))
+        for number in subscribers.sms:
+            self.alarm_topic.add_subscription(subscriptions.SmsSubscription(number))
+        for url in subscribers.webhooks:
+            self.alarm_topic.add_subscription(
+                subscriptions.UrlSubscription(str(url), protocol=sns.SubscriptionProtocol.HTTPS)
+            )
+        if not subscribers:
+            Annotations.of(self).add_warning_v2(
+                "prakerja:no-alarm-subscribers",
+                f"Nobody is subscribed to the {stage.name} alarm topic: set alarm_subscribers in "
+                "infra/prakerja_infra/stage.py (docs/deploy.md).",
+            )
 
     def _program_widgets(self, stage: StageConfig) -> None:
         funnel = [program_metric(name, "Sum", HOUR) for name in FUNNEL]
@@ -302,6 +336,24 @@ def _throttled_requests(name: str, table: dynamodb.Table) -> cloudwatch.MathExpr
         f"TableName=\"{table.table_name}\"', 'Sum', {int(FIVE_MINUTES.to_seconds())})"
     )
     return cloudwatch.MathExpression(expression=f"SUM({search})", using_metrics={}, period=FIVE_MINUTES, label=name)
+
+
+def _allow_this_accounts_alarms(topic: sns.Topic) -> iam.PolicyStatement:
+    stack = Stack.of(topic)
+    return iam.PolicyStatement(
+        sid="CloudWatchAlarmsOfThisAccount",
+        principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+        actions=["sns:Publish"],
+        resources=[topic.topic_arn],
+        conditions={
+            "StringEquals": {"aws:SourceAccount": stack.account},
+            "ArnLike": {
+                "aws:SourceArn": stack.format_arn(
+                    service="cloudwatch", resource="alarm", resource_name="*", arn_format=ArnFormat.COLON_RESOURCE_NAME
+                )
+            },
+        },
+    )
 
 
 def _deny_insecure_transport(topic: sns.Topic) -> iam.PolicyStatement:

@@ -25,6 +25,10 @@ from prakerja_infra.stage import StageConfig, log_retention, removal_policy
 # Keep in step with prakerja.waves.models.PARTICIPANT_SHARDS (an infra test checks).
 PARTICIPANT_SHARDS = 64
 
+# Lambda's service errors are retried by every LambdaInvoke already; throttling is not. A new
+# account's concurrency is low (docs/deploy.md), and every Map or Distributed Map fans out.
+LAMBDA_THROTTLED = "Lambda.TooManyRequestsException"
+
 # Raised by the e-KYC step when the civil registry does not answer; retried with backoff.
 REGISTRY_UNAVAILABLE = "CivilRegistryUnavailable"
 
@@ -33,6 +37,8 @@ REGISTRY_UNAVAILABLE = "CivilRegistryUnavailable"
 # registration and selection executions are named after the applicant and the wave, and a payout
 # run writes its id into each of its items.
 CORRELATION_ID = "correlation_id"
+
+VENDED_LOGS_PREFIX = "/aws/vendedlogs/states/"
 EXECUTION_NAME = sfn.JsonPath.string_at("$$.Execution.Name")
 
 
@@ -104,6 +110,10 @@ def standard_state_machine(
     log_group = logs.LogGroup(
         scope,
         "Logs",
+        # Under /aws/vendedlogs/: Step Functions' log delivery then needs no entry in the account's
+        # CloudWatch Logs resource policy (5,120 characters for the whole account), which every
+        # other name would grow by one per state machine, stage and re-create.
+        log_group_name=f"{VENDED_LOGS_PREFIX}prakerja-{stage.name}-{name}",
         retention=log_retention(stage),
         removal_policy=removal_policy(stage),
         encryption_key=logs_key,
@@ -143,6 +153,7 @@ def _shard_task(
     function: lambda_.IFunction,
     *,
     parts: bool = False,
+    paged: bool = False,
     correlated: bool = False,
 ) -> tasks.LambdaInvoke:
     """A step over one shard (or one part of it): safe to repeat, so transient failures are
@@ -151,6 +162,12 @@ def _shard_task(
     payload = {"wave_id": sfn.JsonPath.string_at("$.wave_id"), "shard": sfn.JsonPath.number_at("$.shard")}
     if parts:
         payload |= {"part": sfn.JsonPath.number_at("$.part"), "parts": sfn.JsonPath.number_at("$.parts")}
+    if paged:  # where the previous page stopped (null at first) and the totals so far
+        payload |= {
+            "cursor": sfn.JsonPath.string_at("$.cursor"),
+            "revoked": sfn.JsonPath.number_at("$.revoked"),
+            "returned": sfn.JsonPath.number_at("$.returned"),
+        }
     if correlated:
         payload[CORRELATION_ID] = EXECUTION_NAME
     task = tasks.LambdaInvoke(
@@ -165,7 +182,21 @@ def _shard_task(
     task.add_retry(
         errors=["ClientError", "States.Timeout"], interval=Duration.seconds(5), max_attempts=4, backoff_rate=2.0
     )
+    _retry_lambda_throttling(task)
     return task
+
+
+def _retry_lambda_throttling(task: tasks.LambdaInvoke) -> None:
+    """Lambda refused the invocation for concurrency: a Map's shards retry apart (full jitter), not
+    all at once again, for up to some ten minutes."""
+    task.add_retry(
+        errors=[LAMBDA_THROTTLED],
+        interval=Duration.seconds(2),
+        max_attempts=10,
+        backoff_rate=2.0,
+        max_delay=Duration.seconds(120),
+        jitter_strategy=sfn.JitterType.FULL,
+    )
 
 
 class SelectionWorkflow(Construct):
@@ -294,16 +325,25 @@ class CardDeadlinesWorkflow(Construct):
             "SweepShards",
             comment="Each shard of each due wave: revoke its unused cards",
             items_path="$.plan.shards",
-            max_concurrency=16,
+            # Every shard of a wave at once: a 6 M wave's shard is ~94 k cards, ~47 pages of a
+            # minute or less (prakerja.cards.deadlines.CARDS_PER_INVOCATION).
+            max_concurrency=PARTICIPANT_SHARDS,
             result_path="$.swept",
         )
+        revoke = _shard_task(
+            self,
+            "RevokeUnusedCards",
+            "A page of one shard's unused cards revoked, one transaction each",
+            sweep_shard,
+            paged=True,
+            correlated=True,
+        )
+        # A page at a time, until the shard's cursor runs out (the page's output is the next input).
         sweep.item_processor(
-            _shard_task(
-                self,
-                "RevokeUnusedCards",
-                "One shard's unused cards revoked, one transaction each",
-                sweep_shard,
-                correlated=True,
+            revoke.next(
+                sfn.Choice(self, "MoreCards")
+                .when(sfn.Condition.is_not_null("$.cursor"), revoke)
+                .otherwise(sfn.Succeed(self, "ShardSwept"))
             )
         )
         finish_task = tasks.LambdaInvoke(
@@ -321,7 +361,7 @@ class CardDeadlinesWorkflow(Construct):
             payload_response_only=True,
         )
         self.state_machine = standard_state_machine(
-            self, stage, logs_key, "card-deadlines", plan_task.next(sweep).next(finish_task), Duration.hours(2)
+            self, stage, logs_key, "card-deadlines", plan_task.next(sweep).next(finish_task), Duration.hours(6)
         )
         _justify_state_machine_role(self.state_machine, [plan, sweep_shard, finish])
         # 17:05 UTC is 00:05 WIB: the first run after each day's deadlines.
@@ -338,8 +378,6 @@ class CardDeadlinesWorkflow(Construct):
 PARTNER_UNAVAILABLE = "PartnerUnavailable"
 RATE_LIMITED = "RateLimited"
 TRANSFER_PENDING = "TransferPending"
-# Lambda's service errors are retried by every LambdaInvoke already; throttling is not.
-LAMBDA_THROTTLED = "Lambda.TooManyRequestsException"
 
 
 class PayoutWorkflow(Construct):
@@ -536,6 +574,7 @@ def _data_task(
         result_path=result_path,
     )
     task.add_retry(errors=["ClientError"], interval=Duration.seconds(5), max_attempts=4, backoff_rate=2.0)
+    _retry_lambda_throttling(task)
     return task
 
 
