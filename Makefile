@@ -68,8 +68,11 @@ loadtest: install
 		--csv $$results/locust --only-summary $(SCENARIOS); \
 	status=$$?; echo "CSV results in $$results/ (locust_stats.csv, locust_failures.csv, ...)"; exit $$status
 
+# docs/deploy.md; the first deploy gives the partners' endpoints:
+# make deploy STAGE=staging DEPLOY_ARGS="--parameters CivilRegistryUrl=https://... --parameters PaymentPartnersUrl=https://..."
+DEPLOY_ARGS ?=
 deploy: install node_modules/.installed
-	npx cdk deploy -c stage=$(STAGE)
+	npx cdk deploy -c stage=$(STAGE) $(DEPLOY_ARGS)
 
 # Re-pin after editing requirements/*.in.
 lock: install
