@@ -99,7 +99,7 @@ class PrakerjaStack(Stack):
         selection_files = {"WAVES_TABLE": data.waves.table_name, "SELECTION_BUCKET": data.selection.bucket_name}
 
         # --- notifications: the outbox's new messages texted by SMS
-        notifier, notifier_dead_letters = self._notifier(stage, data, layers)
+        notifier, notifier_dead_letters = self._notifier(stage, data, function)
 
         # --- card deadlines: unused cards revoked nightly
         card_deadlines, card_deadline_steps = self._card_deadlines(stage, data, function)
@@ -299,24 +299,18 @@ class PrakerjaStack(Stack):
         partners.grant_read(applicant_api, partner_type="PAYMENT")
         return applicant_api
 
-    def _notifier(self, stage: StageConfig, data: Data, layers: Layers) -> tuple[lambda_.Function, sqs.Queue]:
-        notifier = PrakerjaFunction(
-            self,
+    def _notifier(
+        self, stage: StageConfig, data: Data, function: Callable[..., lambda_.Function]
+    ) -> tuple[lambda_.Function, sqs.Queue]:
+        notifier = function(
             "Notifier",
-            stage=stage,
-            layers=layers,
-            logs_key=data.logs_key,
-            handler="notifier.handler.lambda_handler",
-            description="Notifications: texts each new outbox message (SMS through SNS)",
-            environment={
-                "APPLICANTS_TABLE": data.applicants.table_name,
-                "OUTBOX_TABLE": data.outbox.table_name,
-                "PERSONAL_DATA_KEY_ARN": data.personal_data_key.key_arn,
-                "SMS_SENDER_ID": stage.sms_sender_id,
-            },
-            # Sized with the batch and the claim's lease (prakerja.notifier_limits).
-            timeout_seconds=NOTIFIER_TIMEOUT_SECONDS,
-        ).function
+            "notifier.handler.lambda_handler",
+            "Notifications: texts each new outbox message (SMS through SNS)",
+            APPLICANTS_TABLE=data.applicants.table_name,
+            OUTBOX_TABLE=data.outbox.table_name,
+            PERSONAL_DATA_KEY_ARN=data.personal_data_key.key_arn,
+            SMS_SENDER_ID=stage.sms_sender_id,
+        )
         allow_table(data.applicants, notifier, "dynamodb:GetItem")
         data.outbox.grant(notifier, "dynamodb:UpdateItem")  # the claim, its release, the mark
         data.personal_data_key.grant(notifier, "kms:Decrypt")  # the phone number, at send time
@@ -653,6 +647,8 @@ BATCH_STEP_TIMEOUTS = {
     # A partner's day of settlement lines against the ledger's entries of that day, read by page:
     # the most Lambda allows.
     "ReconcileSettlement": 900,
+    # A stream batch of texts, sized with the batch and the claim's lease (prakerja.notifier_limits).
+    "Notifier": NOTIFIER_TIMEOUT_SECONDS,
 }
 
 

@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 
-from prakerja.notifier_limits import NOTIFIER_TIMEOUT_SECONDS
 from prakerja_infra.stack import BATCH_STEP_TIMEOUTS
 from prakerja_infra.stage import stage_config
 from tests.infra.cfn import (
@@ -132,10 +131,8 @@ def test_timeout_and_memory_are_bounded(by_name: dict[str, Resource], name: str)
         assert properties["Timeout"] == 900
         assert properties["MemorySize"] == stage_config("dev").selection_memory_mb
         return
-    if name in BATCH_STEP_TIMEOUTS:  # sized to their work (docs/deploy.md, item 5)
+    if name in BATCH_STEP_TIMEOUTS:  # sized to their work (docs/deploy.md, "Batch steps")
         assert properties["Timeout"] == BATCH_STEP_TIMEOUTS[name] <= 900
-    elif name == "Notifier":  # a batch of texts (prakerja.notifier_limits)
-        assert properties["Timeout"] == NOTIFIER_TIMEOUT_SECONDS
     else:
         # API Gateway gives up after 29 s; a longer function timeout only bills for answers nobody reads.
         assert 1 <= properties["Timeout"] <= 29
