@@ -418,3 +418,27 @@ def test_the_api_functions_know_the_stages_origins(dev_template: CfnTemplate) ->
     for name in ("PublicApi", "ApplicantApi", "OpsApi"):
         _, function = functions(dev_template)[name]
         assert function["Properties"]["Environment"]["Variables"]["CORS_ALLOWED_ORIGINS"] == origins, name
+
+
+# --- CloudFormation's limit of 500 resources a stack
+
+
+# Room for what the open issues add before the stack is split (docs/deploy.md).
+RESOURCE_BUDGET = 450
+
+
+@pytest.mark.parametrize("stage", ["dev", "staging", "prod"])
+def test_every_stage_stays_well_under_cloudformations_resource_limit(
+    cli_synths: dict[str, CliSynth], stage: str
+) -> None:
+    assert len(cli_synths[stage].template["Resources"]) <= RESOURCE_BUDGET
+
+
+def test_fixed_egress_stays_under_the_limit_too(configured: CfnTemplate) -> None:
+    assert len(configured["Resources"]) <= RESOURCE_BUDGET
+
+
+def test_only_api_gateway_may_invoke_the_api_functions_and_not_its_test_button(dev_template: CfnTemplate) -> None:
+    permissions = resources(dev_template, "AWS::Lambda::Permission").values()
+    sources = [resolve_string(p["Properties"].get("SourceArn", "")) for p in permissions]
+    assert not [s for s in sources if "/test-invoke-stage/" in s]

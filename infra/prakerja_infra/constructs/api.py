@@ -128,7 +128,9 @@ class Api(Construct):
                 # The functions answer the allowed origins themselves (prakerja.http.app); partners
                 # call from servers, not browsers.
                 route.function.add_environment(CORS_ORIGINS_VARIABLE, ",".join(stage.web_origins))
-            integration = apigw.LambdaIntegration(route.function, proxy=True)
+            # No test-invoke permission (the console's "Test" button): one Lambda permission per
+            # method instead of two, against CloudFormation's 500 resources a stack.
+            integration = apigw.LambdaIntegration(route.function, proxy=True, allow_test_invoke=False)
             if route.access is Access.USER:
                 resource.add_method(
                     route.method,
