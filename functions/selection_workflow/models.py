@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from prakerja.selection.workflow import APPLY_PARTS
 from prakerja.waves.models import PARTICIPANT_SHARDS
 
 
@@ -19,7 +20,7 @@ class ShardStep(WaveStep):
 
 class ShardPartStep(ShardStep):
     part: int = Field(ge=0)
-    parts: int = Field(ge=1, le=64)
+    parts: int = Field(ge=1, le=APPLY_PARTS)
 
 
 class AppliedShard(BaseModel):

@@ -19,11 +19,9 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
+from prakerja.waves.models import PARTICIPANT_SHARDS
 from prakerja_infra.nag import acknowledge, acknowledge_resource
 from prakerja_infra.stage import StageConfig, log_retention, removal_policy
-
-# Keep in step with prakerja.waves.models.PARTICIPANT_SHARDS (an infra test checks).
-PARTICIPANT_SHARDS = 64
 
 # Lambda's service errors are retried by every LambdaInvoke already; throttling is not. A new
 # account's concurrency is low (docs/deploy.md), and every Map or Distributed Map fans out.
@@ -314,7 +312,7 @@ class CardDeadlinesWorkflow(Construct):
         plan_task = tasks.LambdaInvoke(
             self,
             "PlanSweep",
-            comment="The waves whose purchase deadline has passed, and their 64 shards each",
+            comment=f"The waves whose purchase deadline has passed, and their {PARTICIPANT_SHARDS} shards each",
             lambda_function=plan,
             payload=sfn.TaskInput.from_object({CORRELATION_ID: EXECUTION_NAME}),
             payload_response_only=True,
