@@ -120,7 +120,6 @@ class PrakerjaStack(Stack):
             "PublicApi",
             "public_api.handler.lambda_handler",
             "Public routes: health, the OpenAPI document and published draws",
-            API_VERSION="1",
             **selection_files,
         )
         data.waves.grant(public_api, "dynamodb:GetItem")

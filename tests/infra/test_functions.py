@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import ast
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from prakerja_infra.constructs.functions import FUNCTION_SETTINGS, settings_variables
 from prakerja_infra.stack import BATCH_STEP_TIMEOUTS
 from prakerja_infra.stage import stage_config
 from tests.infra.cfn import (
@@ -137,3 +140,55 @@ def test_timeout_and_memory_are_bounded(by_name: dict[str, Resource], name: str)
         # API Gateway gives up after 29 s; a longer function timeout only bills for answers nobody reads.
         assert 1 <= properties["Timeout"] <= 29
     assert properties["MemorySize"] == stage_config("dev").lambda_memory_mb
+
+
+# Set by PrakerjaFunction on every function (Powertools and the stage), not read through settings.
+COMMON_VARIABLES = {
+    "STAGE",
+    "POWERTOOLS_SERVICE_NAME",
+    "POWERTOOLS_METRICS_NAMESPACE",
+    "POWERTOOLS_LOG_LEVEL",
+    "POWERTOOLS_TRACER_CAPTURE_RESPONSE",
+    "POWERTOOLS_TRACER_CAPTURE_ERROR",
+}
+FUNCTIONS_DIR = Path(__file__).resolve().parents[2] / "functions"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_the_environment_is_exactly_the_functions_settings(by_name: dict[str, Resource], name: str) -> None:
+    """One source per contract: the variables a function is given are the fields of the settings
+    model its handler loads (prakerja.config), every required one given, none that nothing reads."""
+    model = FUNCTION_SETTINGS[name]
+    given = set(_properties(by_name, name)["Environment"]["Variables"]) - COMMON_VARIABLES
+    fields = {field.upper(): info for field, info in model.model_fields.items()}
+    assert given <= set(fields), f"{name}: {sorted(given - set(fields))} are not {model.__name__} fields"
+    required = {field for field, info in fields.items() if info.is_required()}
+    assert required <= given, f"{name}: {sorted(required - given)} are required by {model.__name__}"
+
+
+def _settings_loaded(package: Path) -> set[str]:
+    """The settings models a handler package passes to load_settings, by class name."""
+    loaded = set()
+    for module in package.glob("*.py"):
+        for node in ast.walk(ast.parse(module.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "load_settings" and node.args:
+                argument = node.args[0]
+                loaded.add(argument.id if isinstance(argument, ast.Name) else ast.unparse(argument))
+    return loaded
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_the_infra_names_the_settings_its_handler_loads(name: str) -> None:
+    package = FUNCTIONS_DIR / FUNCTION_HANDLERS[name].split(".")[0]
+    assert FUNCTION_SETTINGS[name].__name__ in _settings_loaded(package), name
+
+
+def test_a_variable_the_settings_do_not_have_fails_the_synth() -> None:
+    good = {"WAVES_TABLE": "w", "SELECTION_BUCKET": "b"}
+    assert settings_variables("MergeDraw", good) == good
+    with pytest.raises(ValueError, match=r"not settings \['API_VERSION'\]"):
+        settings_variables("MergeDraw", {**good, "API_VERSION": "1"})
+    with pytest.raises(ValueError, match=r"settings not given \['SELECTION_BUCKET'\]"):
+        settings_variables("MergeDraw", {"WAVES_TABLE": "w"})
+    with pytest.raises(ValueError, match="no settings model"):
+        settings_variables("Unknown", good)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 from aws_cdk import Duration
@@ -10,7 +11,9 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
+from pydantic import BaseModel
 
+from prakerja import config
 from prakerja_infra.bundling import dependencies_layer, shared_layer
 from prakerja_infra.stage import StageConfig, log_retention, removal_policy
 
@@ -20,6 +23,50 @@ FUNCTIONS_DIR = ROOT / "functions"
 RUNTIME = lambda_.Runtime.PYTHON_3_14
 SERVICE_NAME = "prakerja"
 METRICS_NAMESPACE = "Prakerja"
+
+
+# Each function's settings model (prakerja.config), the one its handler loads at cold start: the
+# single source of the variables the function is given (the model's fields, upper-case).
+# tests/infra/test_functions.py checks each handler's package loads the model named here.
+FUNCTION_SETTINGS: Mapping[str, type[BaseModel]] = {
+    "PublicApi": config.PublicApiSettings,
+    "ApplicantApi": config.ApplicantApiSettings,
+    "OpsApi": config.OpsApiSettings,
+    "PartnerApi": config.PartnerApiSettings,
+    "VerifyIdentity": config.VerifyIdentitySettings,
+    "ScreenEligibility": config.ScreenEligibilitySettings,
+    "PlanSelection": config.SelectionSettings,
+    "SnapshotShard": config.SnapshotShardSettings,
+    "MergeDraw": config.SelectionSettings,
+    "ApplyShard": config.ApplyShardSettings,
+    "PublishResult": config.SelectionSettings,
+    "Notifier": config.NotifierSettings,
+    "PlanCardSweep": config.CardDeadlineSettings,
+    "RevokeUnusedCards": config.RevokeCardsSettings,
+    "FinishCardSweep": config.CardDeadlineSettings,
+    "CollectDuePayouts": config.PayoutWorkflowSettings,
+    "SendTransfer": config.PayoutWorkflowSettings,
+    "CheckTransfer": config.PayoutWorkflowSettings,
+    "ReconcileSettlement": config.ReconciliationSettings,
+}
+
+
+def settings_variables(function_id: str, environment: Mapping[str, str]) -> dict[str, str]:
+    """``environment`` checked against the function's settings model: every variable is one of
+    its fields, and every field without a default is given. A mismatch fails the synth here,
+    not the function's cold start after a deploy."""
+    model = FUNCTION_SETTINGS.get(function_id)
+    if model is None:
+        raise ValueError(f"{function_id}: no settings model declared in FUNCTION_SETTINGS")
+    fields = {name.upper(): field for name, field in model.model_fields.items()}
+    unknown = sorted(set(environment) - set(fields))
+    missing = sorted(name for name, field in fields.items() if field.is_required() and name not in environment)
+    if unknown or missing:
+        raise ValueError(
+            f"{function_id}: its environment and {model.__name__} disagree: "
+            f"not settings {unknown or 'none'}, settings not given {missing or 'none'}"
+        )
+    return dict(environment)
 
 
 class Layers(Construct):
@@ -108,6 +155,6 @@ class PrakerjaFunction(Construct):
                 # handlers say so too; this holds for any method traced later.
                 "POWERTOOLS_TRACER_CAPTURE_RESPONSE": "false",
                 "POWERTOOLS_TRACER_CAPTURE_ERROR": "false",
-                **environment,
+                **settings_variables(construct_id, environment),
             },
         )
