@@ -16,7 +16,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 OUTDIR = ROOT / "cdk.out"
-INPUTS = ["infra", "functions", "layers", "requirements/lambda.lock", "cdk.json"]
+# docs/openapi.json: the API's routes come from it (prakerja_infra.routes).
+INPUTS = ["infra", "functions", "layers", "requirements/lambda.lock", "cdk.json", "docs/openapi.json"]
 
 
 def _inputs_digest(stage: str) -> str:

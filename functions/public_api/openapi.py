@@ -1,12 +1,15 @@
 """Builds the API's OpenAPI document from every function's routes.
 
 Each function serves only its own routes, but the document covers all of them, so it is
-built by including every router in one throwaway resolver.
+built by including every router in one throwaway resolver. Each operation names the function
+that serves it (FUNCTION_EXTENSION): the CDK app builds the API's routes from this document
+(infra/prakerja_infra/routes.py), so that the routers are the one source of the route list.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
@@ -25,13 +28,29 @@ DESCRIPTION = (
     "national pre-employment card program. Errors are RFC 9457 problems with a stable `code`."
 )
 PARTNER_PATHS = "/v1/partner/"
+# The function (the stack's construct id) that serves an operation.
+FUNCTION_EXTENSION = "x-prakerja-function"
 PUBLIC_PATHS = frozenset({"/v1/health", "/v1/openapi.json", "/v1/docs", "/v1/waves/{wave_id}/draw"})
 
 
-def build_document(*routers: Router) -> dict[str, Any]:
+def _operations(routers: Sequence[Router]) -> set[tuple[str, str]]:
+    """(path, method) of every route of these routers."""
     resolver = APIGatewayRestResolver(enable_validation=True)
     for router in routers:
         resolver.include_router(router)
+    paths: dict[str, dict[str, Any]] = json.loads(resolver.get_openapi_json_schema()).get("paths", {})
+    return {(path, method) for path, operations in paths.items() for method in operations}
+
+
+def build_document(routers_by_function: Mapping[str, Sequence[Router]]) -> dict[str, Any]:
+    resolver = APIGatewayRestResolver(enable_validation=True)
+    served_by: dict[tuple[str, str], str] = {}
+    for function, routers in routers_by_function.items():
+        for router in routers:
+            resolver.include_router(router)
+        for operation in _operations(routers):
+            assert operation not in served_by, f"{operation} is served by {served_by[operation]} and {function}"
+            served_by[operation] = function
     document: dict[str, Any] = json.loads(
         resolver.get_openapi_json_schema(
             title=TITLE,
@@ -63,8 +82,9 @@ def build_document(*routers: Router) -> dict[str, Any]:
         elif path.startswith(PARTNER_PATHS):
             for operation in operations.values():
                 operation["security"] = [{"partnerSignature": []}]
-        for operation in operations.values():
+        for method, operation in operations.items():
             _document_what_any_route_answers(path, operation)
+            operation[FUNCTION_EXTENSION] = served_by[(path, method)]
     return document
 
 

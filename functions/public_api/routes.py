@@ -74,14 +74,12 @@ def wave_draw(
 
 @cache
 def openapi_document() -> dict[str, Any]:
-    """Every function's routes; a new function's router is added here."""
+    """Every function's routes, by the function that serves them; a new router is added here."""
     return build_document(
-        router,
-        applicant_routes,
-        marketplace_routes,
-        applicant_payout_routes,
-        ops_routes,
-        ops_marketplace_routes,
-        ops_payout_routes,
-        partner_routes,
+        {
+            "PublicApi": [router],
+            "ApplicantApi": [applicant_routes, marketplace_routes, applicant_payout_routes],
+            "OpsApi": [ops_routes, ops_marketplace_routes, ops_payout_routes],
+            "PartnerApi": [partner_routes],
+        }
     )

@@ -15,7 +15,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from prakerja.notifier_limits import NOTIFIER_BATCH_SIZE, NOTIFIER_TIMEOUT_SECONDS
-from prakerja_infra.constructs.api import Access, Api, Route
+from prakerja_infra.constructs.api import Api
 from prakerja_infra.constructs.auth import Auth
 from prakerja_infra.constructs.data import Data
 from prakerja_infra.constructs.egress import Egress
@@ -31,6 +31,7 @@ from prakerja_infra.constructs.workflows import (
     SelectionWorkflow,
 )
 from prakerja_infra.nag import acknowledge, acknowledge_resource, resource_of
+from prakerja_infra.routes import api_routes
 from prakerja_infra.stage import StageConfig
 
 
@@ -171,46 +172,10 @@ class PrakerjaStack(Stack):
             stage=stage,
             logs_key=data.logs_key,
             user_pool=auth.user_pool,
-            routes=[
-                Route("GET", "/v1/health", public_api, Access.PUBLIC),
-                Route("GET", "/v1/openapi.json", public_api, Access.PUBLIC),
-                Route("GET", "/v1/docs", public_api, Access.PUBLIC),
-                Route("POST", "/v1/applicants", applicant_api, Access.USER),
-                Route("GET", "/v1/applicants/me", applicant_api, Access.USER),
-                Route("GET", "/v1/assessment", applicant_api, Access.USER),
-                Route("POST", "/v1/applicants/me/assessment", applicant_api, Access.USER),
-                Route("GET", "/v1/waves", applicant_api, Access.USER),
-                Route("POST", "/v1/waves/{wave_id}/join", applicant_api, Access.USER),
-                Route("POST", "/v1/ops/exclusion-lists/{source}", ops_api, Access.USER),
-                Route("GET", "/v1/ops/waves", ops_api, Access.USER),
-                Route("POST", "/v1/ops/waves", ops_api, Access.USER),
-                Route("GET", "/v1/ops/waves/{wave_id}", ops_api, Access.USER),
-                Route("POST", "/v1/ops/waves/{wave_id}/close", ops_api, Access.USER),
-                Route("GET", "/v1/waves/{wave_id}/draw", public_api, Access.PUBLIC),
-                Route("GET", "/v1/trainings", applicant_api, Access.USER),
-                Route("GET", "/v1/trainings/{training_id}", applicant_api, Access.USER),
-                Route("POST", "/v1/purchases", applicant_api, Access.USER),
-                Route("GET", "/v1/purchases", applicant_api, Access.USER),
-                Route("POST", "/v1/purchases/{purchase_id}/review", applicant_api, Access.USER),
-                Route("POST", "/v1/ops/trainings", ops_api, Access.USER),
-                Route("PUT", "/v1/ops/trainings/{training_id}", ops_api, Access.USER),
-                Route("GET", "/v1/ops/ledger", ops_api, Access.USER),
-                Route("GET", "/v1/ops/ledger/accounts/{account_id}", ops_api, Access.USER),
-                Route("POST", "/v1/ops/ledger/allocations", ops_api, Access.USER),
-                Route("POST", "/v1/partner/redemptions", partner_api, Access.PARTNER),
-                Route("POST", "/v1/partner/completions", partner_api, Access.PARTNER),
-                Route("POST", "/v1/partner/payments/{transfer_id}/callback", partner_api, Access.PARTNER),
-                Route("GET", "/v1/applicants/me/payout-account", applicant_api, Access.USER),
-                Route("PUT", "/v1/applicants/me/payout-account", applicant_api, Access.USER),
-                Route("GET", "/v1/applicants/me/payouts", applicant_api, Access.USER),
-                Route("GET", "/v1/surveys", applicant_api, Access.USER),
-                Route("POST", "/v1/surveys/{survey_id}/responses", applicant_api, Access.USER),
-                Route("POST", "/v1/ops/payout-runs", ops_api, Access.USER),
-                Route("POST", "/v1/ops/reconciliations", ops_api, Access.USER),
-                Route("GET", "/v1/ops/reconciliations/{provider}/{day}", ops_api, Access.USER),
-                Route("GET", "/v1/ops/payouts", ops_api, Access.USER),
-                Route("GET", "/v1/ops/payouts/failure-counts", ops_api, Access.USER),
-            ],
+            # From the routers, through the OpenAPI document they make (prakerja_infra.routes).
+            routes=api_routes(
+                {"PublicApi": public_api, "ApplicantApi": applicant_api, "OpsApi": ops_api, "PartnerApi": partner_api}
+            ),
         )
 
         functions = {

@@ -4,11 +4,14 @@ API Gateway answers itself, and the WAF in front of the stage."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 from aws_cdk.assertions import Match, Template
 
+from prakerja_infra.constructs.api import Access
+from prakerja_infra.routes import FUNCTION_EXTENSION, OPENAPI_DOCUMENT, access_of, api_routes
 from prakerja_infra.stage import stage_config
 from tests.infra.cfn import CfnTemplate, Resource, one, referenced_ids, resolve_string, resources
 
@@ -244,3 +247,43 @@ def test_web_acl_is_associated_with_the_stage(dev_template: CfnTemplate) -> None
     assert association["Properties"]["WebACLArn"] == {"Fn::GetAtt": [acl_id, "Arn"]}
     arn = resolve_string(association["Properties"]["ResourceArn"])
     assert arn == f"arn:${{AWS::Partition}}:apigateway:${{AWS::Region}}::/restapis/${{{api_id}}}/stages/${{{stage_id}}}"
+
+
+def test_the_routes_are_the_documents_operations_each_to_the_function_that_serves_it(
+    dev_template: CfnTemplate,
+) -> None:
+    """The routers are the one source of the route list: they make the OpenAPI document, which
+    names each operation's function, and the stack builds its routes from that document."""
+    document = json.loads(OPENAPI_DOCUMENT.read_text())
+    operations = {
+        (method.upper(), path): operation
+        for path, ops in document["paths"].items()
+        for method, operation in ops.items()
+    }
+    routes = _routes(dev_template)
+    assert set(routes) == set(operations)
+    for route, method in routes.items():
+        served_by = operations[route][FUNCTION_EXTENSION]
+        assert referenced_ids(method["Properties"]["Integration"]["Uri"]) == {
+            one(dev_template, "AWS::Lambda::Function", served_by)[0]
+        }, route
+        expected = {Access.PUBLIC: "NONE", Access.PARTNER: "NONE", Access.USER: "COGNITO_USER_POOLS"}
+        assert method["Properties"]["AuthorizationType"] == expected[access_of(operations[route], document["security"])]
+    # What the paths promise: ops routes to the ops function, partner routes to the partner one.
+    for (_, path), operation in operations.items():
+        if path.startswith("/v1/ops/"):
+            assert operation[FUNCTION_EXTENSION] == "OpsApi", path
+        if path.startswith("/v1/partner/"):
+            assert operation[FUNCTION_EXTENSION] == "PartnerApi", path
+
+
+def test_an_operation_served_by_no_function_of_the_stack_fails_the_synth(tmp_path: Path) -> None:
+    document = {
+        "security": [{"bearer": []}],
+        "paths": {"/v1/x": {"get": {FUNCTION_EXTENSION: "Nobody"}}},
+    }
+    (tmp_path / "openapi.json").write_text(json.dumps(document))
+    with pytest.raises(ValueError, match="served by 'Nobody'"):
+        api_routes({}, tmp_path / "openapi.json")
+    with pytest.raises(ValueError, match="unknown security"):
+        access_of({"security": [{"apiKey": []}]}, [])

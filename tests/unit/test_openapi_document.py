@@ -33,3 +33,12 @@ def test_document_has_the_registration_routes_and_problem_schema() -> None:
     assert "Problem" in document["components"]["schemas"]
     conflict = paths["/v1/applicants"]["post"]["responses"]["409"]
     assert "application/problem+json" in conflict["content"]
+
+
+def test_every_operation_names_the_function_that_serves_it() -> None:
+    from public_api.openapi import FUNCTION_EXTENSION
+
+    served = {
+        operation[FUNCTION_EXTENSION] for ops in openapi_document()["paths"].values() for operation in ops.values()
+    }
+    assert served == {"PublicApi", "ApplicantApi", "OpsApi", "PartnerApi"}
