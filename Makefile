@@ -41,12 +41,12 @@ test: install node_modules/.installed lint synth
 run: install synth
 	$(PY) -m localcloud
 
-# A whole program cycle through the real API and workflows on the local runtime (README, Demo).
+# A whole program cycle through the real API and workflows on the local runtime (docs/demo.md).
 N ?= 2000
 demo: install synth
 	$(PY) -m tools.simulation --applicants $(N)
 
-# Ops from the command line (README): make ops ARGS="waves", ARGS="payouts --failed --stage staging"...
+# Ops from the command line (docs/ops-cli.md): make ops ARGS="waves", ARGS="payouts --failed --stage staging"...
 ARGS ?= --help
 ops: install
 	$(PY) -m tools.ops $(ARGS)
@@ -55,7 +55,7 @@ bench: install synth
 	$(PY) bench/cold_import.py
 	$(PY) bench/registration_requests.py
 
-# Locust headless against HOST (staging: README, "Load test"; default: `make run`'s runtime).
+# Locust headless against HOST (staging: docs/load-test.md; default: `make run`'s runtime).
 # SCENARIOS picks user classes (default: all three, mixed by weight); results as CSV.
 HOST ?= http://127.0.0.1:3000
 USERS ?= 50

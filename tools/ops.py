@@ -11,8 +11,8 @@ Against the local runtime (`make run`, the default, http://127.0.0.1:3000) an op
 minted by `POST /_local/tokens` and Step Functions is the embedded moto (`GET /_local/aws`).
 Against a deployed stage (`--stage staging`) the stack `Prakerja-<stage>`'s outputs give the
 API URL and the state machines (AWS credentials from the usual places), and the ops user's ID
-token comes from the environment variable PRAKERJA_OPS_TOKEN (README, "Ops from the command
-line"). Tables by default; `--json` for machines. Exit status 2 when something could not be read.
+token comes from the environment variable PRAKERJA_OPS_TOKEN (docs/ops-cli.md). Tables by default;
+`--json` for machines. Exit status 2 when something could not be read.
 """
 
 from __future__ import annotations
@@ -240,7 +240,7 @@ class Target:
         if given:
             return given
         if not self.local:
-            raise OpsError(f"set {TOKEN_ENV} to an ops user's ID token (README: Ops from the command line)")
+            raise OpsError(f"set {TOKEN_ENV} to an ops user's ID token (docs/ops-cli.md)")
         minted = self.api.call("POST", "/_local/tokens", body={"email": LOCAL_OPS_EMAIL, "groups": ["ops"]})
         return str(minted["token"])
 

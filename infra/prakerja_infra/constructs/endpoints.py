@@ -39,7 +39,7 @@ class PartnerEndpoints(Construct):
             description=description,
             allowed_pattern=REAL_ENDPOINT,
             constraint_description=f"{name} must be the real https endpoint this stage was given, not a "
-            "placeholder (docs/deploy.md, 'Secrets and endpoints').",
+            "placeholder (docs/deploy.md, step 4).",
         )
         # The stack's parameter is named as written, not with CDK's construct path and hash.
         parameter.override_logical_id(name)
