@@ -31,21 +31,28 @@ And three of its Step Functions interpreter's, repeated for every execution or t
 - Each JSONPath of a state (InputPath, Parameters, ResultPath...) was compiled again, with
   a new yacc parser, every time a state ran. Compiled paths (immutable) are kept.
 
-`install()` is idempotent and only the local runtime calls it; tests on plain `mock_aws`
-keep moto as it is.
+The changes hold only inside `patched()`, a context the local runtime enters while it runs and
+leaves when it stops, which puts every original back: unit and integration tests on plain
+`mock_aws` run on moto as it is, whatever ran before them in the same process. It refuses a moto
+other than the one the changes were checked against (CHECKED_MOTO_VERSION, the version pinned
+in requirements/dev.in); tests/localcloud/test_moto_speedups.py compares each change's answers
+with moto's own.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import copy
 import functools
 import importlib
 import itertools
 import json
 import sys
+from collections.abc import Iterator
 from typing import Any
 
+import moto
 from moto import backends as moto_backends
 from moto.cognitoidp.models import CognitoIdpUser, CognitoIdpUserPool
 from moto.cognitoidp.utils import flatten_attrs
@@ -93,26 +100,70 @@ _WRITES = {"Put", "Delete", "Update"}
 _Error = tuple[str, str, Any] | tuple[None, None, None]
 
 
-def install() -> None:
-    if getattr(DynamoDBBackend.transact_write_items, "_localcloud", False):
+# The moto the changes below were read against and tested with; another one may have moved what
+# they replace. Upgrading moto: re-check each change against its new code, then update this.
+CHECKED_MOTO_VERSION = "5.2.5"
+
+_MISSING = object()
+_depth = 0
+
+
+@contextlib.contextmanager
+def patched() -> Iterator[None]:
+    """The faster moto while the context lasts (nested uses share one set of changes); moto's
+    own code again after it."""
+    global _depth  # noqa: PLW0603 - one set of changes per process, however many runtimes
+    if moto.__version__ != CHECKED_MOTO_VERSION:
+        raise RuntimeError(
+            f"moto {moto.__version__} is not the {CHECKED_MOTO_VERSION} these changes were checked against "
+            "(localcloud/moto_speedups.py)"
+        )
+    if _depth:
+        _depth += 1
+        try:
+            yield
+        finally:
+            _depth -= 1
         return
-    DynamoDBBackend.transact_write_items = _transact_write_items  # type: ignore[method-assign]
-    Table.query = _partition_query(Table.query)  # type: ignore[method-assign]
-    moto_responses.__dict__["method_names_from_class"] = functools.cache(moto_utils.method_names_from_class)
-    moto_backends.list_of_moto_modules = functools.cache(lambda: tuple(_list_of_moto_modules()))
-    DynamoResult.execute_result = _item_results_written_directly(DynamoResult.execute_result)  # type: ignore[method-assign]
-    CognitoIdpUserPool._get_user = _get_user_by_index  # type: ignore[method-assign,assignment]
-    AmazonStateLanguageParser.parse = staticmethod(_parse_once)  # type: ignore[method-assign]
-    json_path.parse = functools.lru_cache(maxsize=4096)(json_path.parse)  # type: ignore[attr-defined]
-    result_path.parse = functools.lru_cache(maxsize=4096)(result_path.parse)  # type: ignore[attr-defined]
+    saved: list[tuple[Any, str, Any]] = []
+    try:
+        for owner, name, value in _changes():
+            saved.append((owner, name, vars(owner).get(name, _MISSING)))
+            setattr(owner, name, value)
+        if sys.modules[_CLIENT_USERS[0]].boto_client_for is not boto_client.boto_client_for:
+            raise RuntimeError("moto's Step Functions no longer calls Lambda through boto_client_for")
+        _depth = 1
+        yield
+    finally:
+        _depth = 0
+        for owner, name, original in reversed(saved):
+            if original is _MISSING:
+                delattr(owner, name)
+            else:
+                setattr(owner, name, original)
+
+
+def _changes() -> list[tuple[Any, str, Any]]:
+    """(owner, attribute, replacement) of every change, each built on moto's own at that moment."""
     shared_client = _shared_clients(boto_client.boto_client_for)
-    for name in _CLIENT_USERS:
-        module = importlib.import_module(name)
-        if getattr(module, "boto_client_for", None) is boto_client.boto_client_for:
-            module.boto_client_for = shared_client  # type: ignore[attr-defined]
-    boto_client.boto_client_for = shared_client
-    if sys.modules[_CLIENT_USERS[0]].boto_client_for is not shared_client:
-        raise RuntimeError("moto's Step Functions no longer calls Lambda through boto_client_for")
+    client_users = [importlib.import_module(name) for name in _CLIENT_USERS]
+    return [
+        (DynamoDBBackend, "transact_write_items", _transact_write_items),
+        (Table, "query", _partition_query(Table.query)),
+        (moto_responses, "method_names_from_class", functools.cache(moto_utils.method_names_from_class)),
+        (moto_backends, "list_of_moto_modules", functools.cache(lambda: tuple(_list_of_moto_modules()))),
+        (DynamoResult, "execute_result", _item_results_written_directly(DynamoResult.execute_result)),
+        (CognitoIdpUserPool, "_get_user", _get_user_by_index),
+        (AmazonStateLanguageParser, "parse", staticmethod(_parse_once)),
+        (json_path, "parse", functools.lru_cache(maxsize=4096)(json_path.parse)),  # type: ignore[attr-defined]
+        (result_path, "parse", functools.lru_cache(maxsize=4096)(result_path.parse)),  # type: ignore[attr-defined]
+        *(
+            (module, "boto_client_for", shared_client)
+            for module in client_users
+            if getattr(module, "boto_client_for", None) is boto_client.boto_client_for
+        ),
+        (boto_client, "boto_client_for", shared_client),
+    ]
 
 
 def _key_of(table: Table, op_type: str, op: dict[str, Any]) -> dict[str, Any]:

@@ -237,7 +237,7 @@ class LocalCloud:
         return self
 
     def _start(self) -> None:
-        moto_speedups.install()
+        self._exit.enter_context(moto_speedups.patched())
         self._configure_moto()
         middleware = self._middleware = SerializingMiddleware(DomainDispatcherApplication(create_backend_app))
         self._moto = _Server(self._host, self._moto_port, middleware, _moto_handler())

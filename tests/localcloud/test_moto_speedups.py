@@ -4,6 +4,7 @@ of one partition in key order, page by page."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -20,8 +21,7 @@ REGION = "ap-southeast-3"
 
 @pytest.fixture
 def dynamodb() -> Iterator[Any]:
-    moto_speedups.install()
-    with mock_aws():
+    with moto_speedups.patched(), mock_aws():
         client = boto3.client("dynamodb", region_name=REGION)
         client.create_table(
             TableName="ledger",
@@ -189,8 +189,7 @@ def test_items_of_every_attribute_type_read_back_as_they_were_written(dynamodb: 
 
 
 def test_users_are_found_by_email_as_they_are_added() -> None:
-    moto_speedups.install()
-    with mock_aws():
+    with moto_speedups.patched(), mock_aws():
         idp = boto3.client("cognito-idp", region_name=REGION)
         pool = idp.create_user_pool(PoolName="applicants", UsernameAttributes=["email"])["UserPool"]["Id"]
 
@@ -211,3 +210,120 @@ def test_users_are_found_by_email_as_they_are_added() -> None:
             sign_up("budi@example.com")
         with pytest.raises(idp.exceptions.UserNotFoundException):
             idp.admin_get_user(UserPoolId=pool, Username="agus@example.com")
+
+
+# --- the changes hold inside patched() only, on the moto they were checked against
+
+
+def test_patched_changes_moto_only_while_it_lasts() -> None:
+    from moto.cognitoidp.models import CognitoIdpUserPool
+    from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.models.table import Table
+    from moto.stepfunctions.parser.asl.utils import boto_client
+
+    before = [
+        vars(DynamoDBBackend)["transact_write_items"],
+        vars(Table)["query"],
+        vars(CognitoIdpUserPool)["_get_user"],
+    ]
+    client_for = boto_client.boto_client_for
+    with moto_speedups.patched():
+        assert vars(DynamoDBBackend)["transact_write_items"] is not before[0]
+        with moto_speedups.patched():  # a second runtime in the same process shares the changes
+            assert vars(Table)["query"] is not before[1]
+        assert vars(Table)["query"] is not before[1]  # still the outer runtime's
+        assert boto_client.boto_client_for is not client_for
+    after = [vars(DynamoDBBackend)["transact_write_items"], vars(Table)["query"], vars(CognitoIdpUserPool)["_get_user"]]
+    assert after == before
+    assert boto_client.boto_client_for is client_for
+
+
+def test_another_moto_version_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    import moto
+
+    monkeypatch.setattr(moto, "__version__", "9.9.9")
+    with pytest.raises(RuntimeError, match="not the 5"), moto_speedups.patched():
+        pass
+
+
+def test_the_checked_version_is_the_pinned_one() -> None:
+    pinned = (Path(__file__).resolve().parents[2] / "requirements" / "dev.in").read_text()
+    assert f"]=={moto_speedups.CHECKED_MOTO_VERSION}" in pinned
+
+
+def _ledger_operations() -> list[Any]:
+    """Transactions (one cancelled), queries of a partition page by page, reads and a scan, as
+    the program makes them; every answer and every error, in order."""
+    client = boto3.client("dynamodb", region_name=REGION)
+    client.create_table(
+        TableName="ledger",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    answers: list[Any] = []
+
+    def record(call: Any, **kwargs: Any) -> None:
+        try:
+            answer = call(**kwargs)
+            answer.pop("ResponseMetadata", None)
+            answers.append(answer)
+        except ClientError as error:
+            answers.append((error.response["Error"]["Code"], error.response.get("CancellationReasons")))
+
+    for i in range(5):
+        record(
+            client.transact_write_items,
+            TransactItems=[
+                {
+                    "Put": {
+                        "TableName": "ledger",
+                        "Item": {"pk": {"S": "A"}, "sk": {"S": f"{i:02d}"}, "n": {"N": str(i)}},
+                    }
+                },
+                {"Put": {"TableName": "ledger", "Item": {"pk": {"S": "B"}, "sk": {"S": f"{i:02d}"}}}},
+            ],
+        )
+    record(
+        client.transact_write_items,
+        TransactItems=[
+            {"Put": {"TableName": "ledger", "Item": {"pk": {"S": "C"}, "sk": {"S": "x"}}}},
+            {
+                "Put": {
+                    "TableName": "ledger",
+                    "Item": {"pk": {"S": "A"}, "sk": {"S": "00"}},
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            },
+        ],
+    )
+    start: dict[str, Any] | None = None
+    while True:
+        page: dict[str, Any] = {
+            "TableName": "ledger",
+            "KeyConditionExpression": "pk = :a",
+            "ExpressionAttributeValues": {":a": {"S": "A"}},
+            "Limit": 2,
+        }
+        if start:
+            page["ExclusiveStartKey"] = start
+        answer = client.query(**page)
+        answers.append({k: v for k, v in answer.items() if k != "ResponseMetadata"})
+        start = answer.get("LastEvaluatedKey")
+        if not start:
+            break
+    record(client.get_item, TableName="ledger", Key={"pk": {"S": "C"}, "sk": {"S": "x"}})
+    record(client.scan, TableName="ledger")
+    return answers
+
+
+def test_the_changed_dynamodb_answers_as_moto_does() -> None:
+    with mock_aws():
+        theirs = _ledger_operations()
+    with moto_speedups.patched(), mock_aws():
+        ours = _ledger_operations()
+    assert ours == theirs
+    assert any(isinstance(answer, tuple) and answer[0] == "TransactionCanceledException" for answer in theirs)
