@@ -26,7 +26,7 @@ from prakerja.marketplace.models import (
     TrainingType,
     TrainingView,
 )
-from prakerja.metrics import ProgramMetric
+from prakerja.metrics import OperationalMetric, ProgramMetric
 from prakerja.observability import logger, metrics
 
 router = Router()
@@ -88,7 +88,7 @@ def buy(body: PurchaseRequest, idempotency_key: IdempotencyKey = None) -> Respon
     def purchase() -> tuple[int, dict[str, Any]]:
         bought = marketplace_service().buy(account_id, body)
         metrics.add_metric(name=ProgramMetric.PURCHASES, unit=MetricUnit.Count, value=1)
-        metrics.add_metric(name="PurchaseRupiah", unit=MetricUnit.Count, value=bought.purchase.price)
+        metrics.add_metric(name=OperationalMetric.PURCHASE_RUPIAH, unit=MetricUnit.Count, value=bought.purchase.price)
         logger.info("course bought", extra={"purchase_id": bought.purchase.purchase_id})
         answer = PurchaseCreated(
             purchase_id=bought.purchase.purchase_id,
@@ -125,11 +125,11 @@ def review(purchase_id: str, body: ReviewRequest, idempotency_key: IdempotencyKe
 
     def add_review() -> tuple[int, dict[str, Any]]:
         reviewed = marketplace_service().review(account_id, purchase_id, body)
-        metrics.add_metric(name="Reviews", unit=MetricUnit.Count, value=1)
+        metrics.add_metric(name=OperationalMetric.REVIEWS, unit=MetricUnit.Count, value=1)
         # A review may be the last thing the job-search incentive waited for.
         granted = incentive_service().settle_for_account(account_id)
         if granted:
-            metrics.add_metric(name="IncentivesGranted", unit=MetricUnit.Count, value=len(granted))
+            metrics.add_metric(name=OperationalMetric.INCENTIVES_GRANTED, unit=MetricUnit.Count, value=len(granted))
         return 200, PurchaseView.of(reviewed).model_dump(mode="json")
 
     return idempotent_responses().respond(

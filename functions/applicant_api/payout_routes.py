@@ -20,6 +20,7 @@ from prakerja.http.auth import caller
 from prakerja.http.params import IdempotencyKey, Limit, NextToken
 from prakerja.http.schemas import answers
 from prakerja.limits import Attempt
+from prakerja.metrics import PAYOUT_ACCOUNTS_LINKED, OperationalMetric
 from prakerja.observability import logger, metrics
 from prakerja.payouts.models import (
     PayoutAccountRequest,
@@ -57,7 +58,7 @@ def link_payout_account(body: PayoutAccountRequest, idempotency_key: Idempotency
     def link() -> tuple[int, dict[str, Any]]:
         attempt_limiter().attempt(Attempt.PAYOUT_ACCOUNT, account_id)  # each asks the partner whose it is
         account = payout_account_service().link(account_id, body)
-        metrics.add_metric(name=f"PayoutAccounts{account.status.title()}", unit=MetricUnit.Count, value=1)
+        metrics.add_metric(name=PAYOUT_ACCOUNTS_LINKED[account.status], unit=MetricUnit.Count, value=1)
         logger.info("payout account linked", extra={"provider": str(account.provider), "status": str(account.status)})
         return 202, PayoutAccountView.of(account).model_dump(mode="json")
 
@@ -128,7 +129,7 @@ def answer_survey(survey_id: str, body: SurveyResponseRequest, idempotency_key: 
 
     def answer() -> tuple[int, dict[str, Any]]:
         payout = incentive_service().answer_survey(account_id, survey_id, body)
-        metrics.add_metric(name="SurveyResponses", unit=MetricUnit.Count, value=1)
+        metrics.add_metric(name=OperationalMetric.SURVEY_RESPONSES, unit=MetricUnit.Count, value=1)
         created = SurveyResponseCreated(survey_id=survey_id, incentive=PayoutView.of(payout) if payout else None)
         return 201, created.model_dump(mode="json")
 

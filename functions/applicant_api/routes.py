@@ -14,7 +14,7 @@ from prakerja.http.auth import caller
 from prakerja.http.params import IdempotencyKey, Limit, NextToken
 from prakerja.http.schemas import answers
 from prakerja.limits import Attempt
-from prakerja.metrics import ProgramMetric
+from prakerja.metrics import OperationalMetric, ProgramMetric
 from prakerja.observability import logger, metrics
 from prakerja.registration.assessment import load_assessment
 from prakerja.registration.models import AssessmentSubmission, RegistrationRequest
@@ -90,7 +90,7 @@ def submit_assessment(body: AssessmentSubmission, idempotency_key: IdempotencyKe
     def score() -> tuple[int, dict[str, Any]]:
         attempt_limiter().attempt(Attempt.ASSESSMENT, account_id)
         result = registration_service().submit_assessment(account_id, body)
-        passed = "AssessmentsPassed" if result.passed else "AssessmentsFailed"
+        passed = OperationalMetric.ASSESSMENTS_PASSED if result.passed else OperationalMetric.ASSESSMENTS_FAILED
         metrics.add_metric(name=passed, unit=MetricUnit.Count, value=1)
         return 200, AssessmentResultView(score=result.score, passed=result.passed).model_dump(mode="json")
 

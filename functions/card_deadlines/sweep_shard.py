@@ -10,6 +10,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from card_deadlines.dependencies import shard_sweeper
 from prakerja.cards.deadlines import ShardItem
+from prakerja.metrics import OperationalMetric
 from prakerja.observability import EXECUTION_CORRELATION, logger, metrics, tracer
 
 sweeper = shard_sweeper()
@@ -33,5 +34,6 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
             "shard_done": swept.cursor is None,
         },
     )
-    metrics.add_metric(name="CardsRevoked", unit="Count", value=page_revoked)  # this page's, not the total
+    # This page's cards, not the shard's total so far.
+    metrics.add_metric(name=OperationalMetric.CARDS_REVOKED, unit="Count", value=page_revoked)
     return swept.model_dump(mode="json")

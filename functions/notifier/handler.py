@@ -24,6 +24,7 @@ from prakerja.adapters.kms_cipher import KmsCipher
 from prakerja.adapters.notifications import DynamoDBOutbox, ProfilePhoneBook, SnsSmsSender
 from prakerja.clock import SystemClock
 from prakerja.config import NotifierSettings, load_settings
+from prakerja.metrics import OperationalMetric
 from prakerja.notifications import ClaimHeld, Delivery, Notifier, OutboxMessage
 from prakerja.observability import logger, metrics, tracer
 from prakerja.registration.service import PersonalDataVault
@@ -70,11 +71,11 @@ def deliver(record: DynamoDBRecord) -> None:
         delivery = sender.deliver(message)
     except ClaimHeld:
         logger.warning("claimed by another delivery: retried later", extra=about)
-        metrics.add_metric(name="NotificationsClaimHeld", unit="Count", value=1)
+        metrics.add_metric(name=OperationalMetric.NOTIFICATIONS_CLAIM_HELD, unit="Count", value=1)
         raise
     if delivery.texted:
         logger.info("notified", extra=about)
-        metrics.add_metric(name="NotificationsSent", unit="Count", value=1)
+        metrics.add_metric(name=OperationalMetric.NOTIFICATIONS_SENT, unit="Count", value=1)
     if delivery is Delivery.UNRECORDED:
         # Not retried (it would text again); the claim lapses and the item stays without sent_at.
         logger.error("notified, but the send was not recorded", extra=about)

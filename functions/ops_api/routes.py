@@ -12,6 +12,7 @@ from prakerja.http.app import model_response
 from prakerja.http.auth import ops_caller
 from prakerja.http.params import Limit, NextToken
 from prakerja.http.schemas import answers
+from prakerja.metrics import OperationalMetric
 from prakerja.observability import logger, metrics
 from prakerja.waves.models import CloseRequest, WaveRequest
 from prakerja.waves.views import (
@@ -35,7 +36,7 @@ router = Router()
 def import_exclusion_list(source: str, body: ExclusionListUpload) -> ExclusionListImported:
     ops_caller(router)
     result = exclusion_lists().import_list(source, body)
-    metrics.add_metric(name="ExclusionsImported", unit=MetricUnit.Count, value=result.stored)
+    metrics.add_metric(name=OperationalMetric.EXCLUSIONS_IMPORTED, unit=MetricUnit.Count, value=result.stored)
     logger.info("exclusion list imported", extra={"source": result.source, "count": result.stored})
     return result
 
@@ -93,6 +94,6 @@ def wave_status(wave_id: str) -> WaveStatusView:
 def close_wave(wave_id: str, body: CloseRequest) -> Response[str]:
     ops_caller(router)
     execution_arn = wave_service().close(wave_id, body)
-    metrics.add_metric(name="WavesClosed", unit=MetricUnit.Count, value=1)
+    metrics.add_metric(name=OperationalMetric.WAVES_CLOSED, unit=MetricUnit.Count, value=1)
     logger.info("wave closed", extra={"wave_id": wave_id, "execution_arn": execution_arn})
     return model_response(202, SelectionStarted(execution_arn=execution_arn))

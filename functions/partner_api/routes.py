@@ -23,7 +23,7 @@ from prakerja.marketplace.models import (
     RedemptionView,
 )
 from prakerja.marketplace.service import VoucherNotFound
-from prakerja.metrics import ProgramMetric
+from prakerja.metrics import OperationalMetric, ProgramMetric
 from prakerja.observability import logger, metrics
 from prakerja.partners import Partner, PartnerKind
 from prakerja.payouts.models import TRANSFER_ID, CallbackAnswer, PaymentCallback, TransferAnswer, TransferState
@@ -60,7 +60,7 @@ def _voucher_lookup(lookup: Callable[[], T]) -> T:
 def redeem(body: RedemptionRequest) -> RedemptionView:
     redeemed = _voucher_lookup(lambda: partner_service().redeem(_partner(), body.voucher_code))
     purchase = redeemed.purchase
-    metrics.add_metric(name="VouchersRedeemed", unit=MetricUnit.Count, value=1)
+    metrics.add_metric(name=OperationalMetric.VOUCHERS_REDEEMED, unit=MetricUnit.Count, value=1)
     logger.info("voucher redeemed", extra={"purchase_id": purchase.purchase_id, "platform": purchase.platform})
     assert purchase.redeemed_at is not None
     return RedemptionView(
@@ -109,6 +109,6 @@ def payment_callback(transfer_id: str, body: PaymentCallback) -> CallbackAnswer:
         raise NotFound("TRANSFER_NOT_FOUND", "There is no such transfer for this partner.")
     answer = TransferAnswer(TransferState(body.status), body.reference, body.failure_code, body.settled_at)
     payout = settlements().confirm(partner.partner_id, transfer_id, answer)
-    metrics.add_metric(name="PaymentCallbacks", unit=MetricUnit.Count, value=1)
+    metrics.add_metric(name=OperationalMetric.PAYMENT_CALLBACKS, unit=MetricUnit.Count, value=1)
     logger.info("transfer confirmed", extra={"transfer_id": transfer_id, "status": str(payout.status)})
     return CallbackAnswer(transfer_id=transfer_id, status=payout.status, failure_code=payout.failure_code)

@@ -14,7 +14,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from payout_workflow.dependencies import ledger, run_files, settings, transfers
 from payout_workflow.models import Collected, RunInput
-from prakerja.metrics import ProgramMetric
+from prakerja.metrics import OperationalMetric, ProgramMetric
 from prakerja.observability import logger, metrics, tracer
 
 service = transfers()
@@ -46,5 +46,5 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     key = f"payout-runs/{run_id}/payouts.json"
     run_files().put(key, json.dumps(items).encode(), "application/json")
     logger.info("payouts collected", extra={"run_id": run_id, "count": len(items)})
-    metrics.add_metric(name="PayoutsCollected", unit="Count", value=len(items))
+    metrics.add_metric(name=OperationalMetric.PAYOUTS_COLLECTED, unit="Count", value=len(items))
     return Collected(run_id=run_id, count=len(items), items_key=key).model_dump()

@@ -11,6 +11,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from payout_workflow.dependencies import transfers
 from payout_workflow.models import SendInput
+from prakerja.metrics import OperationalMetric
 from prakerja.observability import PAYOUT_RUN_CORRELATION, logger, metrics, tracer
 
 service = transfers()
@@ -25,7 +26,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     settled = service.send(item.applicant_id, item.payout_id, item.task_token)
     if settled is None:
         logger.info("transfer sent, waiting for the partner")
-        metrics.add_metric(name="TransfersSent", unit="Count", value=1)
+        metrics.add_metric(name=OperationalMetric.TRANSFERS_SENT, unit="Count", value=1)
         return {"waiting": True}
     logger.info("payout settled without waiting", extra={"status": settled["status"]})
     return {"waiting": False}

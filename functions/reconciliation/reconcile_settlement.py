@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from prakerja.adapters.dynamodb_ledger import DynamoDBLedger
 from prakerja.adapters.s3_objects import S3ObjectStore
 from prakerja.config import ReconciliationSettings, load_settings
+from prakerja.metrics import OperationalMetric
 from prakerja.observability import EXECUTION_CORRELATION, logger, metrics, tracer
 from prakerja.payouts.reconciliation import ReconciliationService
 
@@ -37,5 +38,5 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         "settlement reconciled",
         extra={"provider": result.provider, "status": result.status, "discrepancies": len(result.discrepancies)},
     )
-    metrics.add_metric(name="SettlementDiscrepancies", unit="Count", value=len(result.discrepancies))
+    metrics.add_metric(name=OperationalMetric.SETTLEMENT_DISCREPANCIES, unit="Count", value=len(result.discrepancies))
     return result.model_dump(mode="json")

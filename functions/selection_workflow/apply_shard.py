@@ -7,6 +7,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from prakerja.metrics import OperationalMetric
 from prakerja.observability import SELECTION_CORRELATION, logger, metrics, tracer
 from selection_workflow.dependencies import apply_shard
 from selection_workflow.models import ShardPartStep
@@ -22,5 +23,5 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     logger.append_keys(wave_id=step.wave_id, shard=step.shard, part=step.part)
     counts = apply.run(step.wave_id, step.shard, step.part, step.parts)
     logger.info("shard applied", extra=counts.as_dict())
-    metrics.add_metric(name="SelectionOutcomesWritten", unit="Count", value=counts.written)
+    metrics.add_metric(name=OperationalMetric.SELECTION_OUTCOMES_WRITTEN, unit="Count", value=counts.written)
     return counts.as_dict()

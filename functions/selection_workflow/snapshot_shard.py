@@ -7,6 +7,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from prakerja.metrics import OperationalMetric
 from prakerja.observability import SELECTION_CORRELATION, logger, metrics, tracer
 from selection_workflow.dependencies import snapshot_shard
 from selection_workflow.models import ShardStep
@@ -22,5 +23,5 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     logger.append_keys(wave_id=step.wave_id, shard=step.shard)
     counts = snapshot.run(step.wave_id, step.shard)
     logger.info("shard snapshot", extra=counts.as_dict())
-    metrics.add_metric(name="SelectionParticipantsSnapshot", unit="Count", value=counts.participants)
+    metrics.add_metric(name=OperationalMetric.SELECTION_PARTICIPANTS_SNAPSHOT, unit="Count", value=counts.participants)
     return counts.as_dict()

@@ -2,8 +2,9 @@
 
 The handlers emit them under these names and the stack's dashboard and alarms read them under
 the same ones (infra imports this module, which must stay free of dependencies): a renamed
-metric cannot leave a graph or an alarm silently reading nothing. Dimensions are codes with a
-handful of values, never anything about a person.
+metric cannot leave a graph or an alarm silently reading nothing. Every metric the code emits
+is named here, none by a string at the call (tests/unit/test_metric_names.py). Dimensions are
+codes with a handful of values, never anything about a person.
 """
 
 from __future__ import annotations
@@ -27,6 +28,47 @@ class ProgramMetric(StrEnum):
     # |debits - credits| of the whole ledger, each time it is checked: 0 when the books balance.
     LEDGER_IMBALANCE = "LedgerImbalanceRupiah"
 
+
+class OperationalMetric(StrEnum):
+    """Counters of one handler or step each, for looking into it. No graph or alarm of the stack
+    reads them today, but a query or a saved view may: their names are as stable as the program's."""
+
+    # The applicant API.
+    ASSESSMENTS_PASSED = "AssessmentsPassed"
+    ASSESSMENTS_FAILED = "AssessmentsFailed"
+    PAYOUT_ACCOUNTS_PENDING = "PayoutAccountsPending"  # linked, by PAYOUT_ACCOUNTS_LINKED
+    PAYOUT_ACCOUNTS_VALID = "PayoutAccountsValid"
+    PAYOUT_ACCOUNTS_INVALID = "PayoutAccountsInvalid"
+    SURVEY_RESPONSES = "SurveyResponses"
+    PURCHASE_RUPIAH = "PurchaseRupiah"  # the price of each purchase
+    REVIEWS = "Reviews"
+    INCENTIVES_GRANTED = "IncentivesGranted"
+    # The partner API.
+    VOUCHERS_REDEEMED = "VouchersRedeemed"
+    PAYMENT_CALLBACKS = "PaymentCallbacks"
+    # The ops API.
+    EXCLUSIONS_IMPORTED = "ExclusionsImported"
+    WAVES_CLOSED = "WavesClosed"
+    # The selection workflow, per shard.
+    SELECTION_PARTICIPANTS_SNAPSHOT = "SelectionParticipantsSnapshot"
+    SELECTION_OUTCOMES_WRITTEN = "SelectionOutcomesWritten"
+    # The card deadline sweep, per page of a shard.
+    CARDS_REVOKED = "CardsRevoked"
+    # The payout runs and the settlement reconciliation.
+    PAYOUTS_COLLECTED = "PayoutsCollected"
+    TRANSFERS_SENT = "TransfersSent"
+    SETTLEMENT_DISCREPANCIES = "SettlementDiscrepancies"
+    # The notifier.
+    NOTIFICATIONS_SENT = "NotificationsSent"
+    NOTIFICATIONS_CLAIM_HELD = "NotificationsClaimHeld"  # another delivery of the message holds it
+
+
+# A payout account linked, counted by the status it was left in (prakerja.payouts.models.AccountStatus).
+PAYOUT_ACCOUNTS_LINKED = {
+    "PENDING": OperationalMetric.PAYOUT_ACCOUNTS_PENDING,
+    "VALID": OperationalMetric.PAYOUT_ACCOUNTS_VALID,
+    "INVALID": OperationalMetric.PAYOUT_ACCOUNTS_INVALID,
+}
 
 # Dimension names.
 VERDICT = "verdict"
