@@ -7,19 +7,25 @@ import json
 import random
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
+from prakerja.adapters import keys
 from prakerja.errors import ValidationFailed
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
+# A condition that failed: the code of a cancelled transaction's item...
 CONDITION_FAILED = "ConditionalCheckFailed"
+# ...and the error of a single write.
+CONDITION_FAILED_ERROR = "ConditionalCheckFailedException"
+TRANSACTION_CANCELED = "TransactionCanceledException"
 # Another transaction on the same item, or throttling: worth another try after a pause.
 _RETRIED = {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded"}
 _ATTEMPTS = 8
@@ -57,6 +63,53 @@ def cancellation_codes(error: Exception) -> list[str]:
     return [str(reason.get("Code", "None")) for reason in response.get("CancellationReasons", [])]
 
 
+@dataclass(frozen=True)
+class Cancellation:
+    """Why DynamoDB cancelled a ``Transaction``: the codes of each part's items, by part."""
+
+    codes: dict[str, tuple[str, ...]]
+
+    def failed(self, part: str) -> bool:
+        """Whether the condition of an item of ``part`` failed (a part the transaction has)."""
+        return CONDITION_FAILED in self.codes[part]
+
+
+class Transaction:
+    """The items of one TransactWriteItems call, added in named parts. DynamoDB tells why it
+    cancelled one item by item in their order; ``cancellation`` gives it back by part, so no
+    caller counts positions (which move as soon as a part gains an item)."""
+
+    def __init__(self) -> None:
+        self._parts: dict[str, list[TransactWriteItemTypeDef]] = {}
+
+    def add(self, part: str, *items: TransactWriteItemTypeDef) -> Transaction:
+        """``items`` (none, one or many) as ``part``, after the parts added before."""
+        if part in self._parts:
+            raise ValueError(f"{part} is in the transaction already")
+        self._parts[part] = list(items)
+        return self
+
+    @property
+    def items(self) -> list[TransactWriteItemTypeDef]:
+        return [item for items in self._parts.values() for item in items]
+
+    def cancellation(self, codes: Sequence[str]) -> Cancellation:
+        """Per-item ``codes`` (``cancellation_codes``), by part; none for a part if DynamoDB
+        gave no reasons."""
+        by_part: dict[str, tuple[str, ...]] = {}
+        start = 0
+        for part, items in self._parts.items():
+            by_part[part] = tuple(codes[start : start + len(items)])
+            start += len(items)
+        return Cancellation(by_part)
+
+    def write(self, db: DynamoDBClient) -> Cancellation | None:
+        """``transact``: None once written, else why it was cancelled (a condition failed,
+        nothing was written)."""
+        codes = transact(db, self.items)
+        return self.cancellation(codes) if codes else None
+
+
 def move_status(db: DynamoDBClient, table: str, key: dict[str, Any], current: str, new: str, **fields: Any) -> bool:
     """An item from ``current`` to ``new`` status with ``fields`` set, atomically; False
     (nothing written) if it was not in ``current``."""
@@ -80,7 +133,7 @@ def conditional(write: Callable[[], object]) -> bool:
     try:
         write()
     except ClientError as error:
-        if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+        if error.response["Error"]["Code"] == CONDITION_FAILED_ERROR:
             return False
         raise
     return True
@@ -119,8 +172,7 @@ def outbox_message(
     announces). One per applicant, kind and wave: a rewrite replaces, never duplicates; sent
     messages expire after OUTBOX_RETENTION_DAYS (TTL)."""
     return {
-        "pk": f"APPLICANT#{applicant_id}",
-        "sk": f"{kind}#{wave_id}",
+        **keys.outbox(applicant_id, kind, wave_id),
         "kind": kind,
         "applicant_id": applicant_id,
         "wave_id": wave_id,
@@ -150,7 +202,7 @@ def decode_token(token: str, partition: str) -> dict[str, Any]:
 def transact(db: DynamoDBClient, items: Sequence[TransactWriteItemTypeDef]) -> list[str]:
     """Writes ``items`` in one transaction, retrying conflicts and throttling with jittered
     backoff. Returns [] once written, or the per-item cancellation codes when a condition
-    failed (nothing was written); raises anything else."""
+    failed (nothing was written; ``Transaction.write`` gives them by part); raises anything else."""
     for attempt in range(_ATTEMPTS):
         try:
             db.transact_write_items(TransactItems=list(items))

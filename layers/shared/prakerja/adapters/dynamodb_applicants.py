@@ -21,7 +21,18 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from prakerja.adapters.dynamodb import cancellation_codes, conditional, from_item, moment, to_item, ts, value
+from prakerja.adapters import keys
+from prakerja.adapters.dynamodb import (
+    TRANSACTION_CANCELED,
+    Transaction,
+    cancellation_codes,
+    conditional,
+    from_item,
+    moment,
+    to_item,
+    ts,
+    value,
+)
 from prakerja.registration.eligibility import RegistryVerdict
 from prakerja.registration.models import (
     ApplicantStatus,
@@ -38,16 +49,12 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import ConditionCheckTypeDef, TransactWriteItemTypeDef, UpdateTypeDef
 
-PROFILE = "PROFILE"
-GUARD = "GUARD"
-SLOTS = "SLOTS"
-CONDITION_FAILED = "ConditionalCheckFailed"
 _ACCOUNTS_KEPT = 10_000  # a few MB at most; the oldest is forgotten first
 _KK_ATTEMPTS = 5  # the card's places found under another key than expected: look again
 
 
 def profile_key(applicant_id: str) -> dict[str, Any]:
-    return to_item({"pk": f"APPLICANT#{applicant_id}", "sk": PROFILE})
+    return to_item(keys.profile(applicant_id))
 
 
 class DynamoDBApplicantRepository:
@@ -59,39 +66,43 @@ class DynamoDBApplicantRepository:
         self._applicant_of_account: dict[str, str] = {}
 
     def create(self, applicant: ApplicantRecord) -> None:
-        def guard(pk: str) -> TransactWriteItemTypeDef:
+        def guard(key: keys.Key) -> TransactWriteItemTypeDef:
             return {
                 "Put": {
                     "TableName": self._table,
-                    "Item": to_item({"pk": pk, "sk": GUARD, "applicant_id": applicant.applicant_id}),
+                    "Item": to_item({**key, "applicant_id": applicant.applicant_id}),
                     "ConditionExpression": "attribute_not_exists(pk)",
                 }
             }
 
-        nik_guards = [guard(f"NIK#{nik_hash}") for nik_hash in dict.fromkeys(applicant.nik_hashes)]
+        transaction = (
+            Transaction()
+            .add("account", guard(keys.account_guard(applicant.account_id)))
+            .add("niks", *(guard(keys.nik_guard(nik_hash)) for nik_hash in dict.fromkeys(applicant.nik_hashes)))
+            .add(
+                "profile",
+                {
+                    "Put": {
+                        "TableName": self._table,
+                        "Item": _to_profile_item(applicant),
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                },
+            )
+        )
         try:
             self._db.transact_write_items(
-                TransactItems=[
-                    guard(f"ACCOUNT#{applicant.account_id}"),
-                    *nik_guards,
-                    {
-                        "Put": {
-                            "TableName": self._table,
-                            "Item": _to_profile_item(applicant),
-                            "ConditionExpression": "attribute_not_exists(pk)",
-                        }
-                    },
-                ],
+                TransactItems=transaction.items,
                 # A retried request (same applicant id) is not applied twice.
                 ClientRequestToken=applicant.applicant_id[:36],
             )
         except ClientError as error:
-            if error.response["Error"]["Code"] != "TransactionCanceledException":
+            if error.response["Error"]["Code"] != TRANSACTION_CANCELED:
                 raise
-            codes = cancellation_codes(error)
-            if codes and codes[0] == CONDITION_FAILED:
+            cancelled = transaction.cancellation(cancellation_codes(error))
+            if cancelled.failed("account"):
                 raise ProfileExists() from None
-            if CONDITION_FAILED in codes[1 : 1 + len(nik_guards)]:
+            if cancelled.failed("niks"):
                 raise NikAlreadyRegistered() from None
             raise
 
@@ -104,7 +115,7 @@ class DynamoDBApplicantRepository:
         if applicant_id is None:
             guard = self._db.get_item(
                 TableName=self._table,
-                Key=to_item({"pk": f"ACCOUNT#{account_id}", "sk": GUARD}),
+                Key=to_item(keys.account_guard(account_id)),
                 ConsistentRead=True,
             ).get("Item")
             if not guard:
@@ -183,22 +194,24 @@ class DynamoDBApplicantRepository:
         """The decision and the card's place in one transaction: True once written (or decided
         before), False if the places appeared under another of the card's keys meanwhile."""
         holder, absent = self._kk_holder(kk_hashes)
-        items: list[TransactWriteItemTypeDef] = [
-            {"Update": self._kk_place(holder, applicant_id, kk_limit)},
-            {"Update": decision},
-        ]
-        items += [{"ConditionCheck": self._kk_absent(kk_hash)} for kk_hash in absent]
+        elsewhere: list[TransactWriteItemTypeDef] = [{"ConditionCheck": self._kk_absent(kk_hash)} for kk_hash in absent]
+        transaction = (
+            Transaction()
+            .add("kk_place", {"Update": self._kk_place(holder, applicant_id, kk_limit)})
+            .add("decision", {"Update": decision})
+            .add("kk_elsewhere", *elsewhere)
+        )
         try:
-            self._db.transact_write_items(TransactItems=items)
+            self._db.transact_write_items(TransactItems=transaction.items)
         except ClientError as error:
-            if error.response["Error"]["Code"] != "TransactionCanceledException":
+            if error.response["Error"]["Code"] != TRANSACTION_CANCELED:
                 raise
-            kk_code, decision_code, *absent_codes = [*cancellation_codes(error), "None", "None"]
-            if decision_code == CONDITION_FAILED:
+            cancelled = transaction.cancellation(cancellation_codes(error))
+            if cancelled.failed("decision"):
                 return True  # decided before (a retried step): the decision stands as it is
-            if kk_code == CONDITION_FAILED:
+            if cancelled.failed("kk_place"):
                 raise KkLimitReached() from None
-            if CONDITION_FAILED in absent_codes:
+            if cancelled.failed("kk_elsewhere"):
                 return False
             raise
         return True
@@ -213,22 +226,22 @@ class DynamoDBApplicantRepository:
         return distinct[0], distinct[1:]
 
     def _kk_item(self, kk_hash: str) -> dict[str, Any] | None:
-        item = self._db.get_item(
-            TableName=self._table, Key=to_item({"pk": f"KK#{kk_hash}", "sk": SLOTS}), ConsistentRead=True
-        ).get("Item")
+        item = self._db.get_item(TableName=self._table, Key=to_item(keys.kk_slots(kk_hash)), ConsistentRead=True).get(
+            "Item"
+        )
         return from_item(item) if item else None
 
     def _kk_absent(self, kk_hash: str) -> ConditionCheckTypeDef:
         return {
             "TableName": self._table,
-            "Key": to_item({"pk": f"KK#{kk_hash}", "sk": SLOTS}),
+            "Key": to_item(keys.kk_slots(kk_hash)),
             "ConditionExpression": "attribute_not_exists(pk)",
         }
 
     def _kk_place(self, kk_hash: str, applicant_id: str, kk_limit: int) -> UpdateTypeDef:
         return {
             "TableName": self._table,
-            "Key": to_item({"pk": f"KK#{kk_hash}", "sk": SLOTS}),
+            "Key": to_item(keys.kk_slots(kk_hash)),
             "UpdateExpression": "ADD members :me",
             "ConditionExpression": "attribute_not_exists(members) OR size(members) < :limit OR contains(members, :id)",
             "ExpressionAttributeValues": {
@@ -248,8 +261,7 @@ class DynamoDBApplicantRepository:
 def _to_profile_item(a: ApplicantRecord) -> dict[str, Any]:
     return to_item(
         {
-            "pk": f"APPLICANT#{a.applicant_id}",
-            "sk": PROFILE,
+            **keys.profile(a.applicant_id),
             "applicant_id": a.applicant_id,
             "account_id": a.account_id,
             "nik_hash": a.nik_hash,

@@ -19,6 +19,7 @@ import json
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from prakerja.adapters import keys
 from prakerja.adapters.dynamodb import outbox_message, to_item, transact, ts, value
 from prakerja.adapters.dynamodb_applicants import profile_key
 from prakerja.adapters.dynamodb_ledger import DynamoDBLedger
@@ -34,12 +35,11 @@ if TYPE_CHECKING:
 CARDS_DUE_INDEX = "CardsDue"
 CARD_REVOKED = "CARD_REVOKED"
 NO_FIRST_PURCHASE = "NO_FIRST_PURCHASE"
-APPLICANT_PREFIX = "APPLICANT#"
 _CURSOR_KEYS = {"card_due", "pk", "sk"}  # the index's key and the table's: a position, nothing else
 
 
 def card_due_key(wave_id: str, applicant_id: str) -> str:
-    return f"{wave_id}#{participant_shard(applicant_id):02d}"
+    return keys.cards_due_partition(wave_id, participant_shard(applicant_id))
 
 
 def encode_cursor(last_evaluated_key: dict[str, Any]) -> str:
@@ -82,7 +82,7 @@ class DynamoDBDueCards:
         self._ledger = ledger
 
     def due(self, wave_id: str, shard: int, cursor: str | None, limit: int) -> tuple[list[str], str | None]:
-        partition = f"{wave_id}#{shard:02d}"
+        partition = keys.cards_due_partition(wave_id, shard)
         query: dict[str, Any] = {
             "TableName": self._applicants,
             "IndexName": CARDS_DUE_INDEX,
@@ -93,7 +93,7 @@ class DynamoDBDueCards:
         if cursor is not None:
             query["ExclusiveStartKey"] = decode_cursor(cursor, partition)
         response = self._db.query(**query)
-        ids = [item["pk"]["S"].removeprefix(APPLICANT_PREFIX) for item in response.get("Items", [])]
+        ids = [keys.applicant_of(item["pk"]["S"]) for item in response.get("Items", [])]
         last = response.get("LastEvaluatedKey")
         return ids, encode_cursor(last) if last else None
 

@@ -29,7 +29,8 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from prakerja.adapters.dynamodb import cancellation_codes, from_item, query_page, to_item, ts, value
+from prakerja.adapters import keys
+from prakerja.adapters.dynamodb import Transaction, cancellation_codes, from_item, query_page, to_item, ts, value
 from prakerja.ledger.postings import PER_PERSON, Account, AccountKind, Posting, PostingKind, card_funded
 from prakerja.ledger.report import BookTotal
 from prakerja.selection.cards import CardRecord
@@ -49,11 +50,7 @@ def total_shard(posting_id: str, shards: int = TOTAL_SHARDS) -> int:
 
 
 def entry_partition(account: Account) -> str:
-    return f"ENTRY#{account.id}"
-
-
-def settlement_partition(provider: str, day: date, shard: int) -> str:
-    return f"SETTLED#{provider}#{day.isoformat()}#{shard:02d}"
+    return keys.entry_partition(account.id)
 
 
 class DynamoDBLedger:
@@ -68,34 +65,38 @@ class DynamoDBLedger:
     ) -> list[TransactWriteItemTypeDef]:
         """The transaction items that record ``posting``. ``balances_after`` gives the balance of
         per-person accounts after the posting, kept on their entries."""
-        at = ts(posting.posted_at)
-        items: list[TransactWriteItemTypeDef] = [
-            {
-                "Put": {
-                    "TableName": self._table,
-                    "Item": to_item(
-                        {
-                            "pk": f"POSTING#{posting.posting_id}",
-                            "sk": "POSTING",
-                            "kind": str(posting.kind),
-                            "reference": posting.reference,
-                            "posted_at": at,
-                            "lines": [
-                                {"account": line.account.id, "debit": line.debit, "credit": line.credit}
-                                for line in posting.lines
-                            ],
-                        }
-                    ),
-                    "ConditionExpression": "attribute_not_exists(pk)",
-                }
+        return [self._journal(posting), *self._lines(posting, balances_after)]
+
+    def _journal(self, posting: Posting) -> TransactWriteItemTypeDef:
+        """The posting itself, put once: its condition fails if it was posted before."""
+        return {
+            "Put": {
+                "TableName": self._table,
+                "Item": to_item(
+                    {
+                        **keys.posting(posting.posting_id),
+                        "kind": str(posting.kind),
+                        "reference": posting.reference,
+                        "posted_at": ts(posting.posted_at),
+                        "lines": [
+                            {"account": line.account.id, "debit": line.debit, "credit": line.credit}
+                            for line in posting.lines
+                        ],
+                    }
+                ),
+                "ConditionExpression": "attribute_not_exists(pk)",
             }
-        ]
+        }
+
+    def _lines(self, posting: Posting, balances_after: dict[Account, int] | None) -> list[TransactWriteItemTypeDef]:
+        """The entries on per-person accounts, the books' totals and the settlement line."""
+        at = ts(posting.posted_at)
+        items: list[TransactWriteItemTypeDef] = []
         shard = total_shard(posting.posting_id, self._shards)
         for line in posting.lines:
             if line.account.kind in PER_PERSON:
                 entry: dict[str, Any] = {
-                    "pk": entry_partition(line.account),
-                    "sk": f"{at}#{posting.posting_id}",
+                    **keys.entry(line.account.id, at, posting.posting_id),
                     "posting_id": posting.posting_id,
                     "kind": str(posting.kind),
                     "debit": line.debit,
@@ -108,7 +109,7 @@ class DynamoDBLedger:
                 {
                     "Update": {
                         "TableName": self._table,
-                        "Key": to_item({"pk": f"TOTAL#{line.account.book}#{shard:03d}", "sk": "TOTAL"}),
+                        "Key": to_item(keys.book_total(line.account.book, shard)),
                         "UpdateExpression": "ADD debits :d, credits :c",
                         "ExpressionAttributeValues": {":d": value(line.debit), ":c": value(line.credit)},
                     }
@@ -122,7 +123,7 @@ class DynamoDBLedger:
         partner = next(line.account for line in posting.lines if line.account.kind == AccountKind.PAYMENT_PARTNER)
         shard = total_shard(posting.reference, SETTLEMENT_SHARDS)
         line = {
-            "pk": settlement_partition(partner.owner, posting.posted_at.date(), shard),
+            "pk": keys.settlement_partition(partner.owner, posting.posted_at.date(), shard),
             "sk": posting.reference,
             "amount": posting.amount,
             "posting_id": posting.posting_id,
@@ -132,11 +133,11 @@ class DynamoDBLedger:
 
     def post(self, posting: Posting) -> bool:
         """A posting on its own (a budget allocation); False when it was posted before."""
+        transaction = Transaction().add("posting", self._journal(posting)).add("lines", *self._lines(posting, None))
         try:
-            self._db.transact_write_items(TransactItems=self.writes(posting))
+            self._db.transact_write_items(TransactItems=transaction.items)
         except ClientError as error:
-            codes = cancellation_codes(error)
-            if codes and codes[0] == "ConditionalCheckFailed":
+            if transaction.cancellation(cancellation_codes(error)).failed("posting"):
                 return False
             raise
         return True
@@ -148,17 +149,13 @@ class DynamoDBLedger:
 
     # -- reading --------------------------------------------------------------------------------
     def totals(self, books: Sequence[str]) -> dict[str, BookTotal]:
-        keys = [
-            to_item({"pk": f"TOTAL#{book}#{shard:03d}", "sk": "TOTAL"})
-            for book in books
-            for shard in range(self._shards)
-        ]
-        batches = [keys[i : i + _BATCH_GET] for i in range(0, len(keys), _BATCH_GET)]
+        wanted = [to_item(keys.book_total(book, shard)) for book in books for shard in range(self._shards)]
+        batches = [wanted[i : i + _BATCH_GET] for i in range(0, len(wanted), _BATCH_GET)]
         totals: dict[str, BookTotal] = {}
         with ThreadPoolExecutor(_READ_THREADS) as pool:
             for items in pool.map(self._batch_get, batches):
                 for item in items:
-                    book = str(item["pk"]).removeprefix("TOTAL#").rsplit("#", 1)[0]
+                    book = keys.book_of_total(str(item["pk"]))
                     total = BookTotal(int(item.get("debits", 0)), int(item.get("credits", 0)))
                     totals[book] = totals.get(book, BookTotal()) + total
         return totals
@@ -179,7 +176,7 @@ class DynamoDBLedger:
         """The transfers confirmed paid through ``provider`` that settled on ``day``: id -> amount."""
         paid: dict[str, int] = {}
         for shard in range(SETTLEMENT_SHARDS):
-            partition = settlement_partition(provider, day, shard)
+            partition = keys.settlement_partition(provider, day, shard)
             pages = self._db.get_paginator("query").paginate(
                 TableName=self._table,
                 KeyConditionExpression="pk = :pk",
@@ -192,9 +189,9 @@ class DynamoDBLedger:
                     paid[str(line["sk"])] = int(line["amount"])
         return paid
 
-    def _batch_get(self, keys: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def _batch_get(self, wanted: list[dict[str, Any]]) -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = []
-        request: Any = {self._table: {"Keys": keys, "ConsistentRead": True}}
+        request: Any = {self._table: {"Keys": wanted, "ConsistentRead": True}}
         while request:
             response = self._db.batch_get_item(RequestItems=request)
             found.extend(from_item(item) for item in response.get("Responses", {}).get(self._table, []))

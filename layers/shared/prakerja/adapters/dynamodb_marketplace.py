@@ -16,8 +16,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from prakerja.adapters import keys
 from prakerja.adapters.dynamodb import (
-    CONDITION_FAILED,
+    Transaction,
+    conditional,
     decode_token,
     encode_token,
     from_item,
@@ -29,7 +31,7 @@ from prakerja.adapters.dynamodb import (
     ts,
     value,
 )
-from prakerja.adapters.dynamodb_applicants import GUARD, profile_key
+from prakerja.adapters.dynamodb_applicants import profile_key
 from prakerja.adapters.dynamodb_ledger import DynamoDBLedger
 from prakerja.ledger.postings import Account, Posting
 from prakerja.marketplace.models import (
@@ -47,15 +49,13 @@ from prakerja.registration.models import ApplicantStatus
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
-CATALOG = "CATALOG"
-
 
 def training_key(training_id: str) -> dict[str, Any]:
-    return to_item({"pk": CATALOG, "sk": f"TRAINING#{training_id}"})
+    return to_item(keys.training(training_id))
 
 
 def purchase_key(applicant_id: str, purchase_id: str) -> dict[str, Any]:
-    return to_item({"pk": f"APPLICANT#{applicant_id}", "sk": f"PURCHASE#{purchase_id}"})
+    return to_item(keys.purchase(applicant_id, purchase_id))
 
 
 class DynamoDBCatalog:
@@ -71,8 +71,8 @@ class DynamoDBCatalog:
     def replace(self, training: Training) -> bool:
         """Everything but the ratings, which reviews keep adding to meanwhile."""
         fields = _training_fields(training)
-        try:
-            self._db.update_item(
+        return conditional(
+            lambda: self._db.update_item(
                 TableName=self._table,
                 Key=training_key(training.training_id),
                 UpdateExpression="SET " + ", ".join(f"#{k} = :{k}" for k in fields),
@@ -80,9 +80,7 @@ class DynamoDBCatalog:
                 ExpressionAttributeNames={f"#{k}": k for k in fields},
                 ExpressionAttributeValues={f":{k}": value(v) for k, v in fields.items()},
             )
-        except self._db.exceptions.ConditionalCheckFailedException:
-            return False
-        return True
+        )
 
     def get(self, training_id: str) -> Training | None:
         item = self._db.get_item(TableName=self._table, Key=training_key(training_id)).get("Item")
@@ -95,10 +93,10 @@ class DynamoDBCatalog:
         query: dict[str, Any] = {
             "TableName": self._table,
             "KeyConditionExpression": "pk = :pk",
-            "ExpressionAttributeValues": {":pk": value(CATALOG)},
+            "ExpressionAttributeValues": {":pk": value(keys.CATALOG)},
         }
         if next_token:
-            query["ExclusiveStartKey"] = decode_token(next_token, CATALOG)
+            query["ExclusiveStartKey"] = decode_token(next_token, keys.CATALOG)
         found: list[Training] = []
         while True:
             response = self._db.query(**query)
@@ -131,7 +129,7 @@ class DynamoDBVouchers:
 
     def by_voucher(self, voucher_code: str) -> PurchaseRecord | None:
         pointer = self._db.get_item(
-            TableName=self._applicants, Key=to_item({"pk": f"VOUCHER#{voucher_code}", "sk": GUARD}), ConsistentRead=True
+            TableName=self._applicants, Key=to_item(keys.voucher_guard(voucher_code)), ConsistentRead=True
         ).get("Item")
         if not pointer or "purchase_id" not in pointer:
             return None
@@ -165,9 +163,10 @@ class DynamoDBPurchases(DynamoDBVouchers):
 
     def buy(self, purchase: PurchaseRecord, expected_balance: int, posting: Posting) -> BuyOutcome:
         at = value(ts(purchase.purchased_at))
-        codes = transact(
-            self._db,
-            [
+        transaction = (
+            Transaction()
+            .add(
+                "card",
                 {
                     "Update": {
                         "TableName": self._applicants,
@@ -187,6 +186,9 @@ class DynamoDBPurchases(DynamoDBVouchers):
                         },
                     }
                 },
+            )
+            .add(
+                "purchase",
                 {
                     "Put": {
                         "TableName": self._applicants,
@@ -194,13 +196,15 @@ class DynamoDBPurchases(DynamoDBVouchers):
                         "ConditionExpression": "attribute_not_exists(pk)",
                     }
                 },
+            )
+            .add(
+                "voucher",
                 {
                     "Put": {
                         "TableName": self._applicants,
                         "Item": to_item(
                             {
-                                "pk": f"VOUCHER#{purchase.voucher_code}",
-                                "sk": GUARD,
+                                **keys.voucher_guard(purchase.voucher_code),
                                 "applicant_id": purchase.applicant_id,
                                 "purchase_id": purchase.purchase_id,
                             }
@@ -208,6 +212,9 @@ class DynamoDBPurchases(DynamoDBVouchers):
                         "ConditionExpression": "attribute_not_exists(pk)",
                     }
                 },
+            )
+            .add(
+                "price",
                 {
                     "ConditionCheck": {
                         "TableName": self._catalog,
@@ -219,23 +226,24 @@ class DynamoDBPurchases(DynamoDBVouchers):
                         },
                     }
                 },
-                *self._ledger.writes(posting, {Account.card(purchase.card_number): purchase.balance_after}),
-            ],
+            )
+            .add("ledger", *self._ledger.writes(posting, {Account.card(purchase.card_number): purchase.balance_after}))
         )
-        if not codes:
+        cancelled = transaction.write(self._db)
+        if cancelled is None:
             return BuyOutcome.BOUGHT
-        if codes[0] == CONDITION_FAILED:
+        if cancelled.failed("card"):
             return BuyOutcome.CARD_CHANGED
-        if codes[3] == CONDITION_FAILED:
+        if cancelled.failed("price"):
             return BuyOutcome.PRICE_CHANGED
         return BuyOutcome.VOUCHER_TAKEN  # or, as unlikely, a purchase id drawn twice: new ones
 
     def list(self, applicant_id: str, limit: int, next_token: str | None) -> tuple[list[PurchaseRecord], str | None]:
-        partition = f"APPLICANT#{applicant_id}"
+        partition = keys.applicant_partition(applicant_id)
         query: dict[str, Any] = {
             "TableName": self._applicants,
             "KeyConditionExpression": "pk = :pk AND begins_with(sk, :purchase)",
-            "ExpressionAttributeValues": {":pk": value(partition), ":purchase": value("PURCHASE#")},
+            "ExpressionAttributeValues": {":pk": value(partition), ":purchase": value(keys.PURCHASE)},
             "ScanIndexForward": False,
             "Limit": limit,
         }

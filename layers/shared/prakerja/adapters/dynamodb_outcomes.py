@@ -13,8 +13,9 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, Protocol
 
-from prakerja.adapters.dynamodb import CONDITION_FAILED, outbox_message, to_item, transact, ts, value
-from prakerja.adapters.dynamodb_applicants import GUARD, card_to_item, profile_key
+from prakerja.adapters import keys
+from prakerja.adapters.dynamodb import Transaction, outbox_message, to_item, ts, value
+from prakerja.adapters.dynamodb_applicants import card_to_item, profile_key
 from prakerja.adapters.dynamodb_cards import card_due_key
 from prakerja.clock import Clock
 from prakerja.registration.models import ApplicantStatus
@@ -58,16 +59,16 @@ class DynamoDBOutcomeWriter:
             return list(pool.map(self._settle_one, settlements))
 
     def _settle_one(self, settlement: Settlement) -> Settled:
-        codes = transact(self._db, self._transaction(settlement))
-        if not codes:
+        cancelled = self._transaction(settlement).write(self._db)
+        if cancelled is None:
             return Settled.APPLIED
-        if codes[0] == CONDITION_FAILED:
+        if cancelled.failed("outcome"):
             return Settled.ALREADY_SETTLED
-        if settlement.card is not None and codes[1] == CONDITION_FAILED:
+        if settlement.card is not None and cancelled.failed("card_number"):
             return Settled.CARD_NUMBER_TAKEN
-        raise AssertionError(f"unexpected cancellation {codes}")  # the ledger's posting ids follow the card's
+        raise AssertionError(f"unexpected cancellation {cancelled}")  # the ledger's posting ids follow the card's
 
-    def _transaction(self, s: Settlement) -> list[TransactWriteItemTypeDef]:
+    def _transaction(self, s: Settlement) -> Transaction:
         now = self._clock.now()
         values: dict[str, Any] = {
             ":status": value(s.status.value),
@@ -81,7 +82,8 @@ class DynamoDBOutcomeWriter:
             update += ", card = :card, card_due = :due"
             values[":card"] = value(card_to_item(s.card))
             values[":due"] = value(card_due_key(s.wave_id, s.applicant_id))
-        items: list[TransactWriteItemTypeDef] = [
+        transaction = Transaction().add(
+            "outcome",
             {
                 "Update": {
                     "TableName": self._applicants,
@@ -91,24 +93,23 @@ class DynamoDBOutcomeWriter:
                     "ExpressionAttributeNames": {"#status": "status"},
                     "ExpressionAttributeValues": values,
                 }
-            }
-        ]
+            },
+        )
         if s.card is not None:
-            items.append(
+            transaction.add(
+                "card_number",
                 {
                     "Put": {
                         "TableName": self._applicants,
-                        "Item": to_item(
-                            {"pk": f"CARD#{s.card.card_number}", "sk": GUARD, "applicant_id": s.applicant_id}
-                        ),
+                        "Item": to_item({**keys.card_guard(s.card.card_number), "applicant_id": s.applicant_id}),
                         "ConditionExpression": "attribute_not_exists(pk)",
                     }
-                }
+                },
             )
         message = outbox_message(WAVE_RESULT, s.applicant_id, s.wave_id, s.status.value, now, reasons=list(s.reasons))
         if s.card is not None:
             message["purchase_deadline"] = ts(s.card.purchase_deadline)
-        items.append({"Put": {"TableName": self._outbox, "Item": to_item(message)}})
+        transaction.add("notification", {"Put": {"TableName": self._outbox, "Item": to_item(message)}})
         if s.card is not None:
-            items.extend(self._ledger.card_issued(s.applicant_id, s.card))
-        return items
+            transaction.add("ledger", *self._ledger.card_issued(s.applicant_id, s.card))
+        return transaction

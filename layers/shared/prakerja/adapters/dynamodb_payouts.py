@@ -26,8 +26,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from prakerja.adapters import keys
 from prakerja.adapters.dynamodb import (
-    CONDITION_FAILED,
+    Transaction,
     conditional,
     count_up_to,
     from_item,
@@ -65,20 +66,15 @@ FAILED_INDEX = "PayoutsFailed"
 # What the failed payouts' index projects besides its keys (constructs/data.py): no account number.
 FAILED_FIELDS = ("payout_id", "applicant_id", "kind", "tranche", "amount", "provider", "attempt")
 _FAILED_POSITION = {"failed_with", "failed_at", "pk", "sk"}
-ACCOUNT = "ACCOUNT"
-
-
-def _applicant_pk(applicant_id: str) -> str:
-    return f"APPLICANT#{applicant_id}"
 
 
 def _payout_key(applicant_id: str, payout_id: str) -> dict[str, Any]:
-    return to_item({"pk": _applicant_pk(applicant_id), "sk": f"PAYOUT#{payout_id}"})
+    return to_item(keys.payout(applicant_id, payout_id))
 
 
 def queue_of(payout_id: str) -> str:
     shard = int.from_bytes(hashlib.sha256(payout_id.encode()).digest()[:2], "big") % QUEUE_SHARDS
-    return f"Q#{shard:02d}"
+    return keys.payout_queue(shard)
 
 
 class DynamoDBPayoutAccounts:
@@ -88,14 +84,13 @@ class DynamoDBPayoutAccounts:
 
     def account(self, applicant_id: str) -> PayoutAccount | None:
         item = self._db.get_item(
-            TableName=self._table, Key=to_item({"pk": _applicant_pk(applicant_id), "sk": ACCOUNT}), ConsistentRead=True
+            TableName=self._table, Key=to_item(keys.payout_account(applicant_id)), ConsistentRead=True
         ).get("Item")
         return _account(from_item(item)) if item else None
 
     def link(self, applicant_id: str, account: PayoutAccount) -> bool:
         item = {
-            "pk": _applicant_pk(applicant_id),
-            "sk": ACCOUNT,
+            **keys.payout_account(applicant_id),
             "type": str(account.type),
             "provider": str(account.provider),
             "account_cipher": account.account_cipher,
@@ -125,7 +120,7 @@ class DynamoDBPayoutAccounts:
         return conditional(
             lambda: self._db.update_item(
                 TableName=self._table,
-                Key=to_item({"pk": _applicant_pk(applicant_id), "sk": ACCOUNT}),
+                Key=to_item(keys.payout_account(applicant_id)),
                 UpdateExpression=update,
                 ConditionExpression="version = :version",
                 ExpressionAttributeNames={"#status": "status"},
@@ -148,11 +143,11 @@ class DynamoDBPayouts:
         return _payout(from_item(item)) if item else None
 
     def page(self, applicant_id: str, limit: int, next_token: str | None) -> tuple[list[PayoutRecord], str | None]:
-        partition = _applicant_pk(applicant_id)
+        partition = keys.applicant_partition(applicant_id)
         query: dict[str, Any] = {
             "TableName": self._table,
             "KeyConditionExpression": "pk = :pk AND begins_with(sk, :payout)",
-            "ExpressionAttributeValues": {":pk": value(partition), ":payout": value("PAYOUT#")},
+            "ExpressionAttributeValues": {":pk": value(partition), ":payout": value(keys.PAYOUT)},
             "Limit": limit,
             "ConsistentRead": True,
         }
@@ -170,7 +165,7 @@ class DynamoDBPayouts:
 
     def by_transfer(self, transfer_id: str) -> PayoutRecord | None:
         guard = self._db.get_item(
-            TableName=self._table, Key=to_item({"pk": f"TRANSFER#{transfer_id}", "sk": "GUARD"}), ConsistentRead=True
+            TableName=self._table, Key=to_item(keys.transfer_guard(transfer_id)), ConsistentRead=True
         ).get("Item")
         if not guard:
             return None
@@ -185,12 +180,12 @@ class DynamoDBPayouts:
                 IndexName=DUE_INDEX,
                 KeyConditionExpression="#queue = :queue AND due_at <= :now",
                 ExpressionAttributeNames={"#queue": "queue"},
-                ExpressionAttributeValues={":queue": value(f"Q#{shard:02d}"), ":now": value(ts(now))},
+                ExpressionAttributeValues={":queue": value(keys.payout_queue(shard)), ":now": value(ts(now))},
             )
             for page in pages:
                 for item in page.get("Items", []):
-                    keys = from_item(item)
-                    found.append((str(keys["pk"]).removeprefix("APPLICANT#"), str(keys["sk"]).removeprefix("PAYOUT#")))
+                    key = from_item(item)
+                    found.append((keys.applicant_of(str(key["pk"])), keys.payout_of(str(key["sk"]))))
                     if len(found) >= limit:
                         return found
         return found
@@ -220,7 +215,7 @@ class DynamoDBPayouts:
         payable: bool,
         at: datetime,
     ) -> bool:
-        response = {"pk": _applicant_pk(applicant_id), "sk": f"SURVEY#{survey_id}", "answers": answers, "at": ts(at)}
+        response = {**keys.survey_response(applicant_id, survey_id), "answers": answers, "at": ts(at)}
         items: list[TransactWriteItemTypeDef] = [
             {
                 "Put": {
@@ -246,8 +241,7 @@ class DynamoDBPayouts:
 
     def begin_transfer(self, payout: PayoutRecord, started: PayoutRecord, sent: Posting) -> bool:
         guard = {
-            "pk": f"TRANSFER#{started.transfer_id}",
-            "sk": "GUARD",
+            **keys.transfer_guard(started.transfer_id),
             "applicant_id": started.applicant_id,
             "payout_id": started.payout_id,
         }
@@ -274,10 +268,10 @@ class DynamoDBPayouts:
                 },
             }
         }
-        codes = transact(self._db, [update, *also])
-        if codes and codes[0] != CONDITION_FAILED and CONDITION_FAILED in codes:
-            raise AssertionError(f"a payout's ledger posting or transfer id existed already: {codes}")
-        return not codes
+        cancelled = Transaction().add("payout", update).add("also", *also).write(self._db)
+        if cancelled is not None and not cancelled.failed("payout") and cancelled.failed("also"):
+            raise AssertionError(f"a payout's ledger posting or transfer id existed already: {cancelled}")
+        return cancelled is None
 
 
 class DynamoDBTransferRateLimit:
@@ -295,9 +289,7 @@ class DynamoDBTransferRateLimit:
         if limit is None:
             return
         second = int(self._clock.now().timestamp())
-        counted = count_up_to(
-            self._db, self._table, {"pk": f"RATE#{provider}#{second}", "sk": "RATE"}, limit, second + 3600
-        )
+        counted = count_up_to(self._db, self._table, keys.rate_counter(provider, second), limit, second + 3600)
         if not counted:
             raise RateLimited(str(provider))
 
@@ -397,8 +389,7 @@ def _account(item: dict[str, Any]) -> PayoutAccount:
 
 def _payout_item(p: PayoutRecord) -> dict[str, Any]:
     item: dict[str, Any] = {
-        "pk": _applicant_pk(p.applicant_id),
-        "sk": f"PAYOUT#{p.payout_id}",
+        **keys.payout(p.applicant_id, p.payout_id),
         "payout_id": p.payout_id,
         "applicant_id": p.applicant_id,
         "kind": str(p.kind),

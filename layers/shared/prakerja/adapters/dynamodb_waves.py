@@ -16,7 +16,18 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from prakerja.adapters.dynamodb import decode_token, encode_token, from_item, move_status, to_item, ts, value
+from prakerja.adapters import keys
+from prakerja.adapters.dynamodb import (
+    TRANSACTION_CANCELED,
+    conditional,
+    decode_token,
+    encode_token,
+    from_item,
+    move_status,
+    to_item,
+    ts,
+    value,
+)
 from prakerja.adapters.dynamodb_applicants import profile_key
 from prakerja.registration.models import ApplicantStatus
 from prakerja.registration.records import ApplicantRecord
@@ -27,18 +38,11 @@ from prakerja.waves.ports import JoinRefused, WaveNotOpen
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
-META = "META"
-INDEX = "WAVES"
-JOINED = "JOINED"
 _BATCH_GET = 100  # BatchGetItem's limit
 
 
 def wave_key(wave_id: str) -> dict[str, Any]:
-    return to_item({"pk": f"WAVE#{wave_id}", "sk": META})
-
-
-def participants_partition(wave_id: str, shard: int) -> str:
-    return f"WAVE#{wave_id}#P#{shard:02d}"
+    return to_item(keys.wave(wave_id))
 
 
 class DynamoDBWaveRepository:
@@ -62,7 +66,7 @@ class DynamoDBWaveRepository:
                     "Put": {
                         "TableName": self._table,
                         "Item": to_item(
-                            {"pk": INDEX, "sk": f"{ts(wave.created_at)}#{wave.wave_id}", "wave_id": wave.wave_id}
+                            {**keys.wave_listing(ts(wave.created_at), wave.wave_id), "wave_id": wave.wave_id}
                         ),
                     }
                 },
@@ -77,12 +81,12 @@ class DynamoDBWaveRepository:
         query: dict[str, Any] = {
             "TableName": self._table,
             "KeyConditionExpression": "pk = :index",
-            "ExpressionAttributeValues": {":index": value(INDEX)},
+            "ExpressionAttributeValues": {":index": value(keys.WAVES)},
             "ScanIndexForward": False,
             "Limit": limit,
         }
         if next_token:
-            query["ExclusiveStartKey"] = decode_token(next_token, INDEX)
+            query["ExclusiveStartKey"] = decode_token(next_token, keys.WAVES)
         page = self._db.query(**query)
         ids = [str(from_item(item)["wave_id"]) for item in page.get("Items", [])]
         found = {wave.wave_id: wave for wave in map(_from_item, self._batch_get([wave_key(i) for i in ids]))}
@@ -128,7 +132,7 @@ class DynamoDBWaveRepository:
                             "TableName": self._table,
                             "Item": to_item(
                                 {
-                                    "pk": participants_partition(wave.wave_id, shard),
+                                    "pk": keys.participants_partition(wave.wave_id, shard),
                                     "sk": applicant_id,
                                     "province_code": province_code,
                                     "nik_hash": applicant.nik_hash,
@@ -142,7 +146,7 @@ class DynamoDBWaveRepository:
                     {
                         "Update": {
                             "TableName": self._table,
-                            "Key": to_item({"pk": f"WAVE#{wave.wave_id}#C#{shard:02d}", "sk": JOINED}),
+                            "Key": to_item(keys.join_counter(wave.wave_id, shard)),
                             "UpdateExpression": "ADD #province :one",
                             "ExpressionAttributeNames": {"#province": f"p{province_code}"},
                             "ExpressionAttributeValues": {":one": value(1)},
@@ -160,25 +164,25 @@ class DynamoDBWaveRepository:
                 ]
             )
         except ClientError as error:
-            if error.response["Error"]["Code"] == "TransactionCanceledException":
+            if error.response["Error"]["Code"] == TRANSACTION_CANCELED:
                 raise JoinRefused() from None
             raise
 
     def joined_by_province(self, wave_id: str) -> dict[str, int]:
-        keys = [to_item({"pk": f"WAVE#{wave_id}#C#{shard:02d}", "sk": JOINED}) for shard in range(PARTICIPANT_SHARDS)]
+        counters = [to_item(keys.join_counter(wave_id, shard)) for shard in range(PARTICIPANT_SHARDS)]
         counts: dict[str, int] = {}
-        for counter in self._batch_get(keys):
+        for counter in self._batch_get(counters):
             for name, number in counter.items():
                 if name.startswith("p") and name[1:].isdigit():
                     counts[name[1:]] = counts.get(name[1:], 0) + int(number)
         return dict(sorted(counts.items()))
 
-    def _batch_get(self, keys: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def _batch_get(self, wanted: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Items of these keys (missing ones left out), in BatchGetItem's chunks of 100,
         retrying what DynamoDB left unprocessed."""
         items: list[dict[str, Any]] = []
-        for start in range(0, len(keys), _BATCH_GET):
-            request: Any = {self._table: {"Keys": keys[start : start + _BATCH_GET], "ConsistentRead": True}}
+        for start in range(0, len(wanted), _BATCH_GET):
+            request: Any = {self._table: {"Keys": wanted[start : start + _BATCH_GET], "ConsistentRead": True}}
             while request:
                 response = self._db.batch_get_item(RequestItems=request)
                 items.extend(from_item(item) for item in response.get("Responses", {}).get(self._table, []))
@@ -202,9 +206,9 @@ class DynamoDBWaveRepository:
         self._move(wave_id, WaveStatus.SELECTING, WaveStatus.SELECTED, report=report.model_dump(mode="json"))
 
     def mark_cards_swept(self, wave_id: str, revoked: int, returned: int, at: datetime) -> None:
-        """After the deadline sweep; the first sweep's figures stand."""
-        try:
-            self._db.update_item(
+        """After the deadline sweep; the first sweep's figures stand (a later one writes nothing)."""
+        conditional(
+            lambda: self._db.update_item(
                 TableName=self._table,
                 Key=wave_key(wave_id),
                 UpdateExpression="SET cards_swept_at = :at, cards_revoked = :revoked, balance_returned = :returned",
@@ -215,8 +219,7 @@ class DynamoDBWaveRepository:
                     ":returned": value(returned),
                 },
             )
-        except self._db.exceptions.ConditionalCheckFailedException:
-            return  # swept before
+        )
 
     def _move(self, wave_id: str, current: WaveStatus, new: WaveStatus, **fields: Any) -> bool:
         return move_status(self._db, self._table, wave_key(wave_id), current.value, new.value, **fields)
@@ -226,7 +229,7 @@ class DynamoDBWaveRepository:
         query: dict[str, Any] = {
             "TableName": self._table,
             "KeyConditionExpression": "pk = :pk",
-            "ExpressionAttributeValues": {":pk": value(participants_partition(wave_id, shard))},
+            "ExpressionAttributeValues": {":pk": value(keys.participants_partition(wave_id, shard))},
             "ProjectionExpression": "sk, province_code, nik_hash, other_nik_hashes",
             "ConsistentRead": True,
         }
@@ -244,8 +247,7 @@ class DynamoDBWaveRepository:
 def _to_item(wave: Wave) -> dict[str, Any]:
     return to_item(
         {
-            "pk": f"WAVE#{wave.wave_id}",
-            "sk": META,
+            **keys.wave(wave.wave_id),
             "wave_id": wave.wave_id,
             "name": wave.name,
             "opens_at": ts(wave.opens_at),

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from prakerja.adapters.dynamodb import conditional, to_item, ts, value
+from prakerja.adapters.dynamodb import CONDITION_FAILED_ERROR, conditional, to_item, ts, value
 from prakerja.notifications import Claim, OutboxMessage
 from prakerja.registration.ports import ApplicantRepository
 from prakerja.registration.service import PersonalDataVault
@@ -80,7 +80,7 @@ class DynamoDBOutbox:
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except ClientError as error:
-            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            if error.response["Error"]["Code"] != CONDITION_FAILED_ERROR:
                 raise
             found: dict[str, Any] | None = error.response.get("Item")  # type: ignore[assignment]
             if not found:

@@ -1,0 +1,173 @@
+"""The key of every kind of item the DynamoDB adapters write, one function per key shape.
+
+Plain strings (``pk`` and ``sk``), not yet serialized: ``to_item(keys.profile(...))`` is a
+``Key``, and ``{**keys.profile(...), ...}`` the start of an item. Stored items are found by
+these exact bytes: a change here is a data migration (tests/unit/test_keys.py pins each shape).
+What each item holds is told by the adapter that writes it (dynamodb_<table>.py).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+Key = dict[str, str]
+
+GUARD = "GUARD"
+
+# -- the applicants table ----------------------------------------------------------------------
+# An applicant's partition, also used by the payouts and outbox tables: their items of one
+# applicant are read with one query.
+APPLICANT = "APPLICANT#"
+PROFILE = "PROFILE"
+PURCHASE = "PURCHASE#"
+CATALOG = "CATALOG"  # the catalog table's one partition
+
+
+def applicant_partition(applicant_id: str) -> str:
+    return f"{APPLICANT}{applicant_id}"
+
+
+def applicant_of(partition: str) -> str:
+    """The applicant id back from ``applicant_partition``."""
+    return partition.removeprefix(APPLICANT)
+
+
+def profile(applicant_id: str) -> Key:
+    return {"pk": applicant_partition(applicant_id), "sk": PROFILE}
+
+
+def account_guard(account_id: str) -> Key:
+    """One profile per sign-in account."""
+    return {"pk": f"ACCOUNT#{account_id}", "sk": GUARD}
+
+
+def nik_guard(nik_hash: str) -> Key:
+    """One profile per NIK (under each key of the hashing keyring)."""
+    return {"pk": f"NIK#{nik_hash}", "sk": GUARD}
+
+
+def card_guard(card_number: str) -> Key:
+    """One card per number."""
+    return {"pk": f"CARD#{card_number}", "sk": GUARD}
+
+
+def voucher_guard(voucher_code: str) -> Key:
+    """One purchase per voucher code."""
+    return {"pk": f"VOUCHER#{voucher_code}", "sk": GUARD}
+
+
+def kk_slots(kk_hash: str) -> Key:
+    """The places of a family card."""
+    return {"pk": f"KK#{kk_hash}", "sk": "SLOTS"}
+
+
+def purchase(applicant_id: str, purchase_id: str) -> Key:
+    return {"pk": applicant_partition(applicant_id), "sk": f"{PURCHASE}{purchase_id}"}
+
+
+def training(training_id: str) -> Key:
+    return {"pk": CATALOG, "sk": f"TRAINING#{training_id}"}
+
+
+def cards_due_partition(wave_id: str, shard: int) -> str:
+    """A partition of the sparse index of unused cards (the profile's ``card_due``)."""
+    return f"{wave_id}#{shard:02d}"
+
+
+# -- the outbox table --------------------------------------------------------------------------
+def outbox(applicant_id: str, kind: str, wave_id: str) -> Key:
+    """One message per applicant, kind and wave."""
+    return {"pk": applicant_partition(applicant_id), "sk": f"{kind}#{wave_id}"}
+
+
+# -- the waves table ---------------------------------------------------------------------------
+WAVES = "WAVES"  # the list of waves, one partition
+
+
+def wave(wave_id: str) -> Key:
+    return {"pk": f"WAVE#{wave_id}", "sk": "META"}
+
+
+def wave_listing(created_at: str, wave_id: str) -> Key:
+    """A wave in the list of waves, which sorts by ``created_at`` (ISO 8601)."""
+    return {"pk": WAVES, "sk": f"{created_at}#{wave_id}"}
+
+
+def participants_partition(wave_id: str, shard: int) -> str:
+    return f"WAVE#{wave_id}#P#{shard:02d}"
+
+
+def join_counter(wave_id: str, shard: int) -> Key:
+    return {"pk": f"WAVE#{wave_id}#C#{shard:02d}", "sk": "JOINED"}
+
+
+# -- the ledger table --------------------------------------------------------------------------
+TOTAL = "TOTAL#"
+
+
+def posting(posting_id: str) -> Key:
+    return {"pk": f"POSTING#{posting_id}", "sk": "POSTING"}
+
+
+def entry_partition(account_id: str) -> str:
+    return f"ENTRY#{account_id}"
+
+
+def entry(account_id: str, posted_at: str, posting_id: str) -> Key:
+    """A line on a per-person account; they sort by ``posted_at`` (ISO 8601)."""
+    return {"pk": entry_partition(account_id), "sk": f"{posted_at}#{posting_id}"}
+
+
+def settlement_partition(provider: str, day: date, shard: int) -> str:
+    return f"SETTLED#{provider}#{day.isoformat()}#{shard:02d}"
+
+
+def book_total(book: str, shard: int) -> Key:
+    return {"pk": f"{TOTAL}{book}#{shard:03d}", "sk": "TOTAL"}
+
+
+def book_of_total(partition: str) -> str:
+    """The book back from a ``book_total`` partition."""
+    return partition.removeprefix(TOTAL).rsplit("#", 1)[0]
+
+
+# -- the payouts table -------------------------------------------------------------------------
+PAYOUT = "PAYOUT#"
+
+
+def payout_account(applicant_id: str) -> Key:
+    return {"pk": applicant_partition(applicant_id), "sk": "ACCOUNT"}
+
+
+def payout(applicant_id: str, payout_id: str) -> Key:
+    return {"pk": applicant_partition(applicant_id), "sk": f"{PAYOUT}{payout_id}"}
+
+
+def payout_of(sort_key: str) -> str:
+    """The payout id back from a ``payout`` sort key."""
+    return sort_key.removeprefix(PAYOUT)
+
+
+def survey_response(applicant_id: str, survey_id: str) -> Key:
+    return {"pk": applicant_partition(applicant_id), "sk": f"SURVEY#{survey_id}"}
+
+
+def transfer_guard(transfer_id: str) -> Key:
+    """Which payout a transfer belongs to."""
+    return {"pk": f"TRANSFER#{transfer_id}", "sk": GUARD}
+
+
+def rate_counter(provider: str, second: int) -> Key:
+    """Transfer requests sent to a partner in one wall-clock second."""
+    return {"pk": f"RATE#{provider}#{second}", "sk": "RATE"}
+
+
+def payout_queue(shard: int) -> str:
+    """A partition of the index of due payouts (the payout's ``queue``)."""
+    return f"Q#{shard:02d}"
+
+
+# -- the attempts table ------------------------------------------------------------------------
+def attempt_counter(key: str) -> Key:
+    """``key`` is ``<kind>#<subject>#<window start>`` (prakerja.limits)."""
+    return {"pk": f"ATTEMPT#{key}", "sk": "COUNT"}
