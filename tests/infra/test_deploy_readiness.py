@@ -120,6 +120,11 @@ def test_a_stage_without_subscribers_is_warned_about(cli_synths: dict[str, CliSy
     assert "prakerja:no-alarm-subscribers" in synth.output
 
 
+def test_placeholder_web_origins_are_warned_about(cli_synths: dict[str, CliSynth]) -> None:
+    assert "prakerja:placeholder-origins" in cli_synths["prod"].output
+    assert "prakerja:placeholder-origins" not in cli_synths["dev"].output
+
+
 def test_alarm_webhooks_must_be_https() -> None:
     with pytest.raises(ValueError, match="https"):
         AlarmSubscribers(webhooks=("http://chat.example.test/hook",))  # type: ignore[arg-type]

@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 from enum import Enum
 
-from aws_cdk import Duration, Stack
+from aws_cdk import Annotations, Duration, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_kms as kms
@@ -165,6 +165,13 @@ class Api(Construct):
         )
 
         self._problem_responses(stage)
+        placeholders = [origin for origin in stage.web_origins if origin.endswith(".example")]
+        if placeholders:
+            Annotations.of(self).add_warning_v2(
+                "prakerja:placeholder-origins",
+                f"{stage.name}: the web origins {placeholders} are placeholders: set web_origins in "
+                "infra/prakerja_infra/stage.py to the web apps' real origins (docs/deploy.md, step 3).",
+            )
         self._web_acl(stage)
 
     def _problem_responses(self, stage: StageConfig) -> None:
