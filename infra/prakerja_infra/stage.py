@@ -9,6 +9,8 @@ from aws_cdk import RemovalPolicy
 from aws_cdk import aws_logs as logs
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, StringConstraints, model_validator
 
+from prakerja.config import ORIGIN_PATTERN
+
 StageName = Literal["dev", "staging", "prod"]
 
 
@@ -52,8 +54,6 @@ DEFAULT_ACCOUNT_API_BURST = 5000
 
 _EMAIL = r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$"
 _E164 = r"^\+[1-9][0-9]{7,14}$"
-# A browser origin: scheme, host and optional port, no path. Plain http only for a developer's machine.
-_ORIGIN = r"^(https://[a-z0-9.-]+(:[0-9]+)?|http://(localhost|127\.0\.0\.1)(:[0-9]+)?)$"
 
 
 class AlarmSubscribers(BaseModel):
@@ -109,7 +109,7 @@ class StageConfig(BaseModel):
     account_api_rate_limit: int = Field(default=DEFAULT_ACCOUNT_API_RATE, gt=0)
     account_api_burst_limit: int = Field(default=DEFAULT_ACCOUNT_API_BURST, gt=0)
     # The browser origins of the web apps that call the API (CORS), the first one the primary.
-    web_origins: tuple[Annotated[str, StringConstraints(pattern=_ORIGIN)], ...] = Field(min_length=1)
+    web_origins: tuple[Annotated[str, StringConstraints(pattern=ORIGIN_PATTERN)], ...] = Field(min_length=1)
     alarm_subscribers: AlarmSubscribers = AlarmSubscribers()
     # None: Cognito's built-in e-mail (a few dozen a day, for dev only).
     email_sender: EmailSender | None = None

@@ -12,9 +12,9 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ValidationError
 
-from prakerja.config import CORS_ORIGINS_VARIABLE, CorsSettings, PublicApiSettings, load_settings
+from prakerja.config import CORS_EXPOSED_HEADERS, CORS_ORIGINS_VARIABLE, CorsSettings, PublicApiSettings, load_settings
 from prakerja.errors import Conflict, Forbidden
-from prakerja.http.app import CORS_EXPOSED_HEADERS, MAX_BODY_BYTES, ProblemResolver, create_app
+from prakerja.http.app import MAX_BODY_BYTES, ProblemResolver, create_app
 
 ORIGINS = ("http://localhost:5173", "http://127.0.0.1:5173")
 EXPOSED = "Retry-After,x-amzn-RequestId"

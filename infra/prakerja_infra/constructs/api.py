@@ -17,6 +17,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
+from prakerja.config import CORS_EXPOSED_HEADERS, CORS_ORIGINS_VARIABLE
 from prakerja_infra.nag import acknowledge, resource_of
 from prakerja_infra.stage import RouteLimit, StageConfig, log_retention, removal_policy
 
@@ -374,14 +375,11 @@ class Api(Construct):
         association.node.add_dependency(self.rest_api.deployment_stage)
 
 
-# What the web apps send and may read (API.md): the bearer token, an idempotency key, JSON bodies;
-# Retry-After on a 429 or 503, the request id to quote to the helpdesk.
+# What the web apps send (API.md): the bearer token, an idempotency key, JSON bodies. What they
+# may read, and the functions' variable with the stage's origins, are prakerja.config's.
 CORS_ALLOWED_HEADERS = ("Authorization", "Content-Type", "Idempotency-Key")
-CORS_EXPOSED_HEADERS = ("Retry-After", "x-amzn-RequestId")
 CORS_METHODS = ("GET", "POST", "PUT", "OPTIONS")
 CORS_MAX_AGE_SECONDS = 600
-# The functions' variable with the stage's origins, comma-separated (prakerja.config).
-CORS_ORIGINS_VARIABLE = "CORS_ALLOWED_ORIGINS"
 
 
 def add_preflight(resource: apigw.IResource, stage: StageConfig) -> apigw.Method:

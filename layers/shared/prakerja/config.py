@@ -19,15 +19,19 @@ class _Settings(BaseModel):
 
 
 # A browser origin as browsers send it: scheme, lower-case host, optional port, no path; plain
-# http only for a developer's machine (the same rule as the stages' web_origins in infra).
-_ORIGIN = r"^(https://[a-z0-9.-]+(:[0-9]+)?|http://(localhost|127\.0\.0\.1)(:[0-9]+)?)$"
+# http only for a developer's machine. The stages' web_origins (infra) are held to it too.
+ORIGIN_PATTERN = r"^(https://[a-z0-9.-]+(:[0-9]+)?|http://(localhost|127\.0\.0\.1)(:[0-9]+)?)$"
+# What a web app may read of an answer besides the CORS-safelisted headers (API.md): Retry-After
+# on a 429 or 503, the request id to quote to the helpdesk. The functions (prakerja.http.app),
+# the preflights and API Gateway's own answers (infra: constructs/api.py) expose these.
+CORS_EXPOSED_HEADERS = ("Retry-After", "x-amzn-RequestId")
 
 
 class CorsSettings(_Settings):
     """The browser origins allowed to call the function's routes (prakerja.http.app), from
     CORS_ALLOWED_ORIGINS, comma-separated. Unset: no CORS headers at all. Never `*` or `null`."""
 
-    cors_allowed_origins: tuple[Annotated[str, StringConstraints(pattern=_ORIGIN)], ...] = ()
+    cors_allowed_origins: tuple[Annotated[str, StringConstraints(pattern=ORIGIN_PATTERN)], ...] = ()
 
     @field_validator("cors_allowed_origins", mode="before")
     @classmethod

@@ -14,16 +14,13 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
+from prakerja.config import CORS_EXPOSED_HEADERS
 from prakerja.errors import DomainError, MalformedRequest, PayloadTooLarge
 from prakerja.http.problems import PROBLEM_CONTENT_TYPE, from_domain_error, from_validation_errors, problem
 from prakerja.observability import logger
 
 MAX_BODY_BYTES = 64 * 1024
 JSON = "application/json"
-# What a web app may read of an answer besides the CORS-safelisted headers (API.md): Retry-After
-# on a 429 or 503, the request id to quote to the helpdesk. The preflight and API Gateway's own
-# answers expose the same (infra: constructs/api.py).
-CORS_EXPOSED_HEADERS = ("Retry-After", "x-amzn-RequestId")
 
 
 def _body_size(event: Mapping[str, Any]) -> int:
