@@ -73,7 +73,7 @@ def main() -> None:
                 service, region_name=REGION, endpoint_url=endpoint, aws_access_key_id="b", aws_secret_access_key="b"
             ),
         )
-        function = resources.find("ApplicantApiFunction", "AWS::Lambda::Function")
+        function = resources.find("ApiFunctionsApplicantApiFunction", "AWS::Lambda::Function")
         variables = {k: str(v) for k, v in function.properties["Environment"]["Variables"].items()}
         env = {"PATH": os.environ.get("PATH", ""), **variables, **aws, "POWERTOOLS_TRACE_DISABLED": "true"}
         baseline_dir = ROOT / "build" / "bench"

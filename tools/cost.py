@@ -132,6 +132,10 @@ def cognito(users: float, prices: Mapping[str, float]) -> float:
     return usd
 
 
+# The ops routes' function, by the construct id in its logical id (ApiFunctionsOpsApiFunction...).
+OPS_FUNCTION = "OpsApiFunction"
+
+
 def per_registration(usage: Mapping[str, Any], registered: int) -> dict[str, float]:
     """The operations one registration (sign-up to decision, polls included) causes."""
     at = usage.get("after_registration") or {}
@@ -139,7 +143,7 @@ def per_registration(usage: Mapping[str, Any], registered: int) -> dict[str, flo
         return {}
     aws = at["aws_requests"]
     # The operators' set-up (the catalog, the budget, the lists) is not the registrations' doing.
-    functions = {name: f for name, f in at["functions"].items() if not name.startswith("OpsApi")}
+    functions = {name: f for name, f in at["functions"].items() if OPS_FUNCTION not in name}
     q = quantities({**at, "functions": functions}, {})
     data_operations = [op for op in aws if op.startswith("dynamodb:") and op.split(":")[1] in _DYNAMODB_DATA]
     counts = {

@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 LOCAL_API = "http://127.0.0.1:3000"
 TOKEN_ENV = "PRAKERJA_OPS_TOKEN"  # noqa: S105 - the variable's name, not a token
 LOCAL_OPS_EMAIL = "ops-cli@example.com"
-# --workflow -> the stack output holding that state machine's ARN (infra/prakerja_infra/stack.py).
+# --workflow -> the stack output holding that state machine's ARN (infra/prakerja_infra/stack.py, its outputs).
 WORKFLOWS = {
     "registration": "RegistrationStateMachineArn",
     "selection": "SelectionStateMachineArn",

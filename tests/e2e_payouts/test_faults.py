@@ -82,7 +82,7 @@ def test_faults_at_30_percent_end_every_payout_paid_or_failed_with_a_code_and_no
     check_exactly_once(api, people)
 
     # The transfer step run again by hand, as a Lambda retry would (a token nobody waits on).
-    send_step = api.cloud.resources.find("SendTransferFunction", "AWS::Lambda::Function").logical_id
+    send_step = api.cloud.resources.find("PayoutWorkflowSendTransferFunction", "AWS::Lambda::Function").logical_id
     transfers_before = len(api.cloud.payment_partners.transfers())
     for person, payout in zip(people, first, strict=True):
         if payout["status"] == "PAID":

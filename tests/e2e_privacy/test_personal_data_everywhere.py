@@ -216,7 +216,7 @@ def deliver_outbox(api: Api, cloud: LocalCloud) -> None:
     items = [item for page in db.get_paginator("scan").paginate(TableName=table) for item in page["Items"]]
     assert len(items) >= 4, "the wave result for A, B, C and C's revocation"
     notifier = cloud.resources.of_type("AWS::Lambda::Function")
-    [function] = [f for f in notifier if f.logical_id.startswith("NotifierFunction")]
+    [function] = [f for f in notifier if f.logical_id.startswith("NotificationsNotifierFunction")]
     records = [
         {
             "eventID": str(i),

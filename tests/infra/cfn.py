@@ -13,9 +13,10 @@ from typing import Any
 CfnTemplate = dict[str, Any]
 Resource = dict[str, Any]
 
-# The functions of the stack, by the construct id they are created with (the logical id prefix),
-# and the handler each must run. A new function must be added here and given its permissions in
-# test_iam.py before the tests pass: least privilege is decided per function, not inherited.
+# The functions of the stack, by the construct id they are created with, and the handler each
+# runs (a function is found by its handler: its logical id also carries the construct that owns
+# it). A new function must be added here and given its permissions in test_iam.py before the
+# tests pass: least privilege is decided per function, not inherited.
 FUNCTION_HANDLERS = {
     "PublicApi": "public_api.handler.lambda_handler",
     "ApplicantApi": "applicant_api.handler.lambda_handler",
@@ -93,13 +94,20 @@ def program_functions(template: CfnTemplate) -> dict[str, Resource]:
 
 def functions(template: CfnTemplate) -> dict[str, tuple[str, Resource]]:
     """Every Lambda function by its construct name; fails on a function not in FUNCTION_HANDLERS."""
+    names = {handler: name for name, handler in FUNCTION_HANDLERS.items()}
     by_name: dict[str, tuple[str, Resource]] = {}
     for lid, resource in program_functions(template).items():
-        names = [name for name in FUNCTION_HANDLERS if lid.startswith(name)]
-        assert len(names) == 1, f"function {lid} is not one of {sorted(FUNCTION_HANDLERS)}"
-        assert names[0] not in by_name, f"two functions named {names[0]}*"
-        by_name[names[0]] = (lid, resource)
+        name = names.get(resource["Properties"]["Handler"])
+        assert name is not None, f"function {lid} runs none of the handlers of {sorted(FUNCTION_HANDLERS)}"
+        assert name not in by_name, f"two functions run {FUNCTION_HANDLERS[name]}"
+        assert name in lid, f"function {lid} runs {name}'s handler under another name"
+        by_name[name] = (lid, resource)
     return by_name
+
+
+def function_id(template: CfnTemplate, name: str) -> str:
+    """The logical id of the function created as ``name``."""
+    return functions(template)[name][0]
 
 
 # --- IAM

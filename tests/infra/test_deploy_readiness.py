@@ -19,7 +19,7 @@ from prakerja.cards.deadlines import CARDS_PER_INVOCATION
 from prakerja.notifier_limits import NOTIFIER_BATCH_SIZE, NOTIFIER_CLAIM_LEASE_SECONDS, NOTIFIER_TIMEOUT_SECONDS
 from prakerja_infra.constructs.api import CORS_ALLOWED_HEADERS
 from prakerja_infra.constructs.endpoints import REAL_ENDPOINT
-from prakerja_infra.constructs.workflows import LAMBDA_THROTTLED, VENDED_LOGS_PREFIX
+from prakerja_infra.constructs.steps import LAMBDA_THROTTLED, VENDED_LOGS_PREFIX
 from prakerja_infra.stage import (
     DEFAULT_ACCOUNT_API_RATE,
     STAGES,
@@ -181,7 +181,7 @@ def test_records_the_notifier_gave_up_on_alarm(dev_template: CfnTemplate) -> Non
 
 def test_sns_may_log_sms_delivery_status_to_its_own_groups_only(cli_synths: dict[str, CliSynth]) -> None:
     template = cli_synths["staging"].template
-    role_id, role = one(template, "AWS::IAM::Role", "SmsDeliveryStatusRole")
+    role_id, role = one(template, "AWS::IAM::Role", "NotificationsSmsDeliveryStatusRole")
     assert role["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {
         "Service": "sns.amazonaws.com"
     }

@@ -9,13 +9,13 @@ from typing import Any
 
 import pytest
 
-from prakerja_infra.constructs.functions import FUNCTION_SETTINGS, settings_variables
-from prakerja_infra.stack import BATCH_STEP_TIMEOUTS
+from prakerja_infra.constructs.functions import BATCH_STEP_TIMEOUTS, FUNCTION_SETTINGS, settings_variables
 from prakerja_infra.stage import stage_config
 from tests.infra.cfn import (
     FUNCTION_HANDLERS,
     CfnTemplate,
     Resource,
+    function_id,
     functions,
     literal_strings,
     referenced_ids,
@@ -78,7 +78,9 @@ def test_logs_json_to_its_own_log_group_with_retention(
     group = dev_template["Resources"][group_id]
     assert group["Type"] == "AWS::Logs::LogGroup"
     assert group["Properties"]["RetentionInDays"] == stage_config("dev").log_retention_days
-    assert group_id.startswith(name), f"{name} logs to {group_id}"
+    # Its own: the group made beside the function (<owner><name>Logs<hash>, <owner><name>Function<hash>).
+    construct = function_id(dev_template, name).rsplit("Function", 1)[0]
+    assert construct.endswith(name) and group_id.startswith(f"{construct}Logs"), f"{name} logs to {group_id}"
 
 
 def test_no_two_functions_share_a_log_group(by_name: dict[str, Resource]) -> None:

@@ -13,6 +13,7 @@ from prakerja.observability import EXECUTION_CORRELATION, PAYOUT_RUN_CORRELATION
 from tests.infra.cfn import (
     CfnTemplate,
     Resource,
+    function_id,
     one,
     referenced_ids,
     resolve_string,
@@ -49,7 +50,7 @@ def bucket_id(dev_template: CfnTemplate) -> str:
 
 
 def _function_id(template: CfnTemplate, name: str) -> str:
-    return one(template, "AWS::Lambda::Function", name)[0]
+    return function_id(template, name)
 
 
 def _pay_out(definition: dict[str, Any]) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from prakerja.waves.models import PARTICIPANT_SHARDS
-from tests.infra.cfn import CfnTemplate, one, referenced_ids, role_permissions, state_machine, walk
+from tests.infra.cfn import CfnTemplate, function_id, referenced_ids, role_permissions, state_machine, walk
 
 STEPS = ["PlanSelection", "SnapshotShards", "MergeDraw", "ApplyShards", "PublishResult", "Published"]
 FUNCTIONS = ["PlanSelection", "SnapshotShard", "MergeDraw", "ApplyShard", "PublishResult"]
@@ -91,7 +91,7 @@ def test_role_invokes_only_the_five_steps_and_starts_only_its_own_children(
         if s.allows("lambda:InvokeFunction")
         for i in referenced_ids(list(s.resources))
     }
-    assert invoked == {one(dev_template, "AWS::Lambda::Function", name)[0] for name in FUNCTIONS}
+    assert invoked == {function_id(dev_template, name) for name in FUNCTIONS}
     starts = [s for s in permissions.statements if s.allows("states:StartExecution")]
     assert starts and all(list(s.resources) == [{"Ref": machine[0]}] for s in starts)
     assert not any(permissions.allows(action) for action in ("s3:PutObject", "s3:DeleteObject"))

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.infra.cfn import CfnTemplate, one, referenced_ids, role_permissions, state_machine, walk
+from tests.infra.cfn import CfnTemplate, function_id, referenced_ids, role_permissions, state_machine, walk
 
 # The only execution data the workflow passes around: an id and the registry's verdict codes.
 ALLOWED_PATHS = {"$.applicant_id", "$.registry"}
@@ -25,7 +25,7 @@ def definition(dev_template: CfnTemplate) -> dict[str, Any]:
 
 
 def _function_id(dev_template: CfnTemplate, name: str) -> str:
-    return one(dev_template, "AWS::Lambda::Function", name)[0]
+    return function_id(dev_template, name)
 
 
 def test_logs_every_event_but_no_execution_data(dev_template: CfnTemplate, machine: tuple[str, dict[str, Any]]) -> None:

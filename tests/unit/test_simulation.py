@@ -160,7 +160,7 @@ def test_one_registration_is_what_registering_cost_divided_by_who_registered() -
         dynamodb_items={"dynamodb:TransactWriteItems": 30},
         functions={
             "ApplicantApiX": {"invocations": 20, "seconds": 1.0},
-            "OpsApiX": {"invocations": 49, "seconds": 1.0},
+            "ApiFunctionsOpsApiFunctionX": {"invocations": 49, "seconds": 1.0},
         },
     )
     workflows = {"prakerja-prod-registration": {"executions": 10, "transitions_per_execution": 4}}

@@ -2,7 +2,7 @@
 lines and EMF blobs), with their services replaced by fakes.
 
 Every log line of a step carries the correlation id of its execution, taken from the payload the
-state machine gives it (constructs/workflows.py); the payout run checks the ledger's books and
+state machine gives it (constructs/steps.py); the payout run checks the ledger's books and
 hands its id to every transfer step through the run's items.
 """
 

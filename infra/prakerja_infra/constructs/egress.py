@@ -5,6 +5,8 @@ NAT hours and processed bytes, and only the calling functions are placed in it."
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from aws_cdk import CfnOutput, Fn
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
@@ -88,3 +90,18 @@ class Egress(Construct):
         )
         # The interface's dependencies: the function waits for its subnets' routes (the NAT).
         function.node.add_dependency(self.vpc)
+
+
+# The functions that call partners out (e-KYC, account inquiries, transfers and their status).
+PARTNER_CALLERS = ("VerifyIdentity", "ApplicantApi", "SendTransfer", "CheckTransfer")
+
+
+def place_partner_callers(
+    scope: Construct, stage: StageConfig, logs_key: kms.IKey, functions: Mapping[str, lambda_.Function]
+) -> None:
+    """With StageConfig.fixed_egress, the partner callers leave through the NAT gateways' Elastic IPs."""
+    if not stage.fixed_egress:
+        return
+    egress = Egress(scope, "Egress", stage=stage, logs_key=logs_key)
+    for name in PARTNER_CALLERS:
+        egress.place(functions[name])

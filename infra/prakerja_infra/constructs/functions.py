@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 from aws_cdk import Duration
@@ -14,7 +15,9 @@ from constructs import Construct
 from pydantic import BaseModel
 
 from prakerja import config
+from prakerja.notifier_limits import NOTIFIER_TIMEOUT_SECONDS
 from prakerja_infra.bundling import dependencies_layer, shared_layer
+from prakerja_infra.nag import acknowledge
 from prakerja_infra.stage import StageConfig, log_retention, removal_policy
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -48,6 +51,25 @@ FUNCTION_SETTINGS: Mapping[str, type[BaseModel]] = {
     "SendTransfer": config.PayoutWorkflowSettings,
     "CheckTransfer": config.PayoutWorkflowSettings,
     "ReconcileSettlement": config.ReconciliationSettings,
+}
+
+
+# Request paths answer within API Gateway's 29 s, and a step's single item well inside this.
+DEFAULT_TIMEOUT_SECONDS = 15
+# The steps whose work grows with the programme, each sized to its largest piece of work (the
+# selection steps set their own: docs/selection.md). docs/deploy.md, "Batch steps".
+BATCH_STEP_TIMEOUTS = {
+    # Up to a run's limit (1 M) of keys from the due index, ~100 query pages of 1 MB, written as
+    # one S3 object: seconds to a minute, with room for a throttled table.
+    "CollectDuePayouts": 300,
+    # A page of prakerja.cards.deadlines.CARDS_PER_INVOCATION (2,000) transactions of ~25 ms; the
+    # workflow loops on the shard's cursor.
+    "RevokeUnusedCards": 300,
+    # A partner's day of settlement lines against the ledger's entries of that day, read by page:
+    # the most Lambda allows.
+    "ReconcileSettlement": 900,
+    # A stream batch of texts, sized with the batch and the claim's lease (prakerja.notifier_limits).
+    "Notifier": NOTIFIER_TIMEOUT_SECONDS,
 }
 
 
@@ -110,10 +132,13 @@ class PrakerjaFunction(Construct):
         handler: str,
         description: str,
         environment: dict[str, str],
-        timeout_seconds: int = 15,
+        timeout_seconds: int | None = None,
         memory_mb: int | None = None,
+        unscoped_also: str = "",
     ) -> None:
         super().__init__(scope, construct_id)
+        if timeout_seconds is None:
+            timeout_seconds = BATCH_STEP_TIMEOUTS.get(construct_id, DEFAULT_TIMEOUT_SECONDS)
         log_group = logs.LogGroup(
             self,
             "Logs",
@@ -158,3 +183,45 @@ class PrakerjaFunction(Construct):
                 **settings_variables(construct_id, environment),
             },
         )
+        acknowledge(
+            role,
+            "AwsSolutions-IAM5[Resource::*]",
+            f"{construct_id}: X-Ray PutTraceSegments/PutTelemetryRecords have no resource-level permissions."
+            f"{unscoped_also}",
+        )
+
+
+@dataclass(frozen=True)
+class FunctionFactory:
+    """What every function of a stage shares (the stage, the layers, the logs' key), so that the
+    construct that owns a function names only what is its own: handler, description, variables."""
+
+    stage: StageConfig
+    layers: Layers
+    logs_key: kms.IKey
+
+    def __call__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        handler: str,
+        description: str,
+        *,
+        environment: Mapping[str, str],
+        timeout_seconds: int | None = None,
+        memory_mb: int | None = None,
+        unscoped_also: str = "",
+    ) -> lambda_.Function:
+        return PrakerjaFunction(
+            scope,
+            construct_id,
+            stage=self.stage,
+            layers=self.layers,
+            logs_key=self.logs_key,
+            handler=handler,
+            description=description,
+            environment=dict(environment),
+            timeout_seconds=timeout_seconds,
+            memory_mb=memory_mb,
+            unscoped_also=unscoped_also,
+        ).function

@@ -23,5 +23,5 @@ REGISTRATION_CORRELATION = "applicant_id"  # the registration execution is named
 SELECTION_CORRELATION = "wave_id"  # the selection execution is named after the wave
 PAYOUT_RUN_CORRELATION = "run_id"  # the run's execution name, given to its first step and in each item
 # The execution's name ($$.Execution.Name), put in the payload by the state machine
-# (infra/prakerja_infra/constructs/workflows.py CORRELATION_ID).
+# (infra/prakerja_infra/constructs/steps.py CORRELATION_ID).
 EXECUTION_CORRELATION = "correlation_id"

@@ -1,0 +1,74 @@
+"""Exact grants, one action and one resource at a time: CDK's grant_* helpers add wildcards (every
+index of a table, every object of a bucket) that least privilege does not want here. Each
+function's grants are written by the construct that creates it, with these."""
+
+from __future__ import annotations
+
+from aws_cdk import Stack
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_s3 as s3
+
+from prakerja_infra.nag import acknowledge, acknowledge_resource
+
+# A profile and its guard items, read and written (transactions need ConditionCheckItem).
+APPLICANT_RECORDS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem")
+
+
+def allow_table(table: dynamodb.ITable, fn: lambda_.Function, *actions: str) -> None:
+    """Exact actions on the table itself. Table.grant() would add ``<table>/index/*`` for a
+    table with indexes: only the one function that queries an index is granted that index."""
+    fn.add_to_role_policy(iam.PolicyStatement(actions=list(actions), resources=[table.table_arn]))
+
+
+def allow_index_query(table: dynamodb.ITable, index: str, fn: lambda_.Function) -> None:
+    """Query on one index of a table, and nothing on the table's items."""
+    fn.add_to_role_policy(
+        iam.PolicyStatement(actions=["dynamodb:Query"], resources=[f"{table.table_arn}/index/{index}"])
+    )
+
+
+def allow_ledger_postings(ledger: dynamodb.ITable, fn: lambda_.Function) -> None:
+    """The ledger is append-only: postings and entries are put, and only the running totals
+    (keys TOTAL#...) may be updated, by ADD. No function may change or delete a posting."""
+    fn.add_to_role_policy(iam.PolicyStatement(actions=["dynamodb:PutItem"], resources=[ledger.table_arn]))
+    fn.add_to_role_policy(
+        iam.PolicyStatement(
+            actions=["dynamodb:UpdateItem"],
+            resources=[ledger.table_arn],
+            conditions={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["TOTAL#*"]}},
+        )
+    )
+
+
+def allow_bucket_objects(bucket: s3.IBucket, fn: lambda_.Function, *actions: str, prefix: str) -> None:
+    """Exact S3 actions on one prefix of a bucket (the grant_* helpers would add wildcards)."""
+    fn.add_to_role_policy(iam.PolicyStatement(actions=list(actions), resources=[bucket.arn_for_objects(f"{prefix}*")]))
+    stack = Stack.of(bucket)
+    bucket_id = stack.resolve(stack.get_logical_id(bucket.node.default_child))  # type: ignore[arg-type]
+    assert fn.role is not None
+    acknowledge(
+        fn.role,
+        f"AwsSolutions-IAM5[Resource::<{bucket_id}.Arn>/{prefix}*]",
+        f"Objects are named at run time (per wave, shard, run or report) under {prefix}: the grant is "
+        "that prefix, no wider.",
+    )
+
+
+def allow_task_success(fn: lambda_.Function, state_machine_arn: str) -> None:
+    """A task token's callback, for the state machine's own executions and for its Distributed Map's
+    child executions: a child's state machine ARN carries the map run's label
+    (``stateMachine:<name>/<label>``), which the machine's ARN alone would not match."""
+    children = f"{state_machine_arn}/*"
+    fn.add_to_role_policy(
+        iam.PolicyStatement(actions=["states:SendTaskSuccess"], resources=[state_machine_arn, children])
+    )
+    assert fn.role is not None
+    acknowledge_resource(
+        fn.role,
+        "AwsSolutions-IAM5",
+        children,
+        "The payout state machine's Distributed Map runs each transfer in a child execution whose state "
+        "machine ARN is this machine's with the map run's label appended; only its callbacks are allowed.",
+    )
