@@ -36,7 +36,7 @@ format: install
 	$(VENV)/bin/ruff check --fix .
 
 test: install node_modules/.installed lint synth
-	$(VENV)/bin/pytest -n 2 --dist loadgroup --durations=15 $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -n 2 --dist loadgroup --no-loadscope-reorder --durations=15 $(PYTEST_ARGS)
 
 run: install synth
 	$(PY) -m localcloud

@@ -512,6 +512,12 @@ def _placeholder(  # noqa: PLR0911 - one return per resource type
         return arn, {"PolicyArn": arn}
     if rtype == "AWS::Logs::LogGroup":
         return name, {"Arn": ctx.arn("logs", f"log-group:{name}:*")}
+    if rtype in ("AWS::Lambda::Version", "AWS::Lambda::Alias"):
+        # Qualified ARNs of the function (its name is FunctionName, resolved): invoked by them, the
+        # local workers run the function itself (lambda_workers: the qualifier is ignored).
+        qualifier = str(props.get("Name", "1"))
+        arn = ctx.arn("lambda", f"function:{props['FunctionName']}:{qualifier}")
+        return arn, {"Version": qualifier, "FunctionArn": arn, "AliasArn": arn}
     if rtype == "AWS::Lambda::LayerVersion":
         arn = ctx.arn("lambda", f"layer:{name}:1")
         return arn, {"LayerVersionArn": arn}

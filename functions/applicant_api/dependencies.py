@@ -5,9 +5,7 @@ from __future__ import annotations
 
 from functools import cache
 
-import boto3
-
-from prakerja.adapters import payouts_wiring
+from prakerja.adapters import aws, payouts_wiring
 from prakerja.adapters.dynamodb_applicants import DynamoDBApplicantRepository
 from prakerja.adapters.dynamodb_attempts import DynamoDBAttemptCounter
 from prakerja.adapters.dynamodb_ledger import DynamoDBLedger
@@ -41,19 +39,19 @@ def idempotent_responses() -> IdempotentResponses:
 
 @cache
 def applicants() -> DynamoDBApplicantRepository:
-    return DynamoDBApplicantRepository(boto3.client("dynamodb"), settings().applicants_table)
+    return DynamoDBApplicantRepository(aws.dynamodb(), settings().applicants_table)
 
 
 @cache
 def wave_service() -> WaveService:
     config = settings()
-    waves = DynamoDBWaveRepository(boto3.client("dynamodb"), config.waves_table, config.applicants_table)
+    waves = DynamoDBWaveRepository(aws.dynamodb(), config.waves_table, config.applicants_table)
     return WaveService(waves=waves, clock=SystemClock(), applicants=applicants())
 
 
 @cache
 def catalog() -> DynamoDBCatalog:
-    return DynamoDBCatalog(boto3.client("dynamodb"), settings().catalog_table)
+    return DynamoDBCatalog(aws.dynamodb(), settings().catalog_table)
 
 
 @cache
@@ -64,7 +62,7 @@ def catalog_service() -> CatalogService:
 @cache
 def purchases() -> DynamoDBPurchases:
     config = settings()
-    client = boto3.client("dynamodb")
+    client = aws.dynamodb()
     ledger = DynamoDBLedger(client, config.ledger_table)
     return DynamoDBPurchases(client, config.applicants_table, config.catalog_table, ledger)
 
@@ -76,7 +74,7 @@ def marketplace_service() -> MarketplaceService:
 
 @cache
 def vault() -> PersonalDataVault:
-    return PersonalDataVault(KmsCipher(boto3.client("kms"), settings().personal_data_key_arn))
+    return PersonalDataVault(KmsCipher(aws.kms(), settings().personal_data_key_arn))
 
 
 @cache
@@ -112,9 +110,9 @@ def registration_service() -> RegistrationService:
     return RegistrationService(
         applicants=applicants(),
         vault=vault(),
-        keyring=load_keyring(boto3.client("secretsmanager"), config.hashing_secret_arn),
+        keyring=load_keyring(aws.secretsmanager(), config.hashing_secret_arn),
         workflow=StepFunctionsStarter(
-            boto3.client("stepfunctions"),
+            aws.stepfunctions(),
             config.registration_state_machine_arn,
             request_id=logger.get_correlation_id,  # API Gateway's request id (handler.py)
         ),
@@ -125,4 +123,4 @@ def registration_service() -> RegistrationService:
 @cache
 def attempt_limiter() -> AttemptLimiter:
     # Abuse windows are real time, whatever the program's (simulated) clock says.
-    return AttemptLimiter(DynamoDBAttemptCounter(boto3.client("dynamodb"), settings().attempts_table), WallClock())
+    return AttemptLimiter(DynamoDBAttemptCounter(aws.dynamodb(), settings().attempts_table), WallClock())

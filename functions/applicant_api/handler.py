@@ -7,27 +7,20 @@ from typing import Any
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from applicant_api.dependencies import (
-    marketplace_service,
-    payout_account_service,
-    registration_service,
-    settings,
-    wave_service,
-)
+from applicant_api.dependencies import settings
 from applicant_api.marketplace_routes import router as marketplace_router
 from applicant_api.payout_routes import router as payout_router
 from applicant_api.routes import router
 from prakerja.http.app import create_app
 from prakerja.observability import logger, metrics, tracer
+from prakerja.snapstart import register as register_snapstart_hooks
 
 app = create_app(settings().cors_allowed_origins)
 app.include_router(router)
 app.include_router(marketplace_router)
 app.include_router(payout_router)
-registration_service()  # cold start: configuration validated, clients and hashing key ready
-wave_service()
-marketplace_service()
-payout_account_service()
+
+register_snapstart_hooks()  # SnapStart: after a restore, fresh randomness and clients
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import boto3
+from functools import cache
 
+from prakerja.adapters import aws
 from prakerja.adapters.dynamodb_applicants import DynamoDBApplicantRepository
 from prakerja.adapters.dynamodb_cards import DynamoDBDueCards
 from prakerja.adapters.dynamodb_ledger import DynamoDBLedger
@@ -13,14 +14,16 @@ from prakerja.clock import SystemClock
 from prakerja.config import CardDeadlineSettings, RevokeCardsSettings, load_settings
 
 
+@cache
 def planner() -> SweepPlanner:
     config = load_settings(CardDeadlineSettings)
-    return SweepPlanner(DynamoDBWaveRepository(boto3.client("dynamodb"), config.waves_table), SystemClock())
+    return SweepPlanner(DynamoDBWaveRepository(aws.dynamodb(), config.waves_table), SystemClock())
 
 
+@cache
 def shard_sweeper() -> ShardSweeper:
     config = load_settings(RevokeCardsSettings)
-    client = boto3.client("dynamodb")
+    client = aws.dynamodb()
     cards = DynamoDBDueCards(
         client,
         config.applicants_table,

@@ -11,8 +11,6 @@ from card_deadlines.dependencies import planner
 from prakerja.cards.deadlines import ShardSwept
 from prakerja.observability import EXECUTION_CORRELATION, logger, metrics, tracer
 
-plan = planner()
-
 
 class FinishStep(BaseModel):
     wave_ids: list[str]
@@ -24,7 +22,7 @@ class FinishStep(BaseModel):
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     step = FinishStep.model_validate(event)
-    done = plan.finish(step.wave_ids, step.shards)
+    done = planner().finish(step.wave_ids, step.shards)
     for wave_id, total in done.waves.items():
         logger.info("wave swept", extra={"wave_id": wave_id, "revoked": total.revoked, "returned": total.returned})
     return done.model_dump(mode="json")

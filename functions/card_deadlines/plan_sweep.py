@@ -9,13 +9,11 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from card_deadlines.dependencies import planner
 from prakerja.observability import EXECUTION_CORRELATION, logger, metrics, tracer
 
-plan = planner()
-
 
 @logger.inject_lambda_context(correlation_id_path=EXECUTION_CORRELATION, log_event=False)
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    swept = plan.plan()
+    swept = planner().plan()
     logger.info("deadline sweep planned", extra={"waves": swept.wave_ids})
     return swept.model_dump(mode="json")

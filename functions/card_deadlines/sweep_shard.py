@@ -13,8 +13,6 @@ from prakerja.cards.deadlines import ShardItem
 from prakerja.metrics import OperationalMetric
 from prakerja.observability import EXECUTION_CORRELATION, logger, metrics, tracer
 
-sweeper = shard_sweeper()
-
 
 @logger.inject_lambda_context(correlation_id_path=EXECUTION_CORRELATION, log_event=False)
 @tracer.capture_lambda_handler(capture_response=False)
@@ -22,7 +20,7 @@ sweeper = shard_sweeper()
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     item = ShardItem.model_validate(event)
     logger.append_keys(wave_id=item.wave_id, shard=item.shard)
-    swept = sweeper.sweep(item)
+    swept = shard_sweeper().sweep(item)
     page_revoked = swept.revoked - item.revoked
     logger.info(
         "shard page swept",

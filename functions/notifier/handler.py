@@ -10,15 +10,15 @@ NOTIFIER_TIMEOUT_SECONDS (prakerja.notifier_limits).
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
-import boto3
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from botocore.config import Config
 
+from prakerja.adapters import aws
 from prakerja.adapters.dynamodb_applicants import DynamoDBApplicantRepository
 from prakerja.adapters.kms_cipher import KmsCipher
 from prakerja.adapters.notifications import DynamoDBOutbox, ProfilePhoneBook, SnsSmsSender
@@ -29,28 +29,23 @@ from prakerja.notifications import ClaimHeld, Delivery, Notifier, OutboxMessage
 from prakerja.observability import logger, metrics, tracer
 from prakerja.registration.service import PersonalDataVault
 
-# A Publish that hangs fails within the invocation (its claim given back, the record retried)
-# instead of running it into its timeout with the message still claimed: botocore's default
-# read timeout (60 s) is twice the function's. Throttling is still retried, with backoff.
-SNS_CONFIG = Config(connect_timeout=2, read_timeout=5, retries={"mode": "standard", "max_attempts": 3})
 
-
+@cache
 def notifier() -> Notifier:
     config = load_settings(NotifierSettings)
-    dynamodb = boto3.client("dynamodb")
+    dynamodb = aws.dynamodb()
     return Notifier(
         phones=ProfilePhoneBook(
             DynamoDBApplicantRepository(dynamodb, config.applicants_table),
-            PersonalDataVault(KmsCipher(boto3.client("kms"), config.personal_data_key_arn)),
+            PersonalDataVault(KmsCipher(aws.kms(), config.personal_data_key_arn)),
         ),
-        sms=SnsSmsSender(boto3.client("sns", config=SNS_CONFIG), config.sms_sender_id),
+        sms=SnsSmsSender(aws.sns(), config.sms_sender_id),
         outbox=DynamoDBOutbox(dynamodb, config.outbox_table),
         clock=SystemClock(),
     )
 
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
-sender = notifier()
 
 
 def message_of(record: DynamoDBRecord) -> OutboxMessage | None:
@@ -68,7 +63,7 @@ def deliver(record: DynamoDBRecord) -> None:
     logger.set_correlation_id(message.wave_id)
     about = {"applicant_id": message.applicant_id, "kind": message.kind}  # ids and codes, never the phone
     try:
-        delivery = sender.deliver(message)
+        delivery = notifier().deliver(message)
     except ClaimHeld:
         logger.warning("claimed by another delivery: retried later", extra=about)
         metrics.add_metric(name=OperationalMetric.NOTIFICATIONS_CLAIM_HELD, unit="Count", value=1)

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from functools import cache
 
-import boto3
-
+from prakerja.adapters import aws
 from prakerja.adapters.dynamodb_exclusions import DynamoDBExclusionRepository
 from prakerja.adapters.dynamodb_ledger import DynamoDBLedger
 from prakerja.adapters.dynamodb_marketplace import DynamoDBCatalog
@@ -34,9 +33,9 @@ def settings() -> OpsApiSettings:
 def wave_service() -> WaveService:
     config = settings()
     return WaveService(
-        waves=DynamoDBWaveRepository(boto3.client("dynamodb"), config.waves_table),
+        waves=DynamoDBWaveRepository(aws.dynamodb(), config.waves_table),
         clock=SystemClock(),
-        selection=SelectionWorkflowStarter(boto3.client("stepfunctions"), config.selection_state_machine_arn),
+        selection=SelectionWorkflowStarter(aws.stepfunctions(), config.selection_state_machine_arn),
     )
 
 
@@ -44,38 +43,34 @@ def wave_service() -> WaveService:
 def exclusion_lists() -> ExclusionListService:
     config = settings()
     return ExclusionListService(
-        lists=DynamoDBExclusionRepository(boto3.client("dynamodb"), config.exclusions_table),
-        keyring=load_keyring(boto3.client("secretsmanager"), config.hashing_secret_arn),
+        lists=DynamoDBExclusionRepository(aws.dynamodb(), config.exclusions_table),
+        keyring=load_keyring(aws.secretsmanager(), config.hashing_secret_arn),
         clock=SystemClock(),
     )
 
 
 @cache
 def catalog_service() -> CatalogService:
-    return CatalogService(
-        DynamoDBCatalog(boto3.client("dynamodb"), settings().catalog_table), load_partners(), SystemClock()
-    )
+    return CatalogService(DynamoDBCatalog(aws.dynamodb(), settings().catalog_table), load_partners(), SystemClock())
 
 
 @cache
 def ledger_service() -> LedgerService:
-    return LedgerService(
-        DynamoDBLedger(boto3.client("dynamodb"), settings().ledger_table), load_partners(), SystemClock()
-    )
+    return LedgerService(DynamoDBLedger(aws.dynamodb(), settings().ledger_table), load_partners(), SystemClock())
 
 
 @cache
 def payout_operations() -> PayoutOperations:
     config = settings()
-    sfn = boto3.client("stepfunctions")
+    sfn = aws.stepfunctions()
     return PayoutOperations(
         runs=ExecutionStarter(sfn, config.payout_state_machine_arn),
         reconciliations=ExecutionStarter(sfn, config.reconciliation_state_machine_arn),
-        files=S3ObjectStore(boto3.client("s3"), config.payouts_bucket),
+        files=S3ObjectStore(aws.s3(), config.payouts_bucket),
         clock=SystemClock(),
     )
 
 
 @cache
 def payout_failures() -> PayoutFailures:
-    return PayoutFailures(DynamoDBFailedPayouts(boto3.client("dynamodb"), settings().payouts_table))
+    return PayoutFailures(DynamoDBFailedPayouts(aws.dynamodb(), settings().payouts_table))

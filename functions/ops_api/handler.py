@@ -7,15 +7,7 @@ from typing import Any
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from ops_api.dependencies import (
-    catalog_service,
-    exclusion_lists,
-    ledger_service,
-    payout_failures,
-    payout_operations,
-    settings,
-    wave_service,
-)
+from ops_api.dependencies import settings
 from ops_api.marketplace_routes import router as marketplace_router
 from ops_api.payout_routes import router as payout_router
 from ops_api.routes import router
@@ -23,17 +15,14 @@ from prakerja.errors import DomainError
 from prakerja.http.app import create_app
 from prakerja.http.auth import require_ops
 from prakerja.observability import logger, metrics, tracer
+from prakerja.snapstart import register as register_snapstart_hooks
 
 app = create_app(settings().cors_allowed_origins)
 app.include_router(router)
 app.include_router(marketplace_router)
 app.include_router(payout_router)
-exclusion_lists()  # cold start: configuration validated, hashing key loaded
-wave_service()
-catalog_service()
-ledger_service()
-payout_operations()
-payout_failures()
+
+register_snapstart_hooks()  # SnapStart: after a restore, fresh randomness and clients
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from functools import cache
 
-import boto3
-
-from prakerja.adapters import payouts_wiring
+from prakerja.adapters import aws, payouts_wiring
 from prakerja.adapters.dynamodb_applicants import DynamoDBApplicantRepository
 from prakerja.adapters.dynamodb_attempts import DynamoDBAttemptCounter
 from prakerja.adapters.dynamodb_marketplace import DynamoDBVouchers
@@ -38,21 +36,21 @@ def settlements() -> Settlements:
 
 @cache
 def applicants() -> DynamoDBApplicantRepository:
-    return DynamoDBApplicantRepository(boto3.client("dynamodb"), settings().applicants_table)
+    return DynamoDBApplicantRepository(aws.dynamodb(), settings().applicants_table)
 
 
 @cache
 def vault() -> PersonalDataVault:
-    return PersonalDataVault(KmsCipher(boto3.client("kms"), settings().personal_data_key_arn))
+    return PersonalDataVault(KmsCipher(aws.kms(), settings().personal_data_key_arn))
 
 
 @cache
 def partner_service() -> PartnerService:
-    vouchers = DynamoDBVouchers(boto3.client("dynamodb"), settings().applicants_table)
+    vouchers = DynamoDBVouchers(aws.dynamodb(), settings().applicants_table)
     return PartnerService(vouchers, ProfileBuyerNames(applicants(), vault()), SystemClock())
 
 
 @cache
 def attempt_limiter() -> AttemptLimiter:
     # Abuse windows are real time, whatever the program's (simulated) clock says.
-    return AttemptLimiter(DynamoDBAttemptCounter(boto3.client("dynamodb"), settings().attempts_table), WallClock())
+    return AttemptLimiter(DynamoDBAttemptCounter(aws.dynamodb(), settings().attempts_table), WallClock())

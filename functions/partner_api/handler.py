@@ -13,19 +13,17 @@ from typing import Any
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from partner_api.dependencies import partner_secrets, partner_service, settlements
+from partner_api.dependencies import partner_secrets
 from partner_api.routes import PARTNER, router
 from prakerja.clock import WallClock
 from prakerja.errors import DomainError
 from prakerja.http.app import create_app, problem_event
 from prakerja.observability import logger, metrics, tracer
 from prakerja.partners import authenticate, load_partners
+from prakerja.snapstart import register as register_snapstart_hooks
 
 app = create_app()
 app.include_router(router)
-partner_service()  # cold start: configuration validated, clients ready
-settlements()
-partners = load_partners()
 wall_clock = WallClock()  # a signature's age is real time, whatever the program's clock says
 
 
@@ -34,13 +32,16 @@ def _raw_body(event: dict[str, Any]) -> bytes:
     return base64.b64decode(body) if event.get("isBase64Encoded") else body.encode()
 
 
+register_snapstart_hooks()  # SnapStart: after a restore, fresh randomness and clients
+
+
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     try:
         partner = authenticate(
-            partners, partner_secrets(), dict(event.get("headers") or {}), _raw_body(event), wall_clock.now()
+            load_partners(), partner_secrets(), dict(event.get("headers") or {}), _raw_body(event), wall_clock.now()
         )
     except DomainError as refused:
         logger.info("partner call refused", extra={"code": refused.code})

@@ -17,9 +17,6 @@ from payout_workflow.models import Collected, RunInput
 from prakerja.metrics import OperationalMetric, ProgramMetric
 from prakerja.observability import logger, metrics, tracer
 
-service = transfers()
-books = ledger()
-
 
 @logger.inject_lambda_context(log_event=False)
 @tracer.capture_lambda_handler(capture_response=False)
@@ -28,12 +25,12 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     run = RunInput.model_validate(event)
     run_id = run.run_id or context.aws_request_id
     logger.set_correlation_id(run_id)  # and every item carries it to the transfer steps' logs
-    report = books.report()
+    report = ledger().report()
     metrics.add_metric(name=ProgramMetric.LEDGER_IMBALANCE, unit=MetricUnit.Count, value=report.imbalance)
     if not report.balanced:  # never expected: every posting balances by construction
         logger.error("ledger not balanced", extra={"debits": report.debits, "credits": report.credits})
     config = settings()
-    due = service.due(config.payout_run_limit)
+    due = transfers().due(config.payout_run_limit)
     items = [
         {
             "applicant_id": a,

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from functools import cache
 
-import boto3
-
-from prakerja.adapters import payouts_wiring
+from prakerja.adapters import aws, payouts_wiring
 from prakerja.adapters.dynamodb_ledger import DynamoDBLedger
 from prakerja.adapters.s3_objects import S3ObjectStore
 from prakerja.clock import SystemClock
@@ -29,11 +27,9 @@ def transfers() -> TransferService:
 
 @cache
 def run_files() -> S3ObjectStore:
-    return S3ObjectStore(boto3.client("s3"), settings().payouts_bucket)
+    return S3ObjectStore(aws.s3(), settings().payouts_bucket)
 
 
 @cache
 def ledger() -> LedgerService:
-    return LedgerService(
-        DynamoDBLedger(boto3.client("dynamodb"), settings().ledger_table), load_partners(), SystemClock()
-    )
+    return LedgerService(DynamoDBLedger(aws.dynamodb(), settings().ledger_table), load_partners(), SystemClock())

@@ -14,8 +14,6 @@ from payout_workflow.models import SendInput
 from prakerja.metrics import OperationalMetric
 from prakerja.observability import PAYOUT_RUN_CORRELATION, logger, metrics, tracer
 
-service = transfers()
-
 
 @logger.inject_lambda_context(correlation_id_path=PAYOUT_RUN_CORRELATION, log_event=False)
 @tracer.capture_lambda_handler(capture_response=False)
@@ -23,7 +21,7 @@ service = transfers()
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     item = SendInput.model_validate(event)
     logger.append_keys(payout_id=item.payout_id)
-    settled = service.send(item.applicant_id, item.payout_id, item.task_token)
+    settled = transfers().send(item.applicant_id, item.payout_id, item.task_token)
     if settled is None:
         logger.info("transfer sent, waiting for the partner")
         metrics.add_metric(name=OperationalMetric.TRANSFERS_SENT, unit="Count", value=1)

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from functools import cache
 
-import boto3
-
+from prakerja.adapters import aws
 from prakerja.adapters.dynamodb_waves import DynamoDBWaveRepository
 from prakerja.adapters.s3_objects import S3ObjectStore
 from prakerja.config import PublicApiSettings, load_settings
@@ -21,6 +20,6 @@ def settings() -> PublicApiSettings:
 def published_draw() -> PublishedDraw:
     config = settings()
     return PublishedDraw(
-        DynamoDBWaveRepository(boto3.client("dynamodb"), config.waves_table),
-        S3ObjectStore(boto3.client("s3"), config.selection_bucket),
+        DynamoDBWaveRepository(aws.dynamodb(), config.waves_table),
+        S3ObjectStore(aws.s3(), config.selection_bucket),
     )

@@ -9,12 +9,14 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from prakerja.http.app import create_app
 from prakerja.observability import logger, metrics, tracer
-from public_api.dependencies import published_draw, settings
+from prakerja.snapstart import register as register_snapstart_hooks
+from public_api.dependencies import settings
 from public_api.routes import router
 
 app = create_app(settings().cors_allowed_origins)
 app.include_router(router)
-published_draw()  # cold start: configuration validated
+
+register_snapstart_hooks()  # SnapStart: after a restore, fresh randomness and clients
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)

@@ -3,12 +3,13 @@ compared with the ledger line by line; the result is written to the payouts buck
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
-import boto3
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field
 
+from prakerja.adapters import aws
 from prakerja.adapters.dynamodb_ledger import DynamoDBLedger
 from prakerja.adapters.s3_objects import S3ObjectStore
 from prakerja.config import ReconciliationSettings, load_settings
@@ -16,11 +17,14 @@ from prakerja.metrics import OperationalMetric
 from prakerja.observability import EXECUTION_CORRELATION, logger, metrics, tracer
 from prakerja.payouts.reconciliation import ReconciliationService
 
-config = load_settings(ReconciliationSettings)
-service = ReconciliationService(
-    DynamoDBLedger(boto3.client("dynamodb"), config.ledger_table),
-    S3ObjectStore(boto3.client("s3"), config.payouts_bucket),
-)
+
+@cache
+def reconciliation() -> ReconciliationService:
+    config = load_settings(ReconciliationSettings)
+    return ReconciliationService(
+        DynamoDBLedger(aws.dynamodb(), config.ledger_table),
+        S3ObjectStore(aws.s3(), config.payouts_bucket),
+    )
 
 
 class ReconcileInput(BaseModel):
@@ -33,7 +37,7 @@ class ReconcileInput(BaseModel):
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    result = service.run(ReconcileInput.model_validate(event).report_key)
+    result = reconciliation().run(ReconcileInput.model_validate(event).report_key)
     logger.info(
         "settlement reconciled",
         extra={"provider": result.provider, "status": result.status, "discrepancies": len(result.discrepancies)},

@@ -3,8 +3,9 @@ settings at cold start (they run as separate Lambda functions)."""
 
 from __future__ import annotations
 
-import boto3
+from functools import cache
 
+from prakerja.adapters import aws
 from prakerja.adapters.civil_registry import HttpCivilRegistry
 from prakerja.adapters.dynamodb_applicants import DynamoDBApplicantRepository
 from prakerja.adapters.dynamodb_exclusions import DynamoDBExclusionRepository
@@ -15,22 +16,24 @@ from prakerja.program import load_program
 from prakerja.registration.service import PersonalDataVault, VerificationService
 
 
+@cache
 def identity_verification() -> VerificationService:
     config = load_settings(VerifyIdentitySettings)
     return VerificationService(
-        applicants=DynamoDBApplicantRepository(boto3.client("dynamodb"), config.applicants_table),
-        vault=PersonalDataVault(KmsCipher(boto3.client("kms"), config.personal_data_key_arn)),
+        applicants=DynamoDBApplicantRepository(aws.dynamodb(), config.applicants_table),
+        vault=PersonalDataVault(KmsCipher(aws.kms(), config.personal_data_key_arn)),
         clock=SystemClock(),
         registry=HttpCivilRegistry(str(config.civil_registry_url), config.civil_registry_timeout_seconds),
     )
 
 
+@cache
 def eligibility_screening() -> VerificationService:
     config = load_settings(ScreenEligibilitySettings)
-    dynamodb = boto3.client("dynamodb")
+    dynamodb = aws.dynamodb()
     return VerificationService(
         applicants=DynamoDBApplicantRepository(dynamodb, config.applicants_table),
-        vault=PersonalDataVault(KmsCipher(boto3.client("kms"), config.personal_data_key_arn)),
+        vault=PersonalDataVault(KmsCipher(aws.kms(), config.personal_data_key_arn)),
         clock=SystemClock(),
         exclusions=DynamoDBExclusionRepository(dynamodb, config.exclusions_table),
         rules=load_program().registration,

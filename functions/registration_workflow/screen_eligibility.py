@@ -18,16 +18,13 @@ class StepInput(BaseModel):
     registry: str | None = None
 
 
-screening = eligibility_screening()
-
-
 @logger.inject_lambda_context(correlation_id_path=REGISTRATION_CORRELATION, log_event=False)
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     step = StepInput.model_validate(event)
     logger.append_keys(applicant_id=step.applicant_id)
-    record = screening.screen_eligibility(step.applicant_id)
+    record = eligibility_screening().screen_eligibility(step.applicant_id)
     reasons = [reason.value for reason in record.reasons]
     logger.info("eligibility decided", extra={"status": record.status.value, "reasons": reasons})
     metrics.add_dimension(name=DECISION, value=record.status.value)  # VERIFIED or REJECTED

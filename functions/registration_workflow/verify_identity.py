@@ -20,16 +20,13 @@ class StepInput(BaseModel):
     applicant_id: str
 
 
-verification = identity_verification()
-
-
 @logger.inject_lambda_context(correlation_id_path=REGISTRATION_CORRELATION, log_event=False)
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     step = StepInput.model_validate(event)
     logger.append_keys(applicant_id=step.applicant_id)
-    verdict = verification.verify_identity(step.applicant_id)
+    verdict = identity_verification().verify_identity(step.applicant_id)
     logger.info("identity checked", extra={"registry": verdict.value})
     metrics.add_dimension(name=VERDICT, value=verdict.value)
     metrics.add_metric(name=ProgramMetric.IDENTITY_CHECKS, unit="Count", value=1)

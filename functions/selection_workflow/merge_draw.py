@@ -8,10 +8,8 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from prakerja.observability import SELECTION_CORRELATION, logger, tracer
-from selection_workflow.dependencies import merge_draw
+from selection_workflow.dependencies import draw_merge
 from selection_workflow.models import WaveStep
-
-merge = merge_draw()
 
 
 @logger.inject_lambda_context(correlation_id_path=SELECTION_CORRELATION, log_event=False)
@@ -19,7 +17,7 @@ merge = merge_draw()
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     step = WaveStep.model_validate(event)
     logger.append_keys(wave_id=step.wave_id)
-    thresholds = merge.run(step.wave_id)
+    thresholds = draw_merge().run(step.wave_id)
     result = {
         "participants": thresholds.participants,
         "eligible": thresholds.eligible,

@@ -10,10 +10,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from prakerja.metrics import ProgramMetric
 from prakerja.observability import SELECTION_CORRELATION, logger, metrics, tracer
 from prakerja.selection.workflow import ShardCounts
-from selection_workflow.dependencies import publish_result
+from selection_workflow.dependencies import publication
 from selection_workflow.models import PublishStep
-
-publish = publish_result()
 
 
 @logger.inject_lambda_context(correlation_id_path=SELECTION_CORRELATION, log_event=False)
@@ -22,7 +20,7 @@ publish = publish_result()
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     step = PublishStep.model_validate(event)
     logger.append_keys(wave_id=step.wave_id)
-    report = publish.run(step.wave_id, [ShardCounts(**shard.model_dump()) for shard in step.applied])
+    report = publication().run(step.wave_id, [ShardCounts(**shard.model_dump()) for shard in step.applied])
     totals = report.model_dump(mode="json", exclude={"provinces"})
     logger.info("wave result published", extra=totals)
     metrics.add_metric(name=ProgramMetric.SELECTIONS, unit="Count", value=report.selected)

@@ -9,10 +9,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from prakerja.metrics import OperationalMetric
 from prakerja.observability import SELECTION_CORRELATION, logger, metrics, tracer
-from selection_workflow.dependencies import snapshot_shard
+from selection_workflow.dependencies import snapshots
 from selection_workflow.models import ShardStep
-
-snapshot = snapshot_shard()
 
 
 @logger.inject_lambda_context(correlation_id_path=SELECTION_CORRELATION, log_event=False)
@@ -21,7 +19,7 @@ snapshot = snapshot_shard()
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     step = ShardStep.model_validate(event)
     logger.append_keys(wave_id=step.wave_id, shard=step.shard)
-    counts = snapshot.run(step.wave_id, step.shard)
+    counts = snapshots().run(step.wave_id, step.shard)
     logger.info("shard snapshot", extra=counts.as_dict())
     metrics.add_metric(name=OperationalMetric.SELECTION_PARTICIPANTS_SNAPSHOT, unit="Count", value=counts.participants)
     return counts.as_dict()

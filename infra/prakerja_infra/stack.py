@@ -85,7 +85,7 @@ class PrakerjaStack(Stack):
             stage=stage,
             logs_key=data.logs_key,
             user_pool=auth.user_pool,
-            routes=api_routes(handlers.functions),
+            routes=api_routes(handlers.aliases),
         )
 
         workflows = (registration, selection, card_deadlines, payouts, reconciliation)

@@ -128,6 +128,9 @@ class StageConfig(BaseModel):
     # How long a transfer waits for the partner's callback before the workflow asks the partner.
     payout_callback_timeout_seconds: int = Field(default=900, ge=1)
     lambda_memory_mb: int = 1024
+    # SnapStart on the API functions' published versions: a cold start restores the imported
+    # handler instead of importing it (billed per snapshot cached and per restore).
+    snap_start: bool = True
     # The selection steps hold a shard (or, merging, every shard's 19-byte summaries) in memory.
     selection_memory_mb: int = 2048
 
@@ -155,6 +158,8 @@ class StageConfig(BaseModel):
 STAGES: dict[str, StageConfig] = {
     "dev": StageConfig(
         name="dev",
+        # A version published without a snapshot: quicker deploys, nothing billed for snapshots.
+        snap_start=False,
         api_rate_limit=50,
         api_burst_limit=100,
         waf_requests_per_ip_per_5min=2000,

@@ -105,6 +105,16 @@ def functions(template: CfnTemplate) -> dict[str, tuple[str, Resource]]:
     return by_name
 
 
+def invoked_functions(template: CfnTemplate, value: Any) -> set[str]:
+    """The functions an ARN value invokes: an alias (or a version) stands for its function."""
+    invoked = set()
+    for target in referenced_ids(value):
+        resource = template["Resources"][target]
+        qualified = resource["Type"] in ("AWS::Lambda::Alias", "AWS::Lambda::Version")
+        invoked |= referenced_ids(resource["Properties"]["FunctionName"]) if qualified else {target}
+    return invoked
+
+
 def function_id(template: CfnTemplate, name: str) -> str:
     """The logical id of the function created as ``name``."""
     return functions(template)[name][0]

@@ -13,7 +13,16 @@ from aws_cdk.assertions import Match, Template
 from prakerja_infra.constructs.api import Access
 from prakerja_infra.routes import FUNCTION_EXTENSION, OPENAPI_DOCUMENT, access_of, api_routes
 from prakerja_infra.stage import stage_config
-from tests.infra.cfn import CfnTemplate, Resource, function_id, one, referenced_ids, resolve_string, resources
+from tests.infra.cfn import (
+    CfnTemplate,
+    Resource,
+    function_id,
+    invoked_functions,
+    one,
+    referenced_ids,
+    resolve_string,
+    resources,
+)
 
 PUBLIC_ROUTES = {
     ("GET", "/v1/health"),
@@ -136,11 +145,11 @@ def test_routes_without_a_user_reach_only_the_public_and_partner_functions(dev_t
     partner_id = function_id(dev_template, "PartnerApi")
     routes = _routes(dev_template)
     for route in PARTNER_ROUTES:
-        assert referenced_ids(routes[route]["Properties"]["Integration"]["Uri"]) == {partner_id}, route
+        assert invoked_functions(dev_template, routes[route]["Properties"]["Integration"]["Uri"]) == {partner_id}, route
     for route, method in routes.items():
         if method["Properties"]["AuthorizationType"] == "NONE":
             assert route in PUBLIC_ROUTES | PARTNER_ROUTES, route
-            target = referenced_ids(method["Properties"]["Integration"]["Uri"])
+            target = invoked_functions(dev_template, method["Properties"]["Integration"]["Uri"])
             assert target == {partner_id if route in PARTNER_ROUTES else public_id}, route
 
 
@@ -264,9 +273,9 @@ def test_the_routes_are_the_documents_operations_each_to_the_function_that_serve
     assert set(routes) == set(operations)
     for route, method in routes.items():
         served_by = operations[route][FUNCTION_EXTENSION]
-        assert referenced_ids(method["Properties"]["Integration"]["Uri"]) == {function_id(dev_template, served_by)}, (
-            route
-        )
+        assert invoked_functions(dev_template, method["Properties"]["Integration"]["Uri"]) == {
+            function_id(dev_template, served_by)
+        }, route
         expected = {Access.PUBLIC: "NONE", Access.PARTNER: "NONE", Access.USER: "COGNITO_USER_POOLS"}
         assert method["Properties"]["AuthorizationType"] == expected[access_of(operations[route], document["security"])]
     # What the paths promise: ops routes to the ops function, partner routes to the partner one.

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from prakerja_infra.constructs.functions import BATCH_STEP_TIMEOUTS, FUNCTION_SETTINGS, settings_variables
+from prakerja_infra.constructs.functions import BATCH_STEP_TIMEOUTS, FUNCTION_SETTINGS, LIVE_ALIAS, settings_variables
 from prakerja_infra.stage import stage_config
 from tests.infra.cfn import (
     FUNCTION_HANDLERS,
@@ -194,3 +194,48 @@ def test_a_variable_the_settings_do_not_have_fails_the_synth() -> None:
         settings_variables("MergeDraw", {"WAVES_TABLE": "w"})
     with pytest.raises(ValueError, match="no settings model"):
         settings_variables("Unknown", good)
+
+
+API_FUNCTIONS = ("PublicApi", "ApplicantApi", "OpsApi", "PartnerApi")
+
+
+def _live_alias(template: CfnTemplate, name: str) -> Resource:
+    function = function_id(template, name)
+    (alias,) = [
+        a
+        for a in resources(template, "AWS::Lambda::Alias").values()
+        if a["Properties"]["FunctionName"] == {"Ref": function}
+    ]
+    return alias
+
+
+@pytest.mark.parametrize("name", API_FUNCTIONS)
+def test_an_api_function_is_invoked_through_its_live_alias_on_a_published_version(
+    dev_template: CfnTemplate, name: str
+) -> None:
+    """SnapStart restores published versions only: the routes call the `live` alias, which points at
+    the version published by the last deploy (the integrations themselves: test_api.py)."""
+    alias = _live_alias(dev_template, name)["Properties"]
+    assert alias["Name"] == LIVE_ALIAS
+    (version_id,) = referenced_ids(alias["FunctionVersion"])
+    version = dev_template["Resources"][version_id]
+    assert version["Type"] == "AWS::Lambda::Version"
+    assert version["Properties"]["FunctionName"] == {"Ref": function_id(dev_template, name)}
+
+
+@pytest.mark.parametrize("name", API_FUNCTIONS)
+def test_the_api_functions_start_from_a_snapshot_in_staging_and_prod(
+    staging_template: CfnTemplate, prod_template: CfnTemplate, dev_template: CfnTemplate, name: str
+) -> None:
+    for template in (staging_template, prod_template):
+        _, function = functions(template)[name]
+        assert function["Properties"]["SnapStart"] == {"ApplyOn": "PublishedVersions"}
+        assert function["Properties"]["Architectures"] == ["arm64"]  # SnapStart for Python runs on Graviton too
+    assert "SnapStart" not in functions(dev_template)[name][1]["Properties"]  # dev: no snapshot billed
+
+
+def test_only_the_api_functions_are_published(staging_template: CfnTemplate) -> None:
+    """The workflow steps are invoked by Step Functions on $LATEST, in bursts that a snapshot would
+    not shorten much; their cold start is a share of a long batch, not of a person's wait."""
+    published = {n for n, (_, f) in functions(staging_template).items() if "SnapStart" in f["Properties"]}
+    assert published == set(API_FUNCTIONS)

@@ -110,3 +110,34 @@ def test_the_real_template_provisions(aws):
     api = RestApiModel(resources)
     assert any(r.authorization == "COGNITO_USER_POOLS" for r in api.routes())
     assert all(r.function_arn for r in api.routes() if r.integration.get("Type") == "AWS_PROXY")
+
+
+def test_a_functions_alias_and_version_resolve_to_its_qualified_arns(aws, template_body):
+    """Not created (the local workers run the function itself), but referred to as CloudFormation
+    answers: Ref of a version or an alias is the function's ARN qualified by it."""
+    body = {
+        **template_body,
+        "Resources": {
+            **template_body["Resources"],
+            "ApiFunctionVersionX": {
+                "Type": "AWS::Lambda::Version",
+                "Properties": {"FunctionName": {"Ref": "ApiFunctionCCCC3333"}},
+            },
+            "ApiFunctionLive": {
+                "Type": "AWS::Lambda::Alias",
+                "Properties": {
+                    "FunctionName": {"Ref": "ApiFunctionCCCC3333"},
+                    "FunctionVersion": {"Fn::GetAtt": ["ApiFunctionVersionX", "Version"]},
+                    "Name": "live",
+                },
+            },
+        },
+    }
+    resources = provision(body, clients, stack_name="Fake-test")
+    function_arn = resources.find("ApiFunctionCCCC3333").arn
+    assert (
+        function_arn
+        == clients("lambda").get_function(FunctionName="Fake-test-ApiFunctionCCCC3333")["Configuration"]["FunctionArn"]
+    )
+    assert resources.find("ApiFunctionLive").ref == f"{function_arn}:live"
+    assert resources.find("ApiFunctionVersionX").ref == f"{function_arn}:1"

@@ -64,8 +64,8 @@ class Context:
 
 @pytest.fixture
 def step(monkeypatch: pytest.MonkeyPatch) -> Callable[[str], ModuleType]:
-    """A step's handler module, imported with a function's environment (its cold start builds
-    clients but calls nothing)."""
+    """A step's handler module, imported with a function's environment (its import makes no
+    client and calls nothing: tests/unit/test_cold_start.py)."""
     for name, value in STEP_ENVIRONMENT.items():
         monkeypatch.setenv(name, value)
     # The process-wide Metrics may have been created before this environment was set.
@@ -128,25 +128,25 @@ def swept_page(item: ShardItem, cursor: str | None, revoked: int, returned: int)
     )
 
 
-# module, the service attribute replaced, its fake, the payload, the correlation id expected
+# module, the wiring replaced (the factory the handler calls), its fake, the payload, the correlation id expected
 STEPS = [
     (
         "registration_workflow.verify_identity",
-        "verification",
+        "identity_verification",
         SimpleNamespace(verify_identity=lambda applicant_id: RegistryVerdict.MATCH),
         {"applicant_id": "a-42"},
         "a-42",  # the execution is named after the applicant
     ),
     (
         "selection_workflow.merge_draw",
-        "merge",
+        "draw_merge",
         SimpleNamespace(run=merged),
         {"wave_id": "wave-7"},
         "wave-7",  # the execution is named after the wave
     ),
     (
         "card_deadlines.sweep_shard",
-        "sweeper",
+        "shard_sweeper",
         SimpleNamespace(sweep=lambda item: swept_page(item, "c2", 1, 9)),
         {
             "wave_id": "wave-7",
@@ -160,14 +160,14 @@ STEPS = [
     ),
     (
         "payout_workflow.check_transfer",
-        "service",
+        "transfers",
         SimpleNamespace(check=lambda applicant_id, payout_id: {"status": "PAID", "failure_code": None}),
         {"applicant_id": "a-42", "payout_id": PAYOUT_ID, "callback_timeout_seconds": 900, "run_id": "run-15"},
         "run-15",
     ),
     (
         "reconciliation.reconcile_settlement",
-        "service",
+        "reconciliation",
         SimpleNamespace(run=reconciled),
         {"report_key": "settlements/BNI/2026-11-22.csv", "correlation_id": "recon-BNI-2026-11-22"},
         "recon-BNI-2026-11-22",
@@ -187,7 +187,7 @@ def test_every_log_line_of_a_step_carries_its_executions_correlation_id(
     correlation_id: str,
 ) -> None:
     handler = step(module)
-    monkeypatch.setattr(handler, attribute, fake)
+    monkeypatch.setattr(handler, attribute, lambda: fake)
     handler.lambda_handler(payload, Context())
     lines = log_lines()
     assert lines, "the step logs what it did"
@@ -209,8 +209,10 @@ def test_a_payout_run_checks_the_books_and_hands_its_id_to_every_item(
 ) -> None:
     collect = step("payout_workflow.collect_due")
     written: dict[str, bytes] = {}
-    monkeypatch.setattr(collect, "books", SimpleNamespace(report=lambda: _report(debits, 1_000)))
-    monkeypatch.setattr(collect, "service", SimpleNamespace(due=lambda limit: [("a-42", PAYOUT_ID)]))
+    books = SimpleNamespace(report=lambda: _report(debits, 1_000))
+    monkeypatch.setattr(collect, "ledger", lambda: books)
+    due = SimpleNamespace(due=lambda limit: [("a-42", PAYOUT_ID)])
+    monkeypatch.setattr(collect, "transfers", lambda: due)
     store = SimpleNamespace(put=lambda key, body, content_type: written.__setitem__(key, body))
     monkeypatch.setattr(collect, "run_files", lambda: store)
 
@@ -258,7 +260,8 @@ def test_the_notifier_correlates_each_message_with_the_wave_it_is_about(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     notifier = step("notifier.handler")
-    monkeypatch.setattr(notifier, "sender", SimpleNamespace(deliver=lambda message: Delivery.SENT))
+    sender = SimpleNamespace(deliver=lambda message: Delivery.SENT)
+    monkeypatch.setattr(notifier, "notifier", lambda: sender)
     image = {
         "pk": {"S": "APPLICANT#a-42"},
         "sk": {"S": "WAVE_RESULT#wave-7"},
@@ -298,7 +301,8 @@ def test_the_sweep_plan_hands_each_shard_a_null_cursor_and_zero_totals(
         created_at=closed - timedelta(days=8),
         closed_at=closed,
     )
-    monkeypatch.setattr(plan_sweep, "plan", SweepPlanner(SimpleNamespace(all_waves=lambda: iter([wave])), clock))
+    planner = SweepPlanner(SimpleNamespace(all_waves=lambda: iter([wave])), clock)
+    monkeypatch.setattr(plan_sweep, "planner", lambda: planner)
 
     output = json.loads(json.dumps(plan_sweep.lambda_handler({"correlation_id": "nightly"}, Context())))
 
@@ -325,7 +329,8 @@ def test_a_shard_page_returns_the_loops_next_item_and_counts_only_its_own_cards(
         given.append(item)
         return swept_page(item, cursor, 2, 70)
 
-    monkeypatch.setattr(sweep_shard, "sweeper", SimpleNamespace(sweep=sweep))
+    sweeper = SimpleNamespace(sweep=sweep)
+    monkeypatch.setattr(sweep_shard, "shard_sweeper", lambda: sweeper)
     payload = {"wave_id": "wave-7", "shard": 3, "cursor": "c2", "revoked": 40, "returned": 1_400, "correlation_id": "n"}
 
     output = sweep_shard.lambda_handler(payload, Context())

@@ -55,6 +55,11 @@ class Route:
     access: Access
 
 
+def _function_behind(target: lambda_.IFunction) -> lambda_.IFunction:
+    """The function a route invokes, through its alias if it has one."""
+    return target.version.lambda_ if isinstance(target, lambda_.Alias) else target
+
+
 class Api(Construct):
     def __init__(
         self,
@@ -125,10 +130,11 @@ class Api(Construct):
                         "answers it with the allowed origins, methods and headers, and invokes nothing.",
                     )
                 preflighted.add(route.path)
-            if route.access is not Access.PARTNER and isinstance(route.function, lambda_.Function):
+            function = _function_behind(route.function)
+            if route.access is not Access.PARTNER and isinstance(function, lambda_.Function):
                 # The functions answer the allowed origins themselves (prakerja.http.app); partners
                 # call from servers, not browsers.
-                route.function.add_environment(CORS_ORIGINS_VARIABLE, ",".join(stage.web_origins))
+                function.add_environment(CORS_ORIGINS_VARIABLE, ",".join(stage.web_origins))
             # No test-invoke permission (the console's "Test" button): one Lambda permission per
             # method instead of two, against CloudFormation's 500 resources a stack.
             integration = apigw.LambdaIntegration(route.function, proxy=True, allow_test_invoke=False)

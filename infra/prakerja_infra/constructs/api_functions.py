@@ -40,9 +40,10 @@ class ApiFunctions(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         self._data = data
-        self._function = function
+        self._make = function
         marketplace = {"CATALOG_TABLE": data.catalog.table_name, "LEDGER_TABLE": data.ledger.table_name}
         hashing_secret = {"HASHING_SECRET_ARN": data.hashing_secret.secret_arn}
+        self.aliases: dict[str, lambda_.Alias] = {}
         self.functions: dict[str, lambda_.Function] = {
             "PublicApi": self._public_api(),
             "ApplicantApi": self._applicant_api(
@@ -59,14 +60,21 @@ class ApiFunctions(Construct):
             "PartnerApi": self._partner_api(partners, payouts),
         }
 
+    def _function(
+        self, construct_id: str, handler: str, description: str, environment: Mapping[str, str]
+    ) -> lambda_.Function:
+        """A route's function: API Gateway invokes its ``live`` alias (SnapStart, prakerja.snapstart)."""
+        function, alias = self._make.published(self, construct_id, handler, description, environment=environment)
+        self.aliases[construct_id] = alias
+        return function
+
     def _public_api(self) -> lambda_.Function:
         data = self._data
         public_api = self._function(
-            self,
             "PublicApi",
             "public_api.handler.lambda_handler",
             "Public routes: health, the OpenAPI document and published draws",
-            environment={"WAVES_TABLE": data.waves.table_name, "SELECTION_BUCKET": data.selection.bucket_name},
+            {"WAVES_TABLE": data.waves.table_name, "SELECTION_BUCKET": data.selection.bucket_name},
         )
         data.waves.grant(public_api, "dynamodb:GetItem")
         allow_bucket_objects(data.selection, public_api, "s3:GetObject", prefix="draw/")
@@ -77,11 +85,10 @@ class ApiFunctions(Construct):
     ) -> lambda_.Function:
         data = self._data
         applicant_api = self._function(
-            self,
             "ApplicantApi",
             "applicant_api.handler.lambda_handler",
             "Applicant routes: profile, assessment, waves, the catalog and purchases",
-            environment={
+            {
                 "APPLICANTS_TABLE": data.applicants.table_name,
                 "WAVES_TABLE": data.waves.table_name,
                 "IDEMPOTENCY_TABLE": data.idempotency.table_name,
@@ -117,11 +124,10 @@ class ApiFunctions(Construct):
     ) -> lambda_.Function:
         data = self._data
         ops_api = self._function(
-            self,
             "OpsApi",
             "ops_api.handler.lambda_handler",
             "Ops routes: exclusion lists, waves and their close, the catalog, the ledger",
-            environment={
+            {
                 "EXCLUSIONS_TABLE": data.exclusions.table_name,
                 "WAVES_TABLE": data.waves.table_name,
                 "SELECTION_STATE_MACHINE_ARN": selection.state_machine_arn,
@@ -150,11 +156,10 @@ class ApiFunctions(Construct):
         """Signed partner calls; each partner's secret in Secrets Manager."""
         data = self._data
         partner_api = self._function(
-            self,
             "PartnerApi",
             "partner_api.handler.lambda_handler",
             "Partner routes: voucher redemptions, course completions, payment callbacks (signed calls)",
-            environment={
+            {
                 "APPLICANTS_TABLE": data.applicants.table_name,
                 "PAYOUTS_TABLE": data.payouts.table_name,
                 "LEDGER_TABLE": data.ledger.table_name,

@@ -25,6 +25,7 @@ FUNCTIONS_DIR = ROOT / "functions"
 # Keep the runtime in step with bundling.LAMBDA_PYTHON_VERSION.
 RUNTIME = lambda_.Runtime.PYTHON_3_14
 SERVICE_NAME = "prakerja"
+LIVE_ALIAS = "live"
 METRICS_NAMESPACE = "Prakerja"
 
 
@@ -135,6 +136,7 @@ class PrakerjaFunction(Construct):
         timeout_seconds: int | None = None,
         memory_mb: int | None = None,
         unscoped_also: str = "",
+        published: bool = False,
     ) -> None:
         super().__init__(scope, construct_id)
         if timeout_seconds is None:
@@ -170,6 +172,7 @@ class PrakerjaFunction(Construct):
             tracing=lambda_.Tracing.ACTIVE,
             log_group=log_group,
             logging_format=lambda_.LoggingFormat.JSON,
+            snap_start=lambda_.SnapStartConf.ON_PUBLISHED_VERSIONS if published and stage.snap_start else None,
             environment={
                 "STAGE": stage.name,
                 "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,
@@ -182,6 +185,13 @@ class PrakerjaFunction(Construct):
                 "POWERTOOLS_TRACER_CAPTURE_ERROR": "false",
                 **settings_variables(construct_id, environment),
             },
+        )
+        # Published: callers invoke the alias, which points at the version deployed last (SnapStart
+        # applies to published versions only: $LATEST always imports anew).
+        self.alias = (
+            lambda_.Alias(self, "Live", alias_name=LIVE_ALIAS, version=self.function.current_version)
+            if published
+            else None
         )
         acknowledge(
             role,
@@ -225,3 +235,21 @@ class FunctionFactory:
             memory_mb=memory_mb,
             unscoped_also=unscoped_also,
         ).function
+
+    def published(
+        self, scope: Construct, construct_id: str, handler: str, description: str, *, environment: Mapping[str, str]
+    ) -> tuple[lambda_.Function, lambda_.Alias]:
+        """A function whose callers invoke its ``live`` alias (with SnapStart where the stage has it)."""
+        made = PrakerjaFunction(
+            scope,
+            construct_id,
+            stage=self.stage,
+            layers=self.layers,
+            logs_key=self.logs_key,
+            handler=handler,
+            description=description,
+            environment=dict(environment),
+            published=True,
+        )
+        assert made.alias is not None
+        return made.function, made.alias

@@ -3,8 +3,7 @@ incentives), the partner API (callbacks) and the payout workflow's steps."""
 
 from __future__ import annotations
 
-import boto3
-
+from prakerja.adapters import aws
 from prakerja.adapters.dynamodb_ledger import DynamoDBLedger
 from prakerja.adapters.dynamodb_payouts import DynamoDBPayoutAccounts, DynamoDBPayouts, DynamoDBTransferRateLimit
 from prakerja.adapters.kms_cipher import KmsCipher
@@ -20,7 +19,7 @@ from prakerja.payouts.service import AccountNumbers, Settlements, TransferServic
 
 def partner_secrets(config: PartnerSecretSettings) -> SecretsManagerPartnerSecrets:
     return SecretsManagerPartnerSecrets(
-        boto3.client("secretsmanager"), config.partner_secret_name_prefix, config.partner_secret_max_age_seconds
+        aws.secretsmanager(), config.partner_secret_name_prefix, config.partner_secret_max_age_seconds
     )
 
 
@@ -31,22 +30,22 @@ def payment_partners(config: PaymentPartnerSettings) -> HttpPaymentPartners:
 
 
 def payouts(payouts_table: str, ledger_table: str) -> DynamoDBPayouts:
-    client = boto3.client("dynamodb")
+    client = aws.dynamodb()
     return DynamoDBPayouts(client, payouts_table, DynamoDBLedger(client, ledger_table))
 
 
 def payout_accounts(payouts_table: str) -> DynamoDBPayoutAccounts:
-    return DynamoDBPayoutAccounts(boto3.client("dynamodb"), payouts_table)
+    return DynamoDBPayoutAccounts(aws.dynamodb(), payouts_table)
 
 
 def account_numbers(personal_data_key_arn: str) -> AccountNumbers:
-    return AccountNumbers(KmsCipher(boto3.client("kms"), personal_data_key_arn))
+    return AccountNumbers(KmsCipher(aws.kms(), personal_data_key_arn))
 
 
 def settlements(payouts_table: str, ledger_table: str) -> Settlements:
     return Settlements(
         payouts(payouts_table, ledger_table),
-        StepFunctionsCallbacks(boto3.client("stepfunctions")),
+        StepFunctionsCallbacks(aws.stepfunctions()),
         SystemClock(),
         PayoutMetrics(),
     )
@@ -54,9 +53,7 @@ def settlements(payouts_table: str, ledger_table: str) -> Settlements:
 
 def transfer_service(config: PaymentPartnerSettings, ledger_table: str, personal_data_key_arn: str) -> TransferService:
     table = config.payouts_table
-    rate_limit = DynamoDBTransferRateLimit(
-        boto3.client("dynamodb"), table, load_partners().transfer_rates(), WallClock()
-    )
+    rate_limit = DynamoDBTransferRateLimit(aws.dynamodb(), table, load_partners().transfer_rates(), WallClock())
     return TransferService(
         accounts=payout_accounts(table),
         payouts=payouts(table, ledger_table),
