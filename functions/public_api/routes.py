@@ -8,16 +8,9 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
-from partner_api.routes import router as partner_routes
 from pydantic import BaseModel
 
 import prakerja
-from applicant_api.marketplace_routes import router as marketplace_routes
-from applicant_api.payout_routes import router as applicant_payout_routes
-from applicant_api.routes import router as applicant_routes
-from ops_api.marketplace_routes import router as ops_marketplace_routes
-from ops_api.payout_routes import router as ops_payout_routes
-from ops_api.routes import router as ops_routes
 from prakerja.http.schemas import answers
 from prakerja.selection.published import DrawPage
 from public_api.dependencies import published_draw
@@ -74,7 +67,18 @@ def wave_draw(
 
 @cache
 def openapi_document() -> dict[str, Any]:
-    """Every function's routes, by the function that serves them; a new router is added here."""
+    """Every function's routes, by the function that serves them; a new router is added here.
+    Imported here, at the document's first request: the other functions' routes (and all they
+    import) would otherwise weigh on every cold start of the draw's hot pages."""
+    from partner_api.routes import router as partner_routes  # noqa: PLC0415
+
+    from applicant_api.marketplace_routes import router as marketplace_routes  # noqa: PLC0415
+    from applicant_api.payout_routes import router as applicant_payout_routes  # noqa: PLC0415
+    from applicant_api.routes import router as applicant_routes  # noqa: PLC0415
+    from ops_api.marketplace_routes import router as ops_marketplace_routes  # noqa: PLC0415
+    from ops_api.payout_routes import router as ops_payout_routes  # noqa: PLC0415
+    from ops_api.routes import router as ops_routes  # noqa: PLC0415
+
     return build_document(
         {
             "PublicApi": [router],
