@@ -13,13 +13,13 @@ from prakerja.adapters.kms_cipher import KmsCipher
 from prakerja.clock import SystemClock
 from prakerja.config import ScreenEligibilitySettings, VerifyIdentitySettings, load_settings
 from prakerja.program import load_program
-from prakerja.registration.service import PersonalDataVault, VerificationService
+from prakerja.registration.service import EligibilityScreening, IdentityVerification, PersonalDataVault
 
 
 @cache
-def identity_verification() -> VerificationService:
+def identity_verification() -> IdentityVerification:
     config = load_settings(VerifyIdentitySettings)
-    return VerificationService(
+    return IdentityVerification(
         applicants=DynamoDBApplicantRepository(aws.dynamodb(), config.applicants_table),
         vault=PersonalDataVault(KmsCipher(aws.kms(), config.personal_data_key_arn)),
         clock=SystemClock(),
@@ -28,10 +28,10 @@ def identity_verification() -> VerificationService:
 
 
 @cache
-def eligibility_screening() -> VerificationService:
+def eligibility_screening() -> EligibilityScreening:
     config = load_settings(ScreenEligibilitySettings)
     dynamodb = aws.dynamodb()
-    return VerificationService(
+    return EligibilityScreening(
         applicants=DynamoDBApplicantRepository(dynamodb, config.applicants_table),
         vault=PersonalDataVault(KmsCipher(aws.kms(), config.personal_data_key_arn)),
         clock=SystemClock(),

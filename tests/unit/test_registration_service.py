@@ -23,10 +23,11 @@ from prakerja.registration.models import (
 )
 from prakerja.registration.ports import CivilRegistryUnavailable, NikAlreadyRegistered, ProfileExists
 from prakerja.registration.service import (
+    EligibilityScreening,
+    IdentityVerification,
     PersonalDataVault,
     ProfileNotFound,
     RegistrationService,
-    VerificationService,
 )
 from tests.factories import build_kk, build_nik, valid_registration
 from tests.fakes import FakeApplicants, FakeCipher, FakeExclusions, FakeRegistry, FakeWorkflow, FixedClock
@@ -47,11 +48,11 @@ class World:
         self._ids = count(1)
         self.use_keyring(KEYRING)
         vault = self._vault
-        self.verification = VerificationService(
+        self.verification = IdentityVerification(self.applicants, vault, self.clock, registry=self.registry)
+        self.screening = EligibilityScreening(
             self.applicants,
             vault,
             self.clock,
-            registry=self.registry,
             exclusions=self.exclusions,
             rules=RegistrationRules(kk_limit=2, exclude_other_assistance=exclude_other_assistance),
         )
@@ -84,7 +85,7 @@ class World:
 
     def run_workflow(self, applicant_id: str) -> tuple[ApplicantStatus, tuple[RejectionReason, ...]]:
         self.verification.verify_identity(applicant_id)
-        record = self.verification.screen_eligibility(applicant_id)
+        record = self.screening.screen_eligibility(applicant_id)
         return record.status, record.reasons
 
 

@@ -51,10 +51,6 @@ def simulate_offset(offset: timedelta) -> None:
     _simulated_offset = offset
 
 
-def simulated_offset() -> timedelta:
-    return _simulated_offset
-
-
 def today_in_jakarta(clock: Clock) -> date:
     return clock.now().astimezone(WIB).date()
 

@@ -149,29 +149,31 @@ class RegistrationService:
         return record
 
 
-class VerificationService:
-    """The registration workflow's steps. Each is idempotent: Step Functions may retry."""
+class _WorkflowStep:
+    """A registration workflow step over one applicant. Each is idempotent: Step Functions may retry."""
 
-    def __init__(
-        self,
-        applicants: ApplicantRepository,
-        vault: PersonalDataVault,
-        clock: Clock,
-        *,
-        registry: CivilRegistry | None = None,
-        exclusions: ExclusionRepository | None = None,
-        rules: RegistrationRules | None = None,
-    ) -> None:
+    def __init__(self, applicants: ApplicantRepository, vault: PersonalDataVault, clock: Clock) -> None:
         self._applicants = applicants
         self._vault = vault
         self._clock = clock
+
+    def _existing(self, applicant_id: str) -> ApplicantRecord:
+        record = self._applicants.get(applicant_id)
+        if record is None:
+            raise LookupError(f"applicant {applicant_id} does not exist")
+        return record
+
+
+class IdentityVerification(_WorkflowStep):
+    """e-KYC: the NIK exists and the name and birth date match the civil registry."""
+
+    def __init__(
+        self, applicants: ApplicantRepository, vault: PersonalDataVault, clock: Clock, registry: CivilRegistry
+    ) -> None:
+        super().__init__(applicants, vault, clock)
         self._registry = registry
-        self._exclusions = exclusions
-        self._rules = rules
 
     def verify_identity(self, applicant_id: str) -> RegistryVerdict:
-        """e-KYC: the NIK exists and the name and birth date match the civil registry."""
-        assert self._registry is not None, "verify_identity needs a civil registry"
         record = self._existing(applicant_id)
         if record.status is not ApplicantStatus.VERIFYING and record.registry is not None:
             return record.registry
@@ -180,9 +182,23 @@ class VerificationService:
         self._applicants.record_registry_verdict(applicant_id, verdict, self._clock.now())
         return verdict
 
+
+class EligibilityScreening(_WorkflowStep):
+    """Every layered rule; VERIFIED takes one of the family card's places atomically."""
+
+    def __init__(
+        self,
+        applicants: ApplicantRepository,
+        vault: PersonalDataVault,
+        clock: Clock,
+        exclusions: ExclusionRepository,
+        rules: RegistrationRules,
+    ) -> None:
+        super().__init__(applicants, vault, clock)
+        self._exclusions = exclusions
+        self._rules = rules
+
     def screen_eligibility(self, applicant_id: str) -> ApplicantRecord:
-        """Every layered rule; VERIFIED takes one of the family card's places atomically."""
-        assert self._exclusions is not None and self._rules is not None, "screening needs lists and rules"
         record = self._existing(applicant_id)
         if record.status is not ApplicantStatus.VERIFYING:
             return record
@@ -217,12 +233,6 @@ class VerificationService:
             return self._applicants.decide(
                 applicant_id, ApplicantStatus.REJECTED, [RejectionReason.KK_LIMIT_REACHED], now
             )
-
-    def _existing(self, applicant_id: str) -> ApplicantRecord:
-        record = self._applicants.get(applicant_id)
-        if record is None:
-            raise LookupError(f"applicant {applicant_id} does not exist")
-        return record
 
 
 def _with_kk_limit(facts: ScreeningFacts) -> ScreeningFacts:

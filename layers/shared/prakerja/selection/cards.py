@@ -44,10 +44,6 @@ def new_card_number() -> str:
     return body + luhn_check_digit(body)
 
 
-def mask_card_number(card_number: str) -> str:
-    return f"{card_number[:4]}********{card_number[-4:]}"
-
-
 @dataclass(frozen=True)
 class CardRecord:
     card_number: str
