@@ -8,9 +8,10 @@ import re
 from dataclasses import dataclass
 from enum import Enum
 
-from aws_cdk import Annotations, Duration, Stack
+from aws_cdk import Annotations, Aws, Duration, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cognito as cognito
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -53,6 +54,15 @@ class Route:
     path: str
     function: lambda_.IFunction
     access: Access
+
+
+def _proxy_to(target: lambda_.IFunction) -> apigw.Integration:
+    """A Lambda proxy integration, without the per-method permission LambdaIntegration adds."""
+    return apigw.Integration(
+        type=apigw.IntegrationType.AWS_PROXY,
+        integration_http_method="POST",
+        uri=f"arn:{Aws.PARTITION}:apigateway:{Aws.REGION}:lambda:path/2015-03-31/functions/{target.function_arn}/invocations",
+    )
 
 
 def _function_behind(target: lambda_.IFunction) -> lambda_.IFunction:
@@ -116,6 +126,7 @@ class Api(Construct):
         authorizer = apigw.CognitoUserPoolsAuthorizer(self, "Authorizer", cognito_user_pools=[user_pool])
 
         preflighted: set[str] = set()
+        invoked: dict[str, lambda_.IFunction] = {}  # by construct path: each function once
         for route in routes:
             resource = self.rest_api.root.resource_for_path(route.path)
             if route.path not in preflighted:
@@ -135,9 +146,8 @@ class Api(Construct):
                 # The functions answer the allowed origins themselves (prakerja.http.app); partners
                 # call from servers, not browsers.
                 function.add_environment(CORS_ORIGINS_VARIABLE, ",".join(stage.web_origins))
-            # No test-invoke permission (the console's "Test" button): one Lambda permission per
-            # method instead of two, against CloudFormation's 500 resources a stack.
-            integration = apigw.LambdaIntegration(route.function, proxy=True, allow_test_invoke=False)
+            integration = _proxy_to(route.function)
+            invoked[route.function.node.path] = route.function
             if route.access is Access.USER:
                 resource.add_method(
                     route.method,
@@ -170,6 +180,16 @@ class Api(Construct):
             "API Gateway's account-level CloudWatch role uses the AWS managed push-to-logs policy, "
             "which is what that role is for.",
         )
+
+        # One permission per function, for this API's stage (any of its methods): CDK's integration
+        # would add one per method (and one more for the console's "Test" button, not wanted), 38
+        # resources of CloudFormation's 500 a stack for what one per function says as well.
+        for target in invoked.values():
+            target.add_permission(
+                "InvokedByApi",
+                principal=iam.ServicePrincipal("apigateway.amazonaws.com"),
+                source_arn=self.rest_api.arn_for_execute_api(method="*", path="/*", stage=stage.name),
+            )
 
         self._problem_responses(stage)
         placeholders = [origin for origin in stage.web_origins if origin.endswith(".example")]
