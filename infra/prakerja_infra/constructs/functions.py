@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from aws_cdk import Duration
 from aws_cdk import aws_iam as iam
@@ -222,15 +223,12 @@ class FunctionFactory:
         memory_mb: int | None = None,
         unscoped_also: str = "",
     ) -> lambda_.Function:
-        return PrakerjaFunction(
+        return self.make(
             scope,
             construct_id,
-            stage=self.stage,
-            layers=self.layers,
-            logs_key=self.logs_key,
-            handler=handler,
-            description=description,
-            environment=dict(environment),
+            handler,
+            description,
+            environment=environment,
             timeout_seconds=timeout_seconds,
             memory_mb=memory_mb,
             unscoped_also=unscoped_also,
@@ -240,7 +238,21 @@ class FunctionFactory:
         self, scope: Construct, construct_id: str, handler: str, description: str, *, environment: Mapping[str, str]
     ) -> tuple[lambda_.Function, lambda_.Alias]:
         """A function whose callers invoke its ``live`` alias (with SnapStart where the stage has it)."""
-        made = PrakerjaFunction(
+        made = self.make(scope, construct_id, handler, description, environment=environment, published=True)
+        assert made.alias is not None
+        return made.function, made.alias
+
+    def make(
+        self,
+        scope: Construct,
+        construct_id: str,
+        handler: str,
+        description: str,
+        *,
+        environment: Mapping[str, str],
+        **options: Any,
+    ) -> PrakerjaFunction:
+        return PrakerjaFunction(
             scope,
             construct_id,
             stage=self.stage,
@@ -249,7 +261,5 @@ class FunctionFactory:
             handler=handler,
             description=description,
             environment=dict(environment),
-            published=True,
+            **options,
         )
-        assert made.alias is not None
-        return made.function, made.alias
