@@ -1,5 +1,5 @@
 """Wiring of the applicant API: settings from the environment, AWS clients, services.
-Built once per cold start by handler.py; routes ask for them only when called."""
+Made once per process, at the first call that needs each (never at import: SnapStart)."""
 
 from __future__ import annotations
 

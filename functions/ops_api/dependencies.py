@@ -1,4 +1,4 @@
-"""Wiring of the ops API, built once per cold start."""
+"""Wiring of the ops API, made once per process at the first call that needs it."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Wiring of the partner API, built once per cold start."""
+"""Wiring of the partner API, made once per process at the first call that needs it."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Wiring of the public routes, built once per cold start."""
+"""Wiring of the public routes, made once per process at the first call that needs it."""
 
 from __future__ import annotations
 

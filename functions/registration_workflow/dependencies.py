@@ -1,5 +1,5 @@
 """Wiring of the registration workflow's steps; each step function validates only its own
-settings at cold start (they run as separate Lambda functions)."""
+settings, at its first call (they run as separate Lambda functions)."""
 
 from __future__ import annotations
 

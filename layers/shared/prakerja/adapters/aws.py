@@ -22,7 +22,9 @@ if TYPE_CHECKING:
     from mypy_boto3_sns import SNSClient
     from mypy_boto3_stepfunctions import SFNClient
 
-# A text waits on SNS for seconds at most: a stream batch has a claim's lease to finish in.
+# A Publish that hangs fails within the notifier's invocation (its claim given back, the record
+# retried) instead of running it into its timeout with the message still claimed: botocore's
+# default read timeout (60 s) is twice the function's. Throttling is still retried, with backoff.
 SNS_CONFIG = Config(connect_timeout=2, read_timeout=5, retries={"mode": "standard", "max_attempts": 3})
 
 
