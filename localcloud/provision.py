@@ -515,9 +515,10 @@ def _placeholder(  # noqa: PLR0911 - one return per resource type
     if rtype in ("AWS::Lambda::Version", "AWS::Lambda::Alias"):
         # Qualified ARNs of the function (its name is FunctionName, resolved): invoked by them, the
         # local workers run the function itself (lambda_workers: the qualifier is ignored).
-        qualifier = str(props.get("Name", "1"))
+        alias = rtype == "AWS::Lambda::Alias"
+        qualifier = str(props["Name"]) if alias else "1"
         arn = ctx.arn("lambda", f"function:{props['FunctionName']}:{qualifier}")
-        return arn, {"Version": qualifier, "FunctionArn": arn, "AliasArn": arn}
+        return arn, {"AliasArn": arn} if alias else {"Version": qualifier, "FunctionArn": arn}
     if rtype == "AWS::Lambda::LayerVersion":
         arn = ctx.arn("lambda", f"layer:{name}:1")
         return arn, {"LayerVersionArn": arn}

@@ -38,6 +38,8 @@ FUNCTION_HANDLERS = {
     "CheckTransfer": "payout_workflow.check_transfer.lambda_handler",
     "ReconcileSettlement": "reconciliation.reconcile_settlement.lambda_handler",
 }
+# The functions behind the API's routes (published, invoked through their alias).
+API_FUNCTIONS = ("PublicApi", "ApplicantApi", "OpsApi", "PartnerApi")
 
 
 def resources(template: CfnTemplate, resource_type: str) -> dict[str, Resource]:

@@ -29,6 +29,7 @@ from prakerja_infra.stage import (
     stage_config,
 )
 from tests.infra.cfn import (
+    API_FUNCTIONS,
     CfnTemplate,
     Resource,
     as_list,
@@ -450,9 +451,6 @@ def test_only_api_gateway_may_invoke_the_api_functions_and_not_its_test_button(d
     permissions = resources(dev_template, "AWS::Lambda::Permission").values()
     sources = [resolve_string(p["Properties"].get("SourceArn", "")) for p in permissions]
     assert not [s for s in sources if "/test-invoke-stage/" in s]
-
-
-API_FUNCTIONS = ("PublicApi", "ApplicantApi", "OpsApi", "PartnerApi")
 
 
 def test_each_api_function_has_one_permission_for_the_apis_stage(dev_template: CfnTemplate) -> None:

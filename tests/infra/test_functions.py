@@ -12,6 +12,7 @@ import pytest
 from prakerja_infra.constructs.functions import BATCH_STEP_TIMEOUTS, FUNCTION_SETTINGS, LIVE_ALIAS, settings_variables
 from prakerja_infra.stage import stage_config
 from tests.infra.cfn import (
+    API_FUNCTIONS,
     FUNCTION_HANDLERS,
     CfnTemplate,
     Resource,
@@ -194,9 +195,6 @@ def test_a_variable_the_settings_do_not_have_fails_the_synth() -> None:
         settings_variables("MergeDraw", {"WAVES_TABLE": "w"})
     with pytest.raises(ValueError, match="no settings model"):
         settings_variables("Unknown", good)
-
-
-API_FUNCTIONS = ("PublicApi", "ApplicantApi", "OpsApi", "PartnerApi")
 
 
 def _live_alias(template: CfnTemplate, name: str) -> Resource:

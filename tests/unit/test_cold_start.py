@@ -17,29 +17,10 @@ from pydantic import BaseModel
 
 from prakerja import config, snapstart
 from prakerja.adapters import aws
+from tests.infra.cfn import FUNCTION_HANDLERS
 
-# Every function's entry module (tests/infra/cfn.py FUNCTION_HANDLERS: the same list, by handler).
-HANDLER_MODULES = [
-    "public_api.handler",
-    "applicant_api.handler",
-    "ops_api.handler",
-    "partner_api.handler",
-    "notifier.handler",
-    "registration_workflow.verify_identity",
-    "registration_workflow.screen_eligibility",
-    "selection_workflow.plan_selection",
-    "selection_workflow.snapshot_shard",
-    "selection_workflow.merge_draw",
-    "selection_workflow.apply_shard",
-    "selection_workflow.publish_result",
-    "card_deadlines.plan_sweep",
-    "card_deadlines.sweep_shard",
-    "card_deadlines.finish_sweep",
-    "payout_workflow.collect_due",
-    "payout_workflow.send_transfer",
-    "payout_workflow.check_transfer",
-    "reconciliation.reconcile_settlement",
-]
+# Every function's entry module, from the stack's handlers.
+HANDLER_MODULES = [handler.rsplit(".", 1)[0] for handler in FUNCTION_HANDLERS.values()]
 
 
 def _value(name: str) -> str:
