@@ -8,17 +8,14 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from applicant_api.dependencies import settings
-from applicant_api.marketplace_routes import router as marketplace_router
-from applicant_api.payout_routes import router as payout_router
-from applicant_api.routes import router
+from applicant_api.routers import ROUTERS
 from prakerja.http.app import create_app
 from prakerja.observability import logger, metrics, tracer
 from prakerja.snapstart import register as register_snapstart_hooks
 
 app = create_app(settings().cors_allowed_origins)
-app.include_router(router)
-app.include_router(marketplace_router)
-app.include_router(payout_router)
+for router in ROUTERS:
+    app.include_router(router)
 
 register_snapstart_hooks()  # SnapStart: after a restore, fresh randomness and clients
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import cache
 
 from prakerja.adapters import aws
+from prakerja.adapters.dynamodb_audit import DynamoDBAuditLog
 from prakerja.adapters.dynamodb_exclusions import DynamoDBExclusionRepository
 from prakerja.adapters.dynamodb_ledger import DynamoDBLedger
 from prakerja.adapters.dynamodb_marketplace import DynamoDBCatalog
@@ -74,3 +75,8 @@ def payout_operations() -> PayoutOperations:
 @cache
 def payout_failures() -> PayoutFailures:
     return PayoutFailures(DynamoDBFailedPayouts(aws.dynamodb(), settings().payouts_table))
+
+
+@cache
+def audit_trail() -> DynamoDBAuditLog:
+    return DynamoDBAuditLog(aws.dynamodb(), settings().audit_table)

@@ -7,10 +7,10 @@ from typing import Any
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from ops_api.audit import record_call
 from ops_api.dependencies import settings
-from ops_api.marketplace_routes import router as marketplace_router
-from ops_api.payout_routes import router as payout_router
-from ops_api.routes import router
+from ops_api.routers import ROUTERS
+from prakerja.clock import SystemClock
 from prakerja.errors import DomainError
 from prakerja.http.app import create_app
 from prakerja.http.auth import require_ops
@@ -18,9 +18,8 @@ from prakerja.observability import logger, metrics, tracer
 from prakerja.snapstart import register as register_snapstart_hooks
 
 app = create_app(settings().cors_allowed_origins)
-app.include_router(router)
-app.include_router(marketplace_router)
-app.include_router(payout_router)
+for router in ROUTERS:
+    app.include_router(router)
 
 register_snapstart_hooks()  # SnapStart: after a restore, fresh randomness and clients
 
@@ -34,4 +33,6 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     except DomainError as refused:
         logger.info("ops call refused", extra={"code": refused.code})
         return app.refuse(event, refused)  # with the CORS headers: ops staff use a browser too
-    return app.resolve(event, context)
+    response = app.resolve(event, context)
+    record_call(event, response, SystemClock())
+    return response

@@ -67,23 +67,19 @@ def wave_draw(
 
 @cache
 def openapi_document() -> dict[str, Any]:
-    """Every function's routes, by the function that serves them; a new router is added here.
+    """Every function's routes, by the function that serves them (each function's ``ROUTERS``).
     Imported here, at the document's first request: the other functions' routes (and all they
     import) would otherwise weigh on every cold start of the draw's hot pages."""
     from partner_api.routes import router as partner_routes  # noqa: PLC0415
 
-    from applicant_api.marketplace_routes import router as marketplace_routes  # noqa: PLC0415
-    from applicant_api.payout_routes import router as applicant_payout_routes  # noqa: PLC0415
-    from applicant_api.routes import router as applicant_routes  # noqa: PLC0415
-    from ops_api.marketplace_routes import router as ops_marketplace_routes  # noqa: PLC0415
-    from ops_api.payout_routes import router as ops_payout_routes  # noqa: PLC0415
-    from ops_api.routes import router as ops_routes  # noqa: PLC0415
+    from applicant_api.routers import ROUTERS as APPLICANT_ROUTERS  # noqa: PLC0415
+    from ops_api.routers import ROUTERS as OPS_ROUTERS  # noqa: PLC0415
 
     return build_document(
         {
             "PublicApi": [router],
-            "ApplicantApi": [applicant_routes, marketplace_routes, applicant_payout_routes],
-            "OpsApi": [ops_routes, ops_marketplace_routes, ops_payout_routes],
+            "ApplicantApi": APPLICANT_ROUTERS,
+            "OpsApi": OPS_ROUTERS,
             "PartnerApi": [partner_routes],
         }
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from aws_cdk.assertions import Match, Template
 
+from prakerja.adapters.dynamodb_audit import BY_ACTION, BY_ACTOR
 from prakerja.adapters.dynamodb_payouts import FAILED_FIELDS
 from tests.infra.cfn import CfnTemplate, one, referenced_ids, resources
 
@@ -15,6 +16,8 @@ TABLE = "AWS::DynamoDB::Table"
 TABLES = [
     "ApplicantsTable",
     "AttemptsTable",
+    "AuditLogTable",
+    "CasesTable",
     "CatalogTable",
     "ExclusionsTable",
     "IdempotencyTable",
@@ -25,7 +28,7 @@ TABLES = [
 ]
 
 
-def test_there_are_the_nine_tables(dev_template: CfnTemplate) -> None:
+def test_there_are_the_eleven_tables(dev_template: CfnTemplate) -> None:
     names = sorted(lid.removeprefix("Data")[:-8] for lid in resources(dev_template, TABLE))
     assert names == TABLES
 
@@ -216,3 +219,17 @@ def test_dev_buckets_empty_themselves_on_destroy_and_prod_keeps_them(
     assert all(
         b["DeletionPolicy"] == "RetainExceptOnCreate" for b in resources(prod_template, "AWS::S3::Bucket").values()
     )
+
+
+def test_the_audit_log_is_kept_by_ttl_and_listed_by_time_actor_and_action(dev_template: CfnTemplate) -> None:
+    """GET /v1/ops/audit-log never scans: one partition by time, an index per filter; entries
+    expire by TTL (AUDIT_RETENTION_DAYS), never by a function's delete."""
+    _, audit_log = one(dev_template, TABLE, "DataAuditLogTable")
+    properties = audit_log["Properties"]
+    assert properties["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+    indexes = {i["IndexName"]: i["KeySchema"] for i in properties["GlobalSecondaryIndexes"]}
+    assert set(indexes) == {BY_ACTOR, BY_ACTION}  # the names the adapter queries
+    assert indexes == {
+        "AuditByActor": [{"AttributeName": "actor", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        "AuditByAction": [{"AttributeName": "action", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+    }

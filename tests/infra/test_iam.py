@@ -48,6 +48,8 @@ class Stack:
     catalog: str
     ledger: str
     payouts: str
+    cases: str
+    audit_log: str
     personal_data_key: str
     hashing_secret: str
     registration: str
@@ -61,7 +63,8 @@ class Stack:
     def table(self, name: str) -> str:
         tables = {"applicants": self.applicants, "exclusions": self.exclusions, "idempotency": self.idempotency}
         more = {"waves": self.waves, "outbox": self.outbox, "catalog": self.catalog, "ledger": self.ledger}
-        return {**tables, **more, "payouts": self.payouts, "attempts": self.attempts}[name]
+        cases = {"cases": self.cases, "audit_log": self.audit_log}
+        return {**tables, **more, **cases, "payouts": self.payouts, "attempts": self.attempts}[name]
 
 
 @pytest.fixture(scope="module")
@@ -81,6 +84,8 @@ def stack(dev_template: CfnTemplate) -> Stack:
         catalog=logical_id(dev_template, "AWS::DynamoDB::Table", "DataCatalogTable"),
         ledger=logical_id(dev_template, "AWS::DynamoDB::Table", "DataLedgerTable"),
         payouts=logical_id(dev_template, "AWS::DynamoDB::Table", "DataPayoutsTable"),
+        cases=logical_id(dev_template, "AWS::DynamoDB::Table", "DataCasesTable"),
+        audit_log=logical_id(dev_template, "AWS::DynamoDB::Table", "DataAuditLogTable"),
         personal_data_key=logical_id(dev_template, "AWS::KMS::Key", "DataPersonalDataKey"),
         hashing_secret=logical_id(dev_template, "AWS::SecretsManager::Secret", "DataPersonalDataHashingKey"),
         registration=logical_id(dev_template, "AWS::StepFunctions::StateMachine", "RegistrationWorkflowStateMachine"),
@@ -165,7 +170,8 @@ TABLE_ACCESS = {
         "payouts": "rw",  # payout accounts, incentives, survey responses
         "attempts": "w",  # counts attempts by UpdateItem; never reads one
     },
-    "OpsApi": {"exclusions": "rw", "waves": "rw", "catalog": "rw", "ledger": "w"},
+    # The audit log: appended to, never read back item by item (its list is a Query).
+    "OpsApi": {"exclusions": "rw", "waves": "rw", "catalog": "rw", "ledger": "w", "audit_log": "w"},
     # Payment callbacks settle their payout with its ledger posting.
     "PartnerApi": {"applicants": "rw", "payouts": "rw", "ledger": "w", "attempts": "rw"},
     "VerifyIdentity": {"applicants": "rw"},
@@ -185,7 +191,19 @@ TABLE_ACCESS = {
     "CheckTransfer": {"payouts": "rw", "ledger": "w"},
     "ReconcileSettlement": {},  # ledger: Query only
 }
-TABLES = ["applicants", "exclusions", "idempotency", "waves", "outbox", "catalog", "ledger", "payouts", "attempts"]
+TABLES = [
+    "applicants",
+    "exclusions",
+    "idempotency",
+    "waves",
+    "outbox",
+    "catalog",
+    "ledger",
+    "payouts",
+    "attempts",
+    "cases",
+    "audit_log",
+]
 LEDGER_POSTINGS = {"dynamodb:PutItem", "dynamodb:UpdateItem"}
 # The selection steps are granted single actions, not CDK's grant_read/grant_write sets.
 EXACT_TABLE_ACTIONS = {
@@ -256,10 +274,17 @@ EXACT_TABLE_ACTIONS |= {
 }
 # Each index is queried by one function, and only through a statement naming that index.
 INDEX_QUERIES = {
-    "RevokeUnusedCards": ("applicants", "CardsDue"),
-    "CollectDuePayouts": ("payouts", "PayoutsDue"),
-    "OpsApi": ("payouts", "PayoutsFailed"),  # lists and counts failed payouts; reads no payout item
+    "RevokeUnusedCards": {("applicants", "CardsDue")},
+    "CollectDuePayouts": {("payouts", "PayoutsDue")},
+    "OpsApi": {
+        ("payouts", "PayoutsFailed"),  # lists and counts failed payouts; reads no payout item
+        ("audit_log", "AuditByActor"),  # the audit log's filters
+        ("audit_log", "AuditByAction"),
+    },
 }
+# Tables whose own items a function also queries besides an index of theirs: the audit log's
+# time-sorted partition.
+TABLE_QUERIES = {"OpsApi": {"audit_log"}}
 # S3 actions on the selection bucket, by prefix.
 OBJECT_ACCESS = {
     "PublicApi": {"draw/*": {"s3:GetObject"}},
@@ -317,18 +342,30 @@ def test_the_ledger_is_append_only(stack: Stack, name: str) -> None:
 
 def test_only_the_card_sweep_queries_the_unused_cards_index(stack: Stack) -> None:
     """And only the payout collection queries the due payouts' index, only the ops API the failed
-    payouts' index: one statement naming the index, Query only, and no Query on the table itself."""
+    payouts' index and the audit log's: statements naming the indexes, Query only, and no Query on
+    those tables themselves (but the audit log's own time-sorted partition)."""
     for name, permissions in stack.permissions.items():
         on_indexes = [s for s in permissions.statements if "/index/" in json.dumps(s.raw.get("Resource"))]
-        if name not in INDEX_QUERIES:
-            assert not on_indexes, name
-            continue
-        table, index = INDEX_QUERIES[name]
-        table_id = stack.table(table)
-        (statement,) = on_indexes
-        assert set(statement.actions) == {"dynamodb:Query"}, name
-        assert [resolve_string(r) for r in statement.resources] == [f"${{{table_id}}}/index/{index}"], name
-        assert [s for s in permissions.statements if s.allows("dynamodb:Query") and s.on(table_id)] == [statement]
+        expected = INDEX_QUERIES.get(name, set())
+        named = set()
+        for statement in on_indexes:
+            assert set(statement.actions) == {"dynamodb:Query"}, name
+            named |= {resolve_string(r) for r in statement.resources if "/index/" in resolve_string(r)}
+        assert named == {f"${{{stack.table(table)}}}/index/{index}" for table, index in expected}, name
+        for table in {table for table, _ in expected} - TABLE_QUERIES.get(name, set()):
+            table_id = stack.table(table)
+            assert not [
+                s
+                for s in permissions.statements
+                if s.allows("dynamodb:Query") and s.on(table_id) and s not in on_indexes
+            ], name
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_the_audit_log_is_append_only(stack: Stack, name: str) -> None:
+    """No function may change or delete an entry of the audit log: it may put new ones (each with
+    a condition that its key is new) and query them, nothing else."""
+    assert stack.permissions[name].actions_on(stack.audit_log) <= {"dynamodb:PutItem", "dynamodb:Query"}, name
 
 
 def test_only_the_partner_api_reads_partner_secrets(stack: Stack, dev_template: CfnTemplate) -> None:

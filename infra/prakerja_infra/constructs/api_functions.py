@@ -14,6 +14,8 @@ from prakerja_infra.constructs.data import Data
 from prakerja_infra.constructs.functions import FunctionFactory
 from prakerja_infra.constructs.grants import (
     APPLICANT_RECORDS,
+    allow_audit_append,
+    allow_audit_read,
     allow_bucket_objects,
     allow_index_query,
     allow_ledger_postings,
@@ -135,9 +137,12 @@ class ApiFunctions(Construct):
                 "RECONCILIATION_STATE_MACHINE_ARN": reconciliation.state_machine_arn,
                 "PAYOUTS_BUCKET": data.payout_files.bucket_name,
                 "PAYOUTS_TABLE": data.payouts.table_name,
+                "AUDIT_TABLE": data.audit_log.table_name,
                 **environment,
             },
         )
+        allow_audit_append(data.audit_log, ops_api)  # every change an ops call makes
+        allow_audit_read(data.audit_log, ops_api)
         data.catalog.grant(ops_api, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem")
         data.ledger.grant(ops_api, "dynamodb:BatchGetItem", "dynamodb:Query")  # the report, statements
         allow_ledger_postings(data.ledger, ops_api)  # budget allocations

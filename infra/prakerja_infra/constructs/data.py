@@ -149,6 +149,22 @@ class Data(Construct):
             stream=dynamodb.StreamViewType.NEW_IMAGE,
         )
 
+        # Grievances and case handling: complaint tickets and their updates, ops actions waiting for
+        # a second person (layers: prakerja/grievances, prakerja/cases).
+        self.cases = self._table("CasesTable", removal, partition_key="pk", sort_key="sk")
+        # The audit log of ops calls (adapters/dynamodb_audit.py): append-only (grants.py
+        # allow_audit_append), one partition by time and an index per filter; kept two years (TTL).
+        self.audit_log = self._table(
+            "AuditLogTable", removal, partition_key="pk", sort_key="sk", ttl_attribute="expires_at"
+        )
+        for index, attribute in (("AuditByActor", "actor"), ("AuditByAction", "action")):
+            self.audit_log.add_global_secondary_index(
+                index_name=index,
+                partition_key=dynamodb.Attribute(name=attribute, type=dynamodb.AttributeType.STRING),
+                sort_key=dynamodb.Attribute(name="sk", type=dynamodb.AttributeType.STRING),
+                projection_type=dynamodb.ProjectionType.ALL,
+            )
+
         # Every table, by the name the dashboard and alarms show.
         self.tables: dict[str, dynamodb.Table] = {
             "Applicants": self.applicants,
@@ -160,11 +176,14 @@ class Data(Construct):
             "Idempotency": self.idempotency,
             "Attempts": self.attempts,
             "Outbox": self.outbox,
+            "Cases": self.cases,
+            "AuditLog": self.audit_log,
         }
         # Their global secondary indexes, whose throttling is reported apart from the table's.
         self.table_indexes: dict[str, list[str]] = {
             "Applicants": ["CardsDue"],
             "Payouts": ["PayoutsDue", "PayoutsFailed"],
+            "AuditLog": ["AuditByActor", "AuditByAction"],
         }
 
         self.access_logs = s3.Bucket(

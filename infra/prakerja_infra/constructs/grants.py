@@ -42,6 +42,26 @@ def allow_ledger_postings(ledger: dynamodb.ITable, fn: lambda_.Function) -> None
     )
 
 
+def allow_audit_append(audit_log: dynamodb.ITable, fn: lambda_.Function) -> None:
+    """The audit log is append-only: entries are put (alone or in a transaction of the change they
+    record, with a condition that the key is new), never updated or deleted."""
+    fn.add_to_role_policy(iam.PolicyStatement(actions=["dynamodb:PutItem"], resources=[audit_log.table_arn]))
+
+
+def allow_audit_read(audit_log: dynamodb.ITable, fn: lambda_.Function) -> None:
+    """Reading the audit log: the time-sorted partition and the index of each filter."""
+    fn.add_to_role_policy(
+        iam.PolicyStatement(
+            actions=["dynamodb:Query"],
+            resources=[
+                audit_log.table_arn,
+                f"{audit_log.table_arn}/index/AuditByActor",
+                f"{audit_log.table_arn}/index/AuditByAction",
+            ],
+        )
+    )
+
+
 def allow_bucket_objects(bucket: s3.IBucket, fn: lambda_.Function, *actions: str, prefix: str) -> None:
     """Exact S3 actions on one prefix of a bucket (the grant_* helpers would add wildcards)."""
     fn.add_to_role_policy(iam.PolicyStatement(actions=list(actions), resources=[bucket.arn_for_objects(f"{prefix}*")]))

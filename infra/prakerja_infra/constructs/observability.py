@@ -142,6 +142,14 @@ class Observability(Construct):
             "(no callback, and status queries say pending). python -m tools.ops payouts; docs/payouts.md.",
         )
 
+        self.audit_write_failures = alarm(
+            "AuditWriteFailures",
+            program_metric(ProgramMetric.AUDIT_WRITE_FAILURES, "Sum", FIVE_MINUTES),
+            1,
+            description="An ops call changed something but its audit log entry could not be written. The "
+            "API's access log has the call and its caller; docs/grievances.md says how to add the entry.",
+        )
+
         self.dashboard = cloudwatch.Dashboard(self, "Dashboard", dashboard_name=dashboard_name(stage))
         self._program_widgets(stage)
         self._service_widgets(api, functions, tables, state_machines)

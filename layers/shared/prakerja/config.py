@@ -72,6 +72,10 @@ class AttemptLimitSettings(_Settings):
     attempts_table: str = Field(min_length=1)  # attempt counters (prakerja.limits)
 
 
+class AuditSettings(_Settings):
+    audit_table: str = Field(min_length=1)  # the audit log of ops calls (prakerja.audit)
+
+
 class ApplicantApiSettings(
     PersonalDataSettings, MarketplaceSettings, PaymentPartnerSettings, AttemptLimitSettings, CorsSettings
 ):
@@ -82,7 +86,7 @@ class ApplicantApiSettings(
     registration_state_machine_arn: str = Field(min_length=1)
 
 
-class OpsApiSettings(MarketplaceSettings, CorsSettings):
+class OpsApiSettings(MarketplaceSettings, AuditSettings, CorsSettings):
     exclusions_table: str = Field(min_length=1)
     waves_table: str = Field(min_length=1)
     hashing_secret_arn: str = Field(min_length=1)

@@ -27,6 +27,8 @@ class ProgramMetric(StrEnum):
     PAYOUTS_STUCK = "PayoutsStuck"
     # |debits - credits| of the whole ledger, each time it is checked: 0 when the books balance.
     LEDGER_IMBALANCE = "LedgerImbalanceRupiah"
+    # An ops call whose change was made but whose audit log entry could not be written (ops_api/audit.py).
+    AUDIT_WRITE_FAILURES = "AuditWriteFailures"
 
 
 class OperationalMetric(StrEnum):

@@ -171,3 +171,12 @@ def payout_queue(shard: int) -> str:
 def attempt_counter(key: str) -> Key:
     """``key`` is ``<kind>#<subject>#<window start>`` (prakerja.limits)."""
     return {"pk": f"ATTEMPT#{key}", "sk": "COUNT"}
+
+
+# -- the audit log table -----------------------------------------------------------------------
+AUDIT = "AUDIT"  # one partition: ops calls, not applicants' (writes stay far below its limits)
+
+
+def audit_entry(at: str, request_id: str, seq: int) -> Key:
+    """An entry of the audit log; entries sort by ``at`` (ISO 8601)."""
+    return {"pk": AUDIT, "sk": f"{at}#{request_id}#{seq:02d}"}
