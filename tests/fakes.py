@@ -15,13 +15,15 @@ from datetime import UTC, date, datetime, timedelta
 from prakerja.notifications import Claim, OutboxMessage
 from prakerja.registration.eligibility import RegistryVerdict
 from prakerja.registration.models import ApplicantStatus, ExclusionSource, RejectionReason
+from prakerja.adapters.stepfunctions_starter import execution_name
 from prakerja.registration.ports import (
     CivilRegistryUnavailable,
     KkLimitReached,
     NikAlreadyRegistered,
+    ProfileChanged,
     ProfileExists,
 )
-from prakerja.registration.records import ApplicantRecord, AssessmentRecord
+from prakerja.registration.records import ApplicantRecord, AssessmentRecord, HistoryEvent
 from prakerja.selection.ports import JoinedParticipant, Settled, Settlement
 from prakerja.waves.models import Wave, WaveReport, WaveStatus, participant_shard
 from prakerja.waves.ports import JoinRefused, WaveNotOpen
@@ -33,6 +35,7 @@ class FakeApplicants:
         self.by_account: dict[str, str] = {}
         self.by_nik: dict[str, str] = {}
         self.kk_members: dict[str, set[str]] = {}
+        self.events: dict[str, list[HistoryEvent]] = {}
         self._lock = threading.Lock()
 
     def create(self, applicant: ApplicantRecord) -> None:
@@ -44,6 +47,7 @@ class FakeApplicants:
             self.by_account[applicant.account_id] = applicant.applicant_id
             self.by_nik |= dict.fromkeys(applicant.nik_hashes, applicant.applicant_id)
             self.profiles[applicant.applicant_id] = applicant
+            self._event(applicant.applicant_id, applicant.created_at, "REGISTERED")
 
     def get(self, applicant_id: str) -> ApplicantRecord | None:
         return self.profiles.get(applicant_id)
@@ -57,6 +61,7 @@ class FakeApplicants:
 
     def record_registry_verdict(self, applicant_id: str, verdict: RegistryVerdict, at: datetime) -> None:
         self._update(applicant_id, registry=verdict, updated_at=at)
+        self._event(applicant_id, at, "IDENTITY_CHECKED", verdict=verdict.value)
 
     def decide(
         self,
@@ -81,11 +86,34 @@ class FakeApplicants:
                 members.add(applicant_id)
             decided = replace(record, status=status, reasons=tuple(reasons), updated_at=at)
             self.profiles[applicant_id] = decided
+            self._event(applicant_id, at, "DECIDED", status=status.value, reasons=[r.value for r in decided.reasons])
             return decided
 
     def kk_has_room(self, kk_hashes: tuple[str, ...], applicant_id: str, kk_limit: int) -> bool:
         members = set().union(*(self.kk_members.get(h, set()) for h in kk_hashes))
         return applicant_id in members or len(members) < kk_limit
+
+    def restart_verification(self, current: ApplicantRecord, restarted: ApplicantRecord, cause: str) -> None:
+        with self._lock:
+            stored = self.profiles[current.applicant_id]
+            if (stored.status, stored.verification_attempt) != (current.status, current.verification_attempt):
+                raise ProfileChanged()
+            for members in self.kk_members.values():
+                members.discard(current.applicant_id)
+            self.profiles[current.applicant_id] = restarted
+            self._event(
+                current.applicant_id,
+                restarted.updated_at,
+                "VERIFICATION_RESTARTED",
+                cause=cause,
+                attempt=restarted.verification_attempt,
+            )
+
+    def history(self, applicant_id: str) -> list[HistoryEvent]:
+        return sorted(self.events.get(applicant_id, []), key=lambda e: e.at)
+
+    def _event(self, applicant_id: str, at: datetime, kind: str, **details: object) -> None:
+        self.events.setdefault(applicant_id, []).append(HistoryEvent(at=at, kind=kind, details=details))
 
     def _update(self, applicant_id: str, **changes: object) -> None:
         with self._lock:
@@ -149,11 +177,19 @@ class FakeRegistry:
 
 @dataclass
 class FakeWorkflow:
-    started: list[str] = field(default_factory=list)
+    """Started executions by name (the applicant id, then ``<id>-r<attempt>``); ``running`` holds
+    the names of those not over yet (a test ends them)."""
 
-    def start(self, applicant_id: str) -> None:
-        if applicant_id not in self.started:
-            self.started.append(applicant_id)
+    started: list[str] = field(default_factory=list)
+    running: set[str] = field(default_factory=set)
+
+    def start(self, applicant_id: str, attempt: int = 1) -> None:
+        name = execution_name(applicant_id, attempt)
+        if name not in self.started:
+            self.started.append(name)
+
+    def is_running(self, applicant_id: str, attempt: int) -> bool:
+        return execution_name(applicant_id, attempt) in self.running
 
 
 @dataclass

@@ -67,6 +67,45 @@ def my_profile() -> ApplicantProfileView:
     return ApplicantProfileView.of(registration_service().profile(caller(router).account_id))
 
 
+@router.put(
+    "/v1/applicants/me",
+    summary="Correct my profile (the NIK cannot change) and have it checked again",
+    description="While REJECTED, VERIFIED or NOT_SELECTED, or VERIFYING after a run that ended without a decision: "
+    "the registration workflow runs again on the corrected profile. 409 PROFILE_LOCKED while in a wave or once "
+    "selected; 409 VERIFICATION_IN_PROGRESS while the checks are running.",
+    responses=answers(
+        400,
+        401,
+        404,
+        409,
+        413,
+        422,
+        429,
+        status=202,
+        description="Profile corrected; the checks run again",
+        model=RegistrationCreated,
+    ),
+    tags=["Applicants"],
+)
+def correct_profile(body: RegistrationRequest, idempotency_key: IdempotencyKey = None) -> Response[str]:
+    account_id = caller(router).account_id
+
+    def correct() -> tuple[int, dict[str, Any]]:
+        attempt_limiter().attempt(Attempt.CORRECTION, account_id)
+        record = registration_service().correct(account_id, body)
+        metrics.add_metric(name=OperationalMetric.PROFILE_CORRECTIONS, unit=MetricUnit.Count, value=1)
+        logger.info("profile corrected", extra={"applicant_id": record.applicant_id})
+        return 202, RegistrationCreated(applicant_id=record.applicant_id, status=record.status).model_dump(mode="json")
+
+    return idempotent_responses().respond(
+        account_id=account_id,
+        operation="correct_profile",
+        key=idempotency_key,
+        body=body.model_dump(mode="json"),
+        produce=correct,
+    )
+
+
 @router.get(
     "/v1/assessment",
     summary="The basic motivation and ability test",

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from functools import cache
 
-from prakerja.adapters import aws
+from prakerja.adapters import aws, payouts_wiring
+from prakerja.adapters.dynamodb_applicants import DynamoDBApplicantRepository
 from prakerja.adapters.dynamodb_audit import DynamoDBAuditLog
 from prakerja.adapters.dynamodb_exclusions import DynamoDBExclusionRepository
 from prakerja.adapters.dynamodb_ledger import DynamoDBLedger
-from prakerja.adapters.dynamodb_marketplace import DynamoDBCatalog
+from prakerja.adapters.dynamodb_marketplace import DynamoDBCatalog, DynamoDBPurchases
 from prakerja.adapters.dynamodb_payouts import DynamoDBFailedPayouts
 from prakerja.adapters.dynamodb_waves import DynamoDBWaveRepository
 from prakerja.adapters.s3_objects import S3ObjectStore
 from prakerja.adapters.secrets_hasher import load_keyring
 from prakerja.adapters.stepfunctions_starter import ExecutionStarter, SelectionWorkflowStarter
+from prakerja.cases.case_view import CaseFiles
 from prakerja.clock import SystemClock
 from prakerja.config import OpsApiSettings, load_settings
 from prakerja.exclusions import ExclusionListService
@@ -22,6 +24,7 @@ from prakerja.marketplace.service import CatalogService
 from prakerja.partners import load_partners
 from prakerja.payouts.failures import PayoutFailures
 from prakerja.payouts.operations import PayoutOperations
+from prakerja.personal_data import HashingKeyring
 from prakerja.waves.service import WaveService
 
 
@@ -45,7 +48,7 @@ def exclusion_lists() -> ExclusionListService:
     config = settings()
     return ExclusionListService(
         lists=DynamoDBExclusionRepository(aws.dynamodb(), config.exclusions_table),
-        keyring=load_keyring(aws.secretsmanager(), config.hashing_secret_arn),
+        keyring=keyring(),
         clock=SystemClock(),
     )
 
@@ -80,3 +83,28 @@ def payout_failures() -> PayoutFailures:
 @cache
 def audit_trail() -> DynamoDBAuditLog:
     return DynamoDBAuditLog(aws.dynamodb(), settings().audit_table)
+
+
+@cache
+def keyring() -> HashingKeyring:
+    return load_keyring(aws.secretsmanager(), settings().hashing_secret_arn)
+
+
+@cache
+def applicants() -> DynamoDBApplicantRepository:
+    return DynamoDBApplicantRepository(aws.dynamodb(), settings().applicants_table)
+
+
+@cache
+def case_files() -> CaseFiles:
+    config = settings()
+    client = aws.dynamodb()
+    return CaseFiles(
+        profiles=applicants(),
+        purchases=DynamoDBPurchases(
+            client, config.applicants_table, config.catalog_table, DynamoDBLedger(client, config.ledger_table)
+        ),
+        payouts=payouts_wiring.payouts(config.payouts_table, config.ledger_table),
+        accounts=payouts_wiring.payout_accounts(config.payouts_table),
+        keyring=keyring,
+    )

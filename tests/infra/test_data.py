@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from aws_cdk.assertions import Match, Template
 
+from prakerja.adapters.dynamodb_applicants import BY_EMAIL
 from prakerja.adapters.dynamodb_audit import BY_ACTION, BY_ACTOR
 from prakerja.adapters.dynamodb_payouts import FAILED_FIELDS
 from tests.infra.cfn import CfnTemplate, one, referenced_ids, resources
@@ -35,8 +36,7 @@ def test_there_are_the_eleven_tables(dev_template: CfnTemplate) -> None:
 
 def test_unused_cards_are_found_through_a_sparse_keys_only_index(dev_template: CfnTemplate) -> None:
     _, applicants = one(dev_template, TABLE, "DataApplicantsTable")
-    (index,) = applicants["Properties"]["GlobalSecondaryIndexes"]
-    assert index["IndexName"] == "CardsDue"
+    index = {i["IndexName"]: i for i in applicants["Properties"]["GlobalSecondaryIndexes"]}["CardsDue"]
     assert index["KeySchema"] == [{"AttributeName": "card_due", "KeyType": "HASH"}]
     assert index["Projection"] == {"ProjectionType": "KEYS_ONLY"}
 
@@ -148,7 +148,7 @@ def test_idempotency_table_expires_records_on_expiration(dev_template: CfnTempla
 @pytest.mark.parametrize(
     ("prefix", "hash_key", "range_key", "indexed"),
     [
-        ("DataApplicantsTable", "pk", "sk", ("card_due",)),
+        ("DataApplicantsTable", "pk", "sk", ("card_due", "email_hash")),
         ("DataExclusionsTable", "nik_hash", "source", ()),
         ("DataIdempotencyTable", "id", None, ()),
         ("DataWavesTable", "pk", "sk", ()),
@@ -156,6 +156,8 @@ def test_idempotency_table_expires_records_on_expiration(dev_template: CfnTempla
         ("DataLedgerTable", "pk", "sk", ()),
         ("DataPayoutsTable", "pk", "sk", ("queue", "due_at", "failed_with", "failed_at")),
         ("DataAttemptsTable", "pk", "sk", ()),
+        ("DataCasesTable", "pk", "sk", ()),
+        ("DataAuditLogTable", "pk", "sk", ("actor", "action")),
     ],
 )
 def test_key_schema(
@@ -233,3 +235,12 @@ def test_the_audit_log_is_kept_by_ttl_and_listed_by_time_actor_and_action(dev_te
         "AuditByActor": [{"AttributeName": "actor", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
         "AuditByAction": [{"AttributeName": "action", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
     }
+
+
+def test_ops_find_a_profile_by_email_through_a_sparse_keys_only_index_of_its_keyed_hash(
+    dev_template: CfnTemplate,
+) -> None:
+    _, applicants = one(dev_template, TABLE, "DataApplicantsTable")
+    index = {i["IndexName"]: i for i in applicants["Properties"]["GlobalSecondaryIndexes"]}[BY_EMAIL]
+    assert index["KeySchema"] == [{"AttributeName": "email_hash", "KeyType": "HASH"}]
+    assert index["Projection"] == {"ProjectionType": "KEYS_ONLY"}

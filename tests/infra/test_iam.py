@@ -171,7 +171,16 @@ TABLE_ACCESS = {
         "attempts": "w",  # counts attempts by UpdateItem; never reads one
     },
     # The audit log: appended to, never read back item by item (its list is a Query).
-    "OpsApi": {"exclusions": "rw", "waves": "rw", "catalog": "rw", "ledger": "w", "audit_log": "w"},
+    # The case view reads an applicant's partition (and NIK guards) in applicants and payouts.
+    "OpsApi": {
+        "exclusions": "rw",
+        "waves": "rw",
+        "catalog": "rw",
+        "ledger": "w",
+        "audit_log": "w",
+        "applicants": "r",
+        "payouts": "r",
+    },
     # Payment callbacks settle their payout with its ledger posting.
     "PartnerApi": {"applicants": "rw", "payouts": "rw", "ledger": "w", "attempts": "rw"},
     "VerifyIdentity": {"applicants": "rw"},
@@ -280,11 +289,12 @@ INDEX_QUERIES = {
         ("payouts", "PayoutsFailed"),  # lists and counts failed payouts; reads no payout item
         ("audit_log", "AuditByActor"),  # the audit log's filters
         ("audit_log", "AuditByAction"),
+        ("applicants", "ApplicantsByEmail"),  # the case view's search by e-mail
     },
 }
 # Tables whose own items a function also queries besides an index of theirs: the audit log's
 # time-sorted partition.
-TABLE_QUERIES = {"OpsApi": {"audit_log"}}
+TABLE_QUERIES = {"OpsApi": {"audit_log", "applicants", "payouts"}}
 # S3 actions on the selection bucket, by prefix.
 OBJECT_ACCESS = {
     "PublicApi": {"draw/*": {"s3:GetObject"}},
@@ -361,6 +371,18 @@ def test_only_the_card_sweep_queries_the_unused_cards_index(stack: Stack) -> Non
             ], name
 
 
+def test_the_case_view_reads_only_an_applicants_own_partition_and_nik_guards(stack: Stack) -> None:
+    """Ops read a person's case (profile, history, purchases, payouts) and look a NIK up, and
+    nothing else of the applicants and payouts tables: no family-card, card-number, voucher or
+    account-guard item, by IAM's leading-keys condition."""
+    ops = stack.permissions["OpsApi"]
+    for table, partitions in (("applicants", ["APPLICANT#*", "NIK#*"]), ("payouts", ["APPLICANT#*"])):
+        reads = [s for s in ops.statements if s.on(stack.table(table)) and s.allows("dynamodb:GetItem")]
+        assert len(reads) == 1, table
+        assert set(reads[0].actions) == {"dynamodb:GetItem", "dynamodb:Query"}
+        assert reads[0].raw["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": partitions}}
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_the_audit_log_is_append_only(stack: Stack, name: str) -> None:
     """No function may change or delete an entry of the audit log: it may put new ones (each with
@@ -400,11 +422,11 @@ def test_screen_eligibility_reads_exclusions_but_cannot_write_them(stack: Stack)
         assert not permissions.allows(action, on=stack.exclusions), action
 
 
-def test_ops_api_cannot_touch_applicants(stack: Stack) -> None:
+def test_ops_api_reads_applicants_only_for_the_case_view(stack: Stack) -> None:
+    """The case view reads (test above, by leading keys); ops change no profile and decrypt nothing
+    the applicants table holds: what the case view shows was masked when it was written."""
     permissions = stack.permissions["OpsApi"]
-    assert permissions.actions_on(stack.applicants) == set()
-    assert not permissions.allows("dynamodb:GetItem", on=stack.applicants)
-    # Nor decrypt what the applicants table holds.
+    assert permissions.actions_on(stack.applicants) == {"dynamodb:GetItem", "dynamodb:Query"}
     assert not permissions.allows("kms:Decrypt", on=stack.personal_data_key)
 
 

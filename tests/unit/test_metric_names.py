@@ -144,6 +144,7 @@ def test_operational_metrics_keep_the_names_cloudwatch_has() -> None:
         "PurchaseRupiah",
         "Reviews",
         "IncentivesGranted",
+        "ProfileCorrections",
         "VouchersRedeemed",
         "PaymentCallbacks",
         "ExclusionsImported",

@@ -79,6 +79,10 @@ class World:
             self.registry.add(str(body["nik"]), str(body["full_name"]), date.fromisoformat(str(body["date_of_birth"])))
         return body
 
+    @staticmethod
+    def registry_birth(body: dict[str, object]) -> date:
+        return date.fromisoformat(str(body["date_of_birth"]))
+
     def register(self, account: str, body: dict[str, object]) -> str:
         record = self.registration.register(account, RegistrationRequest.model_validate(body))
         return record.applicant_id

@@ -17,8 +17,10 @@ from prakerja_infra.constructs.grants import (
     allow_audit_append,
     allow_audit_read,
     allow_bucket_objects,
+    allow_case_reads,
     allow_index_query,
     allow_ledger_postings,
+    allow_registration_restarts,
     allow_table,
     allow_task_success,
 )
@@ -109,7 +111,7 @@ class ApiFunctions(Construct):
         data.idempotency.grant_read_write_data(applicant_api)
         data.personal_data_key.grant(applicant_api, "kms:Encrypt", "kms:Decrypt")
         data.hashing_secret.grant_read(applicant_api)
-        registration.grant_start_execution(applicant_api)
+        allow_registration_restarts(applicant_api, registration)  # registrations and corrections
         allow_table(data.attempts, applicant_api, "dynamodb:UpdateItem")  # registrations, accounts, assessments
         # Payout account, incentives and survey responses; the partner's account inquiry (signed).
         allow_table(data.payouts, applicant_api, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem")
@@ -138,11 +140,13 @@ class ApiFunctions(Construct):
                 "PAYOUTS_BUCKET": data.payout_files.bucket_name,
                 "PAYOUTS_TABLE": data.payouts.table_name,
                 "AUDIT_TABLE": data.audit_log.table_name,
+                "APPLICANTS_TABLE": data.applicants.table_name,
                 **environment,
             },
         )
         allow_audit_append(data.audit_log, ops_api)  # every change an ops call makes
         allow_audit_read(data.audit_log, ops_api)
+        allow_case_reads(data.applicants, data.payouts, ops_api)  # the case view, nothing else of a person
         data.catalog.grant(ops_api, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem")
         data.ledger.grant(ops_api, "dynamodb:BatchGetItem", "dynamodb:Query")  # the report, statements
         allow_ledger_postings(data.ledger, ops_api)  # budget allocations

@@ -90,6 +90,13 @@ class Data(Construct):
             partition_key=dynamodb.Attribute(name="card_due", type=dynamodb.AttributeType.STRING),
             projection_type=dynamodb.ProjectionType.KEYS_ONLY,
         )
+        # Sparse index of profiles by the e-mail's keyed hash: ops search a case by e-mail without a
+        # scan (adapters/dynamodb_applicants.py BY_EMAIL). Keys only: the profile is read after.
+        self.applicants.add_global_secondary_index(
+            index_name="ApplicantsByEmail",
+            partition_key=dynamodb.Attribute(name="email_hash", type=dynamodb.AttributeType.STRING),
+            projection_type=dynamodb.ProjectionType.KEYS_ONLY,
+        )
         self.exclusions = self._table(
             "ExclusionsTable",
             removal,
@@ -181,7 +188,7 @@ class Data(Construct):
         }
         # Their global secondary indexes, whose throttling is reported apart from the table's.
         self.table_indexes: dict[str, list[str]] = {
-            "Applicants": ["CardsDue"],
+            "Applicants": ["CardsDue", "ApplicantsByEmail"],
             "Payouts": ["PayoutsDue", "PayoutsFailed"],
             "AuditLog": ["AuditByActor", "AuditByAction"],
         }

@@ -4,11 +4,12 @@ function's grants are written by the construct that creates it, with these."""
 
 from __future__ import annotations
 
-from aws_cdk import Stack
+from aws_cdk import ArnFormat, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_stepfunctions as sfn
 
 from prakerja_infra.nag import acknowledge, acknowledge_resource
 
@@ -62,6 +63,21 @@ def allow_audit_read(audit_log: dynamodb.ITable, fn: lambda_.Function) -> None:
     )
 
 
+def allow_case_reads(applicants: dynamodb.ITable, payouts: dynamodb.ITable, fn: lambda_.Function) -> None:
+    """The case view's narrow read path: an applicant's own partition (profile, history,
+    purchases; payout account and payouts) and the NIK guards a search by NIK reads, nothing else
+    of either table (no family-card, card-number or voucher items), and the index of e-mails."""
+    for table, partitions in ((applicants, ["APPLICANT#*", "NIK#*"]), (payouts, ["APPLICANT#*"])):
+        fn.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["dynamodb:GetItem", "dynamodb:Query"],
+                resources=[table.table_arn],
+                conditions={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": partitions}},
+            )
+        )
+    allow_index_query(applicants, "ApplicantsByEmail", fn)
+
+
 def allow_bucket_objects(bucket: s3.IBucket, fn: lambda_.Function, *actions: str, prefix: str) -> None:
     """Exact S3 actions on one prefix of a bucket (the grant_* helpers would add wildcards)."""
     fn.add_to_role_policy(iam.PolicyStatement(actions=list(actions), resources=[bucket.arn_for_objects(f"{prefix}*")]))
@@ -73,6 +89,28 @@ def allow_bucket_objects(bucket: s3.IBucket, fn: lambda_.Function, *actions: str
         f"AwsSolutions-IAM5[Resource::<{bucket_id}.Arn>/{prefix}*]",
         f"Objects are named at run time (per wave, shard, run or report) under {prefix}: the grant is "
         "that prefix, no wider.",
+    )
+
+
+def allow_registration_restarts(fn: lambda_.Function, registration: sfn.StateMachine) -> None:
+    """Starting the registration workflow again (a correction, ops' REVERIFY) and asking whether a
+    profile's run is still going first: DescribeExecution on this machine's executions only."""
+    registration.grant_start_execution(fn)
+    stack = Stack.of(registration)
+    executions = stack.format_arn(
+        service="states",
+        resource="execution",
+        resource_name=f"{registration.state_machine_name}:*",
+        arn_format=ArnFormat.COLON_RESOURCE_NAME,
+    )
+    fn.add_to_role_policy(iam.PolicyStatement(actions=["states:DescribeExecution"], resources=[executions]))
+    assert fn.role is not None
+    acknowledge_resource(
+        fn.role,
+        "AwsSolutions-IAM5",
+        executions,
+        "Registration executions are named per applicant and attempt at run time; only their status is read, "
+        "and only this state machine's.",
     )
 
 

@@ -94,7 +94,8 @@ class OpsApiSettings(MarketplaceSettings, AuditSettings, CorsSettings):
     payout_state_machine_arn: str = Field(min_length=1)
     reconciliation_state_machine_arn: str = Field(min_length=1)
     payouts_bucket: str = Field(min_length=1)  # reconciliation results
-    payouts_table: str = Field(min_length=1)  # the failed payouts' index
+    payouts_table: str = Field(min_length=1)  # the failed payouts' index; a case's payouts
+    applicants_table: str = Field(min_length=1)  # the case view: profiles, their history, purchases
 
 
 class PartnerApiSettings(PersonalDataSettings, PartnerSecretSettings, AttemptLimitSettings):

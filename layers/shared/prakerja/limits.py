@@ -29,6 +29,7 @@ class Attempt(StrEnum):
     PAYOUT_ACCOUNT = "payout-account"
     ASSESSMENT = "assessment"
     VOUCHER_MISS = "voucher-miss"
+    CORRECTION = "correction"  # each one asks the civil registry again
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,7 @@ ATTEMPT_LIMITS: dict[Attempt, AttemptLimit] = {
     Attempt.PAYOUT_ACCOUNT: AttemptLimit(10, HOUR),
     Attempt.ASSESSMENT: AttemptLimit(20, HOUR),
     Attempt.VOUCHER_MISS: AttemptLimit(100, HOUR),
+    Attempt.CORRECTION: AttemptLimit(10, HOUR),
 }
 
 

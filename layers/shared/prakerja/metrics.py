@@ -45,6 +45,7 @@ class OperationalMetric(StrEnum):
     PURCHASE_RUPIAH = "PurchaseRupiah"  # the price of each purchase
     REVIEWS = "Reviews"
     INCENTIVES_GRANTED = "IncentivesGranted"
+    PROFILE_CORRECTIONS = "ProfileCorrections"  # profiles corrected and checked again
     # The partner API.
     VOUCHERS_REDEEMED = "VouchersRedeemed"
     PAYMENT_CALLBACKS = "PaymentCallbacks"

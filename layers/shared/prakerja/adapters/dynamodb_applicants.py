@@ -11,6 +11,8 @@ registration surge spreads over partitions):
   transaction), so the places are counted in one item through a key rotation
 - ``CARD#<number> / GUARD``: one card per number, claimed when the card is issued (the card
   itself is the profile's ``card`` attribute)
+- ``APPLICANT#<id> / EVENT#<at>#<kind>``: the profile's history (registration, each identity
+  check and decision, each restart of the checks), written with the change it records; codes only
 """
 
 from __future__ import annotations
@@ -26,7 +28,6 @@ from prakerja.adapters.dynamodb import (
     TRANSACTION_CANCELED,
     Transaction,
     cancellation_codes,
-    conditional,
     from_item,
     moment,
     to_item,
@@ -41,13 +42,22 @@ from prakerja.registration.models import (
     Gender,
     RejectionReason,
 )
-from prakerja.registration.ports import KkLimitReached, NikAlreadyRegistered, ProfileExists
-from prakerja.registration.records import ApplicantRecord, AssessmentRecord
+from prakerja.registration.ports import KkLimitReached, NikAlreadyRegistered, ProfileChanged, ProfileExists
+from prakerja.registration.records import ApplicantRecord, AssessmentRecord, HistoryEvent, MaskedContact
 from prakerja.selection.cards import CardRecord
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import ConditionCheckTypeDef, TransactWriteItemTypeDef, UpdateTypeDef
+
+# The sparse index of profiles by the e-mail's keyed hash (infra: constructs/data.py), for ops' search.
+BY_EMAIL = "ApplicantsByEmail"
+
+# The kinds of a profile's recorded events (HistoryEvent.kind).
+REGISTERED = "REGISTERED"
+IDENTITY_CHECKED = "IDENTITY_CHECKED"
+DECIDED = "DECIDED"
+VERIFICATION_RESTARTED = "VERIFICATION_RESTARTED"
 
 _ACCOUNTS_KEPT = 10_000  # a few MB at most; the oldest is forgotten first
 _KK_ATTEMPTS = 5  # the card's places found under another key than expected: look again
@@ -89,6 +99,7 @@ class DynamoDBApplicantRepository:
                     }
                 },
             )
+            .add("event", self._event(applicant.applicant_id, applicant.created_at, REGISTERED))
         )
         try:
             self._db.transact_write_items(
@@ -146,13 +157,24 @@ class DynamoDBApplicantRepository:
         )
 
     def record_registry_verdict(self, applicant_id: str, verdict: RegistryVerdict, at: datetime) -> None:
-        self._db.update_item(
-            TableName=self._table,
-            Key=profile_key(applicant_id),
-            UpdateExpression="SET registry = :v, registry_checked_at = :t, updated_at = :t",
-            ConditionExpression="attribute_exists(pk)",
-            ExpressionAttributeValues={":v": value(verdict.value), ":t": value(ts(at))},
+        transaction = (
+            Transaction()
+            .add(
+                "verdict",
+                {
+                    "Update": {
+                        "TableName": self._table,
+                        "Key": profile_key(applicant_id),
+                        "UpdateExpression": "SET registry = :v, registry_checked_at = :t, updated_at = :t",
+                        "ConditionExpression": "attribute_exists(pk)",
+                        "ExpressionAttributeValues": {":v": value(verdict.value), ":t": value(ts(at))},
+                    }
+                },
+            )
+            .add("event", self._event(applicant_id, at, IDENTITY_CHECKED, verdict=verdict.value))
         )
+        if (cancelled := transaction.write(self._db)) is not None and cancelled.failed("verdict"):
+            raise LookupError(f"applicant {applicant_id} does not exist")
 
     def decide(
         self,
@@ -177,11 +199,12 @@ class DynamoDBApplicantRepository:
                 ":t": value(ts(at)),
             },
         }
+        event = self._event(applicant_id, at, DECIDED, status=status.value, reasons=[r.value for r in reasons])
         if not kk_hashes:
             # A repeat of a decision taken before fails its condition: the decision stands.
-            conditional(lambda: self._db.update_item(**decision))
+            Transaction().add("decision", {"Update": decision}).add("event", event).write(self._db)
         elif not any(
-            self._decide_with_kk_place(decision, kk_hashes, applicant_id, kk_limit) for _ in range(_KK_ATTEMPTS)
+            self._decide_with_kk_place(decision, event, kk_hashes, applicant_id, kk_limit) for _ in range(_KK_ATTEMPTS)
         ):
             raise RuntimeError("the family card's places kept moving between keys")
         record = self.get(applicant_id)
@@ -189,7 +212,12 @@ class DynamoDBApplicantRepository:
         return record
 
     def _decide_with_kk_place(
-        self, decision: UpdateTypeDef, kk_hashes: tuple[str, ...], applicant_id: str, kk_limit: int
+        self,
+        decision: UpdateTypeDef,
+        event: TransactWriteItemTypeDef,
+        kk_hashes: tuple[str, ...],
+        applicant_id: str,
+        kk_limit: int,
     ) -> bool:
         """The decision and the card's place in one transaction: True once written (or decided
         before), False if the places appeared under another of the card's keys meanwhile."""
@@ -199,6 +227,7 @@ class DynamoDBApplicantRepository:
             Transaction()
             .add("kk_place", {"Update": self._kk_place(holder, applicant_id, kk_limit)})
             .add("decision", {"Update": decision})
+            .add("event", event)
             .add("kk_elsewhere", *elsewhere)
         )
         try:
@@ -251,6 +280,131 @@ class DynamoDBApplicantRepository:
             },
         }
 
+    def restart_verification(self, current: ApplicantRecord, restarted: ApplicantRecord, cause: str) -> None:
+        item = from_item(_to_profile_item(restarted))
+        fields = {name: item.get(name) for name in _RESTARTED_FIELDS}
+        names = {f"#{name}": name for name in fields} | {"#attempt": "verification_attempt"}
+        values = {f":{name}": value(field) for name, field in fields.items() if field is not None}
+        values |= {":current": value(current.status.value), ":was": value(current.verification_attempt)}
+        assigned = [f"#{name} = :{name}" for name, field in fields.items() if field is not None]
+        removed = [f"#{name}" for name, field in fields.items() if field is None]
+        expression = "SET " + ", ".join(assigned) + (" REMOVE " + ", ".join(removed) if removed else "")
+        # Profiles from before attempts were counted have none: that is attempt 1.
+        was = (
+            "#attempt = :was"
+            if current.verification_attempt > 1
+            else "attribute_not_exists(#attempt) OR #attempt = :was"
+        )
+        transaction = (
+            Transaction()
+            .add(
+                "profile",
+                {
+                    "Update": {
+                        "TableName": self._table,
+                        "Key": profile_key(current.applicant_id),
+                        "UpdateExpression": expression,
+                        "ConditionExpression": f"#status = :current AND ({was})",
+                        "ExpressionAttributeNames": names,
+                        "ExpressionAttributeValues": values,
+                    }
+                },
+            )
+            .add("kk_release", *self._kk_release(current))
+            .add(
+                "event",
+                self._event(
+                    current.applicant_id,
+                    restarted.updated_at,
+                    VERIFICATION_RESTARTED,
+                    cause=cause,
+                    attempt=restarted.verification_attempt,
+                ),
+            )
+        )
+        cancelled = transaction.write(self._db)
+        if cancelled is not None:
+            # The profile moved on, or the card's place moved (a concurrent decision): read again.
+            raise ProfileChanged()
+
+    def _kk_release(self, current: ApplicantRecord) -> list[TransactWriteItemTypeDef]:
+        """The family card's place this profile holds, given back (under whichever of its card's
+        digests holds the places)."""
+        releases: list[TransactWriteItemTypeDef] = []
+        for kk_hash in dict.fromkeys(current.kk_hashes):
+            item = self._kk_item(kk_hash)
+            if item is not None and current.applicant_id in set(item.get("members", set())):
+                releases.append(
+                    {
+                        "Update": {
+                            "TableName": self._table,
+                            "Key": to_item(keys.kk_slots(kk_hash)),
+                            "UpdateExpression": "DELETE members :me",
+                            "ConditionExpression": "contains(members, :id)",
+                            "ExpressionAttributeValues": {
+                                ":me": {"SS": [current.applicant_id]},
+                                ":id": value(current.applicant_id),
+                            },
+                        }
+                    }
+                )
+        return releases
+
+    def history(self, applicant_id: str) -> list[HistoryEvent]:
+        events: list[HistoryEvent] = []
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :event)",
+            "ExpressionAttributeValues": {
+                ":pk": value(keys.applicant_partition(applicant_id)),
+                ":event": value(keys.EVENT),
+            },
+        }
+        while True:
+            response = self._db.query(**request)
+            for raw in response.get("Items", []):
+                item = from_item(raw)
+                events.append(
+                    HistoryEvent(
+                        at=datetime.fromisoformat(item["at"]), kind=item["kind"], details=dict(item.get("details", {}))
+                    )
+                )
+            if "LastEvaluatedKey" not in response:
+                return events
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    def _event(self, applicant_id: str, at: datetime, kind: str, **details: object) -> TransactWriteItemTypeDef:
+        """A history event, put in the transaction of the change it records."""
+        return {
+            "Put": {
+                "TableName": self._table,
+                "Item": to_item(
+                    {**keys.applicant_event(applicant_id, ts(at), kind), "at": ts(at), "kind": kind, "details": details}
+                ),
+            }
+        }
+
+    def applicant_ids_by_nik(self, nik_hashes: Iterable[str]) -> list[str]:
+        found: list[str] = []
+        for nik_hash in dict.fromkeys(nik_hashes):
+            guard = self._db.get_item(TableName=self._table, Key=to_item(keys.nik_guard(nik_hash))).get("Item")
+            if guard:
+                found.append(str(from_item(guard)["applicant_id"]))
+        return found
+
+    def applicant_ids_by_email(self, email_hashes: Iterable[str], limit: int) -> list[str]:
+        found: list[str] = []
+        for email_hash in dict.fromkeys(email_hashes):
+            response = self._db.query(
+                TableName=self._table,
+                IndexName=BY_EMAIL,
+                KeyConditionExpression="email_hash = :h",
+                ExpressionAttributeValues={":h": value(email_hash)},
+                Limit=limit,
+            )
+            found += [keys.applicant_of(str(from_item(i)["pk"])) for i in response.get("Items", [])]
+        return found[:limit]
+
     def kk_has_room(self, kk_hashes: tuple[str, ...], applicant_id: str, kk_limit: int) -> bool:
         members: set[str] = set()
         for kk_hash in dict.fromkeys(kk_hashes):
@@ -281,8 +435,34 @@ def _to_profile_item(a: ApplicantRecord) -> dict[str, Any]:
             "wave_id": a.wave_id,
             "created_at": ts(a.created_at),
             "updated_at": ts(a.updated_at),
+            "verification_attempt": a.verification_attempt,
+            "masked": {"full_name": a.masked.full_name, "phone": a.masked.phone, "email": a.masked.email}
+            if a.masked
+            else None,
+            "email_hash": a.email_hash,
         }
     )
+
+
+# What a restart of the checks rewrites on the profile (a correction may change any of them; the
+# NIK and its hashes, the account and the history never change). None: removed.
+_RESTARTED_FIELDS = (
+    "kk_hash",
+    "other_kk_hashes",
+    "personal_data",
+    "masked",
+    "email_hash",
+    "gender",
+    "province_code",
+    "regency_code",
+    "education_level",
+    "employment_status",
+    "status",
+    "reasons",
+    "registry",
+    "verification_attempt",
+    "updated_at",
+)
 
 
 def _from_profile_item(item: dict[str, Any]) -> ApplicantRecord:
@@ -316,6 +496,9 @@ def _from_profile_item(item: dict[str, Any]) -> ApplicantRecord:
         else None,
         wave_id=item.get("wave_id"),
         card=card_from_item(item["card"]) if item.get("card") else None,
+        verification_attempt=int(item.get("verification_attempt", 1)),
+        masked=MaskedContact(**item["masked"]) if item.get("masked") else None,
+        email_hash=item.get("email_hash"),
     )
 
 

@@ -36,6 +36,14 @@ def profile(applicant_id: str) -> Key:
     return {"pk": applicant_partition(applicant_id), "sk": PROFILE}
 
 
+EVENT = "EVENT#"
+
+
+def applicant_event(applicant_id: str, at: str, kind: str) -> Key:
+    """A recorded event of a profile's history (the case view); events sort by ``at`` (ISO 8601)."""
+    return {"pk": applicant_partition(applicant_id), "sk": f"{EVENT}{at}#{kind}"}
+
+
 def account_guard(account_id: str) -> Key:
     """One profile per sign-in account."""
     return {"pk": f"ACCOUNT#{account_id}", "sk": GUARD}

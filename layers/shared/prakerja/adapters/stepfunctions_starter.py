@@ -1,5 +1,5 @@
-"""Starts the registration workflow; the execution is named after the applicant, so a second
-start for the same applicant is refused by Step Functions and harmless."""
+"""Starts the registration workflow; the execution is named after the applicant and the attempt, so
+a second start of the same attempt is refused by Step Functions and harmless."""
 
 from __future__ import annotations
 
@@ -23,13 +23,28 @@ class StepFunctionsStarter:
         self._arn = state_machine_arn
         self._request_id = request_id
 
-    def start(self, applicant_id: str) -> None:
-        payload = {"applicant_id": applicant_id}
+    def start(self, applicant_id: str, attempt: int = 1) -> None:
+        payload: dict[str, object] = {"applicant_id": applicant_id, "attempt": attempt}
         request_id = self._request_id() if self._request_id else None
         if request_id:
             payload["request_id"] = request_id
         with contextlib.suppress(self._sfn.exceptions.ExecutionAlreadyExists):
-            self._sfn.start_execution(stateMachineArn=self._arn, name=applicant_id, input=json.dumps(payload))
+            self._sfn.start_execution(
+                stateMachineArn=self._arn, name=execution_name(applicant_id, attempt), input=json.dumps(payload)
+            )
+
+    def is_running(self, applicant_id: str, attempt: int) -> bool:
+        arn = f"{self._arn.replace(':stateMachine:', ':execution:', 1)}:{execution_name(applicant_id, attempt)}"
+        try:
+            return self._sfn.describe_execution(executionArn=arn)["status"] == "RUNNING"
+        except self._sfn.exceptions.ExecutionDoesNotExist:
+            return False
+
+
+def execution_name(applicant_id: str, attempt: int) -> str:
+    """The first run is named after the applicant (as before attempts existed), later ones
+    ``<applicant_id>-r<attempt>``."""
+    return applicant_id if attempt == 1 else f"{applicant_id}-r{attempt}"
 
 
 class ExecutionStarter:

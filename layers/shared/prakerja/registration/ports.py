@@ -13,7 +13,7 @@ from typing import Protocol
 from prakerja.errors import Conflict
 from prakerja.registration.eligibility import RegistryVerdict
 from prakerja.registration.models import ApplicantStatus, ExclusionSource, RejectionReason
-from prakerja.registration.records import ApplicantRecord, AssessmentRecord
+from prakerja.registration.records import ApplicantRecord, AssessmentRecord, HistoryEvent
 
 
 class NikAlreadyRegistered(Conflict):
@@ -24,6 +24,24 @@ class NikAlreadyRegistered(Conflict):
 class ProfileExists(Conflict):
     def __init__(self) -> None:
         super().__init__("PROFILE_EXISTS", "This account already has a profile.")
+
+
+class ProfileLocked(Conflict):
+    def __init__(self) -> None:
+        super().__init__(
+            "PROFILE_LOCKED",
+            "The profile cannot change while its holder is in a wave or once selected.",
+        )
+
+
+class VerificationInProgress(Conflict):
+    def __init__(self) -> None:
+        super().__init__("VERIFICATION_IN_PROGRESS", "The checks of this profile are running; wait for their result.")
+
+
+class ProfileChanged(Conflict):
+    def __init__(self) -> None:
+        super().__init__("PROFILE_CHANGED", "The profile changed meanwhile; read it again and retry.")
 
 
 class CivilRegistryUnavailable(Exception):
@@ -66,6 +84,16 @@ class ApplicantRepository(Protocol):
     def kk_has_room(self, kk_hashes: tuple[str, ...], applicant_id: str, kk_limit: int) -> bool:
         """Whether the card (under any of ``kk_hashes``) has a place left, or holds this one's."""
 
+    def restart_verification(self, current: ApplicantRecord, restarted: ApplicantRecord, cause: str) -> None:
+        """Replace ``current`` by ``restarted`` (VERIFYING, the next attempt, the profile as
+        corrected) in one atomic write, only if the stored profile is still ``current`` (same status
+        and attempt; else ProfileChanged); the family-card place ``current`` held under its card is
+        given back in the same write, and the restart is in its history with ``cause``."""
+
+    def history(self, applicant_id: str) -> list[HistoryEvent]:
+        """The profile's recorded events (registration, each identity check and decision, each
+        restart), oldest first."""
+
 
 class KkLimitReached(Exception):
     pass
@@ -91,5 +119,10 @@ class CivilRegistry(Protocol):
 
 
 class WorkflowStarter(Protocol):
-    def start(self, applicant_id: str) -> None:
-        """Start the registration workflow for this applicant; starting twice is a no-op."""
+    def start(self, applicant_id: str, attempt: int = 1) -> None:
+        """Start the registration workflow's ``attempt`` for this applicant; starting the same
+        attempt twice is a no-op."""
+
+    def is_running(self, applicant_id: str, attempt: int) -> bool:
+        """Whether that attempt's execution is still running (False once it ended, or if it
+        never started)."""

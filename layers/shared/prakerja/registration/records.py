@@ -34,6 +34,13 @@ class PersonalData(BaseModel):
 
 
 @dataclass(frozen=True)
+class MaskedContact:
+    full_name: str
+    phone: str
+    email: str
+
+
+@dataclass(frozen=True)
 class AssessmentRecord:
     score: int
     passed: bool
@@ -67,6 +74,13 @@ class ApplicantRecord:
     # steps cannot hash (they never read the key), so lookups use these.
     other_nik_hashes: tuple[str, ...] = ()
     other_kk_hashes: tuple[str, ...] = ()
+    # The registration workflow's run: 1 at registration, one more each time the checks run again
+    # (a correction, ops' REVERIFY, a retry after a failed run). Its execution is named after it.
+    verification_attempt: int = 1
+    # What ops see of the profile (the case view), masked when the profile was written; and the
+    # e-mail's keyed hash, which ops search by. Absent on profiles written before they existed.
+    masked: MaskedContact | None = None
+    email_hash: str | None = None
 
     @property
     def nik_hashes(self) -> tuple[str, ...]:
@@ -79,3 +93,14 @@ class ApplicantRecord:
 
     def with_changes(self, **changes: object) -> ApplicantRecord:
         return replace(self, **changes)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class HistoryEvent:
+    """Something that happened to a profile, as the case view lists it: a kind (REGISTERED,
+    IDENTITY_CHECKED, DECIDED, VERIFICATION_RESTARTED...), when, and codes only (never personal
+    data): a verdict, a status, reasons, a cause, an attempt."""
+
+    at: datetime
+    kind: str
+    details: dict[str, object] = field(default_factory=dict)

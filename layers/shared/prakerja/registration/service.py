@@ -8,8 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from prakerja.clock import Clock, today_in_jakarta
-from prakerja.errors import NotFound
-from prakerja.personal_data import HashingKeyring, mask_nik
+from prakerja.errors import FieldError, NotFound, ValidationFailed
+from prakerja.personal_data import HashingKeyring, mask_name, mask_nik, mask_phone
 from prakerja.program import RegistrationRules
 from prakerja.registration.assessment import AssessmentResult, load_assessment
 from prakerja.registration.eligibility import RegistryVerdict, ScreeningFacts, screen
@@ -29,11 +29,18 @@ from prakerja.registration.ports import (
     KkLimitReached,
     PersonalDataCipher,
     ProfileExists,
+    ProfileLocked,
+    VerificationInProgress,
     WorkflowStarter,
 )
-from prakerja.registration.records import ApplicantRecord, AssessmentRecord, PersonalData
+from prakerja.registration.records import ApplicantRecord, AssessmentRecord, MaskedContact, PersonalData
 
-# Internal lists kept beside the agencies' exclusion lists, keyed by NIK hash as well.
+# Whose checks may run again: a decided profile that is not in a wave and was never selected.
+RESTARTABLE = frozenset({ApplicantStatus.VERIFIED, ApplicantStatus.REJECTED, ApplicantStatus.NOT_SELECTED})
+# Why the checks ran again (the history's VERIFICATION_RESTARTED ``cause``).
+CORRECTED = "CORRECTED"  # the applicant corrected the profile (PUT /v1/applicants/me)
+REVERIFY = "REVERIFY"  # ops asked for it (an action), e.g. after the registry corrected a record
+RETRY = "RETRY"  # the last run ended without a decision (the registry was down past its retries)
 
 
 def new_applicant_id() -> str:
@@ -53,6 +60,32 @@ class PersonalDataVault:
     def open(self, record: ApplicantRecord) -> PersonalData:
         plaintext = self._cipher.decrypt(record.personal_data, {"applicant_id": record.applicant_id})
         return PersonalData.model_validate_json(plaintext)
+
+
+class NikCannotChange(ValidationFailed):
+    def __init__(self) -> None:
+        super().__init__(
+            "NIK_CANNOT_CHANGE",
+            "The NIK of a profile never changes; register the right NIK with another account if it was mistyped.",
+            [FieldError("nik", "must be the profile's NIK", "NIK_CANNOT_CHANGE")],
+        )
+
+
+def email_key(email: str) -> str:
+    """The e-mail as it is hashed for ops' search: case and surrounding spaces do not matter."""
+    return email.strip().lower()
+
+
+def masked_contact(personal: PersonalData) -> MaskedContact:
+    return MaskedContact(
+        full_name=mask_name(personal.full_name), phone=mask_phone(personal.phone), email=mask_email(personal.email)
+    )
+
+
+def mask_email(email: str) -> str:
+    """The first letter of the mailbox and the domain stay: budi.s@mail.id -> b*****@mail.id."""
+    local, _, domain = email.partition("@")
+    return f"{local[:1]}{'*' * max(len(local) - 1, 1)}@{domain}"
 
 
 class ProfileNotFound(NotFound):
@@ -107,6 +140,8 @@ class RegistrationService:
             other_kk_hashes=tuple(other_kk_hashes),
             nik_masked=mask_nik(request.nik),
             personal_data=self._vault.seal(applicant_id, personal),
+            masked=masked_contact(personal),
+            email_hash=self._keyring.digests("email", email_key(request.email))[0],
             gender=request.gender,
             province_code=request.province_code,
             regency_code=request.regency_code,
@@ -123,10 +158,39 @@ class RegistrationService:
             # retried by the client's retry; starting is idempotent per applicant.
             existing = self._applicants.find_by_account(account_id)
             if existing is not None and existing.status is ApplicantStatus.VERIFYING:
-                self._workflow.start(existing.applicant_id)
+                self._workflow.start(existing.applicant_id, existing.verification_attempt)
             raise
         self._workflow.start(applicant_id)
         return record
+
+    def correct(self, account_id: str, request: RegistrationRequest) -> ApplicantRecord:
+        """The applicant's corrected profile, checked again from the start (PUT /v1/applicants/me).
+        The NIK never changes; the family card, name, birth date and the rest may."""
+        record = self._own_record(account_id)
+        if self._vault.open(record).nik != request.nik:
+            raise NikCannotChange()
+        personal = PersonalData(
+            nik=request.nik,
+            kk_number=request.kk_number,
+            full_name=request.full_name,
+            date_of_birth=request.date_of_birth,
+            phone=request.phone,
+            email=request.email,
+        )
+        kk_hash, *other_kk_hashes = self._keyring.digests("kk", request.kk_number)
+        corrected = record.with_changes(
+            personal_data=self._vault.seal(record.applicant_id, personal),
+            masked=masked_contact(personal),
+            email_hash=self._keyring.digests("email", email_key(request.email))[0],
+            kk_hash=kk_hash,
+            other_kk_hashes=tuple(other_kk_hashes),
+            gender=request.gender,
+            province_code=request.province_code,
+            regency_code=request.regency_code,
+            education_level=request.education_level,
+            employment_status=request.employment_status,
+        )
+        return restart_verification(self._applicants, self._workflow, self._clock, record, corrected, CORRECTED)
 
     def profile(self, account_id: str) -> Profile:
         record = self._own_record(account_id)
@@ -147,6 +211,56 @@ class RegistrationService:
         if record is None:
             raise ProfileNotFound()
         return record
+
+
+class Reverification:
+    """Ops' REVERIFY (an action on a case): the same checks again on the profile as it stands,
+    for example after the civil registry corrected its record. Also how a run that ended without a
+    decision is run again."""
+
+    def __init__(self, applicants: ApplicantRepository, workflow: WorkflowStarter, clock: Clock) -> None:
+        self._applicants = applicants
+        self._workflow = workflow
+        self._clock = clock
+
+    def reverify(self, applicant_id: str) -> ApplicantRecord:
+        record = self._applicants.get(applicant_id)
+        if record is None:
+            raise NotFound("APPLICANT_NOT_FOUND", "No applicant has this id.")
+        cause = RETRY if record.status is ApplicantStatus.VERIFYING else REVERIFY
+        return restart_verification(self._applicants, self._workflow, self._clock, record, record, cause)
+
+
+def restart_verification(
+    applicants: ApplicantRepository,
+    workflow: WorkflowStarter,
+    clock: Clock,
+    current: ApplicantRecord,
+    changed: ApplicantRecord,
+    cause: str,
+) -> ApplicantRecord:
+    """``changed`` (the profile as corrected, or as it is) checked again by the registration
+    workflow's next attempt: never a second profile (same applicant, same NIK guard), the family
+    card's place given back (screening takes one again if the profile is VERIFIED), every reason
+    decided anew. Refused while in a wave or once selected, and while a run is still going; a run
+    that ended without a decision (VERIFYING, its execution over) may be restarted."""
+    status = current.status
+    if status is ApplicantStatus.VERIFYING:
+        if workflow.is_running(current.applicant_id, current.verification_attempt):
+            raise VerificationInProgress()
+    elif status not in RESTARTABLE:
+        raise ProfileLocked()
+    attempt = current.verification_attempt + 1
+    restarted = changed.with_changes(
+        status=ApplicantStatus.VERIFYING,
+        reasons=(),
+        registry=None,
+        verification_attempt=attempt,
+        updated_at=clock.now(),
+    )
+    applicants.restart_verification(current, restarted, cause)
+    workflow.start(current.applicant_id, attempt)
+    return restarted
 
 
 class _WorkflowStep:
