@@ -12,10 +12,10 @@ from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 
+from prakerja.adapters.stepfunctions_starter import execution_name
 from prakerja.notifications import Claim, OutboxMessage
 from prakerja.registration.eligibility import RegistryVerdict
 from prakerja.registration.models import ApplicantStatus, ExclusionSource, RejectionReason
-from prakerja.adapters.stepfunctions_starter import execution_name
 from prakerja.registration.ports import (
     CivilRegistryUnavailable,
     KkLimitReached,

@@ -123,7 +123,7 @@ def test_a_lost_workflow_start_is_started_again_when_the_client_retries() -> Non
     body = world.body()
     failing = world.workflow.start
 
-    def unreachable(applicant_id: str) -> None:
+    def unreachable(applicant_id: str, attempt: int = 1) -> None:
         raise ConnectionError("Step Functions unreachable")
 
     world.workflow.start = unreachable  # type: ignore[method-assign]
