@@ -17,7 +17,7 @@ from prakerja.registration.models import (
     Gender,
     RejectionReason,
 )
-from prakerja.registration.ports import KkLimitReached, NikAlreadyRegistered, ProfileExists
+from prakerja.registration.ports import KkLimitReached, NikAlreadyRegistered, ProfileChanged, ProfileExists
 from prakerja.registration.records import ApplicantRecord, AssessmentRecord
 from tests.integration.conftest import physical
 
@@ -94,7 +94,8 @@ def test_second_profile_for_an_account_or_a_nik_is_refused_and_writes_nothing(
         repo.create(applicant("a3", nik_hash="k1:nik"))
     assert repo.get("a2") is None and repo.get("a3") is None
     items = clients["dynamodb"].scan(TableName=physical(aws, "DataApplicantsTable"))["Items"]
-    assert len(items) == 3  # the first profile and its two guards, nothing of the refused ones
+    # The first profile, its two guards and its history's first event; nothing of the refused ones.
+    assert sorted(item["sk"]["S"].split("#")[0] for item in items) == ["EVENT", "GUARD", "GUARD", "PROFILE"]
 
 
 def test_decision_is_taken_once(repo: DynamoDBApplicantRepository) -> None:
@@ -134,3 +135,47 @@ def test_assessment_is_recorded(repo: DynamoDBApplicantRepository) -> None:
     repo.record_assessment("a1", AssessmentRecord(score=70, passed=True, attempts=2, taken_at=NOW))
     stored = repo.get("a1")
     assert stored is not None and stored.assessment == AssessmentRecord(score=70, passed=True, attempts=2, taken_at=NOW)
+
+
+def test_a_restart_gives_the_card_place_back_records_it_and_refuses_a_stale_profile(
+    repo: DynamoDBApplicantRepository,
+) -> None:
+    """PUT /v1/applicants/me and ops' REVERIFY: the profile back to VERIFYING at its next attempt,
+    with the corrected fields, its family-card place given back in the same write, the restart in
+    its history; a second restart from the same (now stale) profile writes nothing."""
+    for applicant_id in ("a", "b"):
+        repo.create(applicant(applicant_id, kk="shared"))
+        repo.decide(applicant_id, ApplicantStatus.VERIFIED, [], NOW, kk_hashes=("k1:shared",), kk_limit=2)
+    assert not repo.kk_has_room(("k1:shared",), "c", 2)
+
+    current = repo.get("a")
+    assert current is not None and current.verification_attempt == 1
+    later = NOW.replace(hour=4)
+    restarted = current.with_changes(
+        status=ApplicantStatus.VERIFYING,
+        reasons=(),
+        registry=None,
+        kk_hash="k1:new-card",
+        regency_code="3201",
+        verification_attempt=2,
+        updated_at=later,
+    )
+    repo.restart_verification(current, restarted, "CORRECTED")
+
+    stored = repo.get("a")
+    assert stored is not None
+    assert (stored.status, stored.verification_attempt, stored.kk_hash, stored.regency_code) == (
+        ApplicantStatus.VERIFYING,
+        2,
+        "k1:new-card",
+        "3201",
+    )
+    assert stored.nik_hash == current.nik_hash and stored.account_id == current.account_id
+    assert repo.kk_has_room(("k1:shared",), "c", 2)  # the old card has a place again
+    assert [(e.kind, e.details) for e in repo.history("a")][-1] == (
+        "VERIFICATION_RESTARTED",
+        {"cause": "CORRECTED", "attempt": 2},
+    )
+    with pytest.raises(ProfileChanged):
+        repo.restart_verification(current, restarted, "CORRECTED")
+    assert repo.get("a") == stored

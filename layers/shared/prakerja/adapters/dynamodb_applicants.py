@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
@@ -366,7 +367,9 @@ class DynamoDBApplicantRepository:
                 item = from_item(raw)
                 events.append(
                     HistoryEvent(
-                        at=datetime.fromisoformat(item["at"]), kind=item["kind"], details=dict(item.get("details", {}))
+                        at=datetime.fromisoformat(item["at"]),
+                        kind=item["kind"],
+                        details={k: _plain(v) for k, v in item.get("details", {}).items()},
                     )
                 )
             if "LastEvaluatedKey" not in response:
@@ -410,6 +413,16 @@ class DynamoDBApplicantRepository:
         for kk_hash in dict.fromkeys(kk_hashes):
             members |= set((self._kk_item(kk_hash) or {}).get("members", set()))
         return applicant_id in members or len(members) < kk_limit
+
+
+def _plain(stored: object) -> object:
+    """A detail as it was written: DynamoDB gives numbers back as Decimal (details are codes,
+    lists of codes and whole numbers)."""
+    if isinstance(stored, Decimal):
+        return int(stored)
+    if isinstance(stored, list):
+        return [_plain(v) for v in stored]
+    return stored
 
 
 def _to_profile_item(a: ApplicantRecord) -> dict[str, Any]:
