@@ -79,6 +79,7 @@ ROUTES: dict[tuple[str, str], tuple[Access, Callable[[World], Request]]] = {
     # refused by validation where a valid one would change A's state; the matrix is about who.
     ("POST", "/v1/applicants"): (Access.APPLICANT, lambda w: ("/v1/applicants", {})),
     ("GET", "/v1/applicants/me"): (Access.APPLICANT, lambda w: ("/v1/applicants/me", None)),
+    ("PUT", "/v1/applicants/me"): (Access.APPLICANT, lambda w: ("/v1/applicants/me", {})),
     ("POST", "/v1/applicants/me/assessment"): (
         Access.APPLICANT,
         lambda w: ("/v1/applicants/me/assessment", {"answers": [{"question_id": "nope", "option_id": "x"}]}),
@@ -110,6 +111,9 @@ ROUTES: dict[tuple[str, str], tuple[Access, Callable[[World], Request]]] = {
     ),
     ("POST", "/v1/ops/exclusion-lists/{source}"): (Access.OPS, lambda w: ("/v1/ops/exclusion-lists/ASN", {"niks": []})),
     ("GET", "/v1/ops/ledger"): (Access.OPS, lambda w: ("/v1/ops/ledger", None)),
+    ("GET", "/v1/ops/audit-log"): (Access.OPS, lambda w: ("/v1/ops/audit-log", None)),
+    ("POST", "/v1/ops/applicants/search"): (Access.OPS, lambda w: ("/v1/ops/applicants/search", {"applicant_id": "x"})),
+    ("GET", "/v1/ops/applicants/{applicant_id}"): (Access.OPS, lambda w: ("/v1/ops/applicants/nobody", None)),
     ("GET", "/v1/ops/ledger/accounts/{account_id}"): (Access.OPS, lambda w: ("/v1/ops/ledger/accounts/PAID_OUT", None)),
     ("POST", "/v1/ops/ledger/allocations"): (Access.OPS, lambda w: ("/v1/ops/ledger/allocations", {})),
     ("POST", "/v1/ops/payout-runs"): (Access.OPS, lambda w: ("/v1/ops/payout-runs", None)),
