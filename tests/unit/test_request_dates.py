@@ -1,4 +1,5 @@
-"""Dates in request bodies are ISO 8601 strings: a number is refused, not read as a Unix time."""
+"""Dates in requests are ISO 8601 strings: a number, or a string of one (a query parameter), is refused,
+not read as a Unix time."""
 
 from __future__ import annotations
 
@@ -40,7 +41,7 @@ def test_an_iso_string_is_read(model: type[BaseModel], valid: dict[str, Any], fi
 
 
 @pytest.mark.parametrize(("model", "valid", "field"), CASES)
-@pytest.mark.parametrize("number", [0, 1700000000, 1.5, True])
+@pytest.mark.parametrize("number", [0, 1700000000, 1.5, True, "0.5", "1700000000", "-1e3"])
 def test_a_number_is_refused(model: type[BaseModel], valid: dict[str, Any], field: str, number: object) -> None:
     with pytest.raises(ValidationError) as refused:
         model.model_validate_json(json.dumps({**valid, field: number}))

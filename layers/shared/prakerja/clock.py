@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import re
+
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Annotated, Protocol
 
@@ -11,10 +13,14 @@ from pydantic import AwareDatetime, BeforeValidator
 
 def _not_a_number(value: object) -> object:
     # Pydantic's lax mode reads a number as seconds since 1970: `{"date": 0}` meant
-    # 1970-01-01 (found by the API fuzzing). Request dates are ISO 8601 strings.
-    if isinstance(value, int | float):
+    # 1970-01-01 (found by the API fuzzing), and so did a query string's `?since=0.5`.
+    # Request dates are ISO 8601 strings.
+    if isinstance(value, int | float) or (isinstance(value, str) and _NUMBER.fullmatch(value.strip())):
         raise ValueError("must be an ISO 8601 string")
     return value
+
+
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 
 
 IsoDate = Annotated[date, BeforeValidator(_not_a_number)]
