@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import re
-
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Annotated, Protocol
 
