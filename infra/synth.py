@@ -2,13 +2,17 @@
 
 `make run`, `make test` and the test fixtures all go through here, so the local runtime
 and the tests always use the template that `npx cdk deploy` would deploy.
-Usage: python infra/synth.py [--stage dev] [--force]
+The stage's stack is written as Prakerja-<stage>.template.json, each of its nested stacks (the
+alarms) as a *.nested.template.json next to it: a file asset of the parent, which CloudFormation
+reads from the bootstrap bucket on deploy.
+Usage: python infra/synth.py [--stage dev] [--force] [--counts]
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -37,11 +41,46 @@ def template_path(stage: str = "dev") -> Path:
     return OUTDIR / f"Prakerja-{stage}.template.json"
 
 
+def nested_template_paths(parent: Path) -> dict[str, Path]:
+    """The templates of a stack's nested stacks (theirs too), by the logical id of the
+    ``AWS::CloudFormation::Stack`` resource that deploys each. A nested template is a file asset
+    of the top stack: its TemplateURL ends in the asset's hash, which the assets manifest maps to
+    the file CDK wrote next to the parent."""
+    top = parent.name.removesuffix(".nested.template.json").removesuffix(".template.json")
+    manifest = parent.parent / f"{top}.assets.json"
+    files = json.loads(manifest.read_text())["files"] if manifest.exists() else {}
+    found: dict[str, Path] = {}
+    pending = [parent]
+    while pending:
+        template = json.loads(pending.pop().read_text())
+        for logical_id, resource in template.get("Resources", {}).items():
+            if resource.get("Type") != "AWS::CloudFormation::Stack":
+                continue
+            url = resource["Properties"]["TemplateURL"]
+            tail = url["Fn::Join"][1][-1] if isinstance(url, dict) else url
+            asset_hash = str(tail).rsplit("/", 1)[-1].removesuffix(".json")
+            found[logical_id] = parent.parent / files[asset_hash]["source"]["path"]
+            pending.append(found[logical_id])
+    return found
+
+
+def resource_counts(parent: Path) -> dict[str, int]:
+    """Resources per template, the stack's own and each nested one's: CloudFormation's limit of
+    500 applies to each separately (tests/infra/test_deploy_readiness.py keeps each at 400)."""
+    paths = [parent, *nested_template_paths(parent).values()]
+    return {path.name: len(json.loads(path.read_text())["Resources"]) for path in paths}
+
+
+def _synthesized(stage: str) -> bool:
+    path = template_path(stage)
+    return path.exists() and all(nested.exists() for nested in nested_template_paths(path).values())
+
+
 def ensure_synthesized(stage: str = "dev", *, force: bool = False) -> Path:
     """Path of the stage's template, synthesized first if any input changed."""
     stamp = OUTDIR / f".inputs-{stage}"
     digest = _inputs_digest(stage)
-    if not force and stamp.exists() and stamp.read_text() == digest and template_path(stage).exists():
+    if not force and stamp.exists() and stamp.read_text() == digest and _synthesized(stage):
         return template_path(stage)
     env = {**os.environ, "JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION": "1"}
     subprocess.run(  # noqa: S603 - fixed argument list
@@ -58,8 +97,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--stage", default="dev", choices=["dev", "staging", "prod"])
     parser.add_argument("--force", action="store_true")
+    parser.add_argument("--counts", action="store_true", help="print the resources of each stack and nested stack")
     args = parser.parse_args()
-    print(ensure_synthesized(args.stage, force=args.force))
+    path = ensure_synthesized(args.stage, force=args.force)
+    print(path)
+    if args.counts:
+        for name, count in resource_counts(path).items():
+            print(f"{count:5d}  {name}")
 
 
 if __name__ == "__main__":

@@ -484,6 +484,11 @@ _CREATORS: dict[str, Callable[[_Context, str, dict[str, Any]], _Created]] = {
     "AWS::SNS::Topic": _topic,
     "AWS::SQS::Queue": _queue,
 }
+# What the runtime creates; everything else gets a placeholder (its Ref and attributes) and is
+# listed as not emulated. That includes a nested stack (AWS::CloudFormation::Stack): the stage's
+# one holds its alarms, which are not emulated either, so its template is not read at all
+# (tests/localcloud/test_real_template.py checks that nothing in it would have been created).
+EMULATED_TYPES = frozenset(_CREATORS)
 
 
 # -- placeholders for what is not created ---------------------------------------------------

@@ -1,6 +1,7 @@
-"""The whole program on one stack per stage. The stack composes: each concern and each workflow is
-a construct that owns its functions, grants, state machine, schedule and alarms' inputs; the
-stack passes each what it needs from the others and publishes the outputs."""
+"""The whole program on one stack per stage, its alarms in a nested stack. The stack composes:
+each concern and each workflow is a construct that owns its functions, grants, state machine,
+schedule and alarms' inputs; the stack passes each what it needs from the others and publishes
+the outputs."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from prakerja_infra.constructs.egress import place_partner_callers
 from prakerja_infra.constructs.endpoints import PartnerEndpoints
 from prakerja_infra.constructs.functions import FunctionFactory, Layers
 from prakerja_infra.constructs.notifications import Notifications
-from prakerja_infra.constructs.observability import Observability
+from prakerja_infra.constructs.observability import Alarms, Observability, Watched
 from prakerja_infra.constructs.partners import PartnerSecrets
 from prakerja_infra.constructs.payouts import PayoutWorkflow
 from prakerja_infra.constructs.reconciliation import ReconciliationWorkflow
@@ -95,10 +96,7 @@ class PrakerjaStack(Stack):
             **{name: fn for workflow in workflows for name, fn in workflow.functions.items()},
         }
         place_partner_callers(self, stage, data.logs_key, functions)
-        Observability(
-            self,
-            "Observability",
-            stage=stage,
+        watched = Watched(
             api=api.rest_api,
             functions=functions,
             tables=data.tables,
@@ -106,6 +104,11 @@ class PrakerjaStack(Stack):
             state_machines={workflow.NAME: workflow.state_machine for workflow in workflows},
             dead_letter_queues={"Notifier": notifications.dead_letters},
         )
+        # The alarms in a nested stack of their own, under CloudFormation's 500 resources per stack
+        # (docs/deploy.md); the topic they notify and the dashboard stay here.
+        observability = Observability(self, "Observability", stage=stage)
+        alarms = Alarms(self, "Alarms", watched=watched, topic=observability.alarm_topic)
+        observability.add_dashboard(watched, alarms.alarms)
 
         outputs = {
             "ApiUrl": api.rest_api.url,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import fnmatch
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -253,3 +253,53 @@ def cdk_nag_suppressions(template: CfnTemplate) -> Iterator[tuple[str, dict[str,
     for lid, resource in template["Resources"].items():
         for rule in resource.get("Metadata", {}).get("cdk_nag", {}).get("rules_to_suppress", []):
             yield lid, rule
+
+
+# --- nested stacks
+
+
+def inline_nested(parent: CfnTemplate, nested: dict[str, CfnTemplate]) -> CfnTemplate:
+    """The parent with the resources of its nested stacks (``nested``: their templates by the logical
+    id of the ``AWS::CloudFormation::Stack`` resource) added, as if the stage were one stack. A nested
+    resource's id is prefixed with its stack's (``<stack id>/<id>``: ids are unique per template
+    only); in it a parameter is replaced by the value the parent passes for it (``{"Ref":
+    "ApiFunctions...Function"}``), and in the parent a nested stack's output (``Fn::GetAtt [Stack,
+    Outputs.X]``) by the output's value there. Assertions written for one template hold as strongly."""
+    merged: CfnTemplate = {**parent, "Resources": dict(parent["Resources"])}
+    outputs: dict[tuple[str, str], Any] = {}
+    for stack_id, template in nested.items():
+        passed = parent["Resources"][stack_id]["Properties"].get("Parameters", {})
+        renamed = {lid: f"{stack_id}/{lid}" for lid in template["Resources"]}
+
+        def resolve(value: Any, passed: dict[str, Any] = passed, renamed: dict[str, str] = renamed) -> Any:
+            return _substitute(
+                value, lambda ref: passed.get(ref) or ({"Ref": renamed[ref]} if ref in renamed else None), renamed
+            )
+
+        merged["Resources"].update({renamed[lid]: resolve(r) for lid, r in template["Resources"].items()})
+        for name, output in template.get("Outputs", {}).items():
+            outputs[(stack_id, f"Outputs.{name}")] = resolve(output["Value"])
+    merged["Resources"] = _substitute(merged["Resources"], lambda _: None, {}, outputs)
+    return merged
+
+
+def _substitute(
+    value: Any,
+    parameter: Callable[[str], Any],
+    renamed: dict[str, str],
+    outputs: dict[tuple[str, str], Any] | None = None,
+) -> Any:
+    if isinstance(value, dict):
+        if set(value) == {"Ref"} and isinstance(value["Ref"], str):
+            passed = parameter(value["Ref"])
+            return value if passed is None else passed
+        if set(value) == {"Fn::GetAtt"} and isinstance(value["Fn::GetAtt"], list):
+            target, attribute = value["Fn::GetAtt"]
+            if outputs and (target, attribute) in outputs:
+                return outputs[(target, attribute)]
+            if target in renamed:
+                return {"Fn::GetAtt": [renamed[target], attribute]}
+        return {k: _substitute(v, parameter, renamed, outputs) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_substitute(v, parameter, renamed, outputs) for v in value]
+    return value

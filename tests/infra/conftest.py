@@ -6,6 +6,11 @@
   asks for them (removal policies, throttling). These three are region-agnostic.
 - every stage as a user deploys it (``cli_synths``): through the pinned CDK CLI, with a concrete
   account and ap-southeast-3, the three at once.
+
+Each stage is a stack and its nested stack (the alarms, ``*.nested.template.json`` next to the
+stack's template): ``dev_template`` is the stack's own template, ``dev_nested_templates`` the nested
+ones, and ``dev_inlined`` the stack with the nested resources added and their parameters resolved
+to the parent's logical ids (tests.infra.cfn.inline_nested), for assertions on the whole stage.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.infra.cfn import CfnTemplate
+from tests.infra.cfn import CfnTemplate, inline_nested
 
 if TYPE_CHECKING:
     from aws_cdk.assertions import Template
@@ -42,6 +47,29 @@ def dev_template(dev_template_path: Path) -> CfnTemplate:
     return template
 
 
+def read_template(path: Path) -> CfnTemplate:
+    template: CfnTemplate = json.loads(path.read_text())
+    return template
+
+
+def nested_templates(parent: Path) -> dict[str, CfnTemplate]:
+    """The nested stacks' templates, by the logical id of the parent's AWS::CloudFormation::Stack."""
+    from synth import nested_template_paths
+
+    return {stack_id: read_template(path) for stack_id, path in nested_template_paths(parent).items()}
+
+
+@pytest.fixture(scope="session")
+def dev_nested_templates(dev_template_path: Path) -> dict[str, CfnTemplate]:
+    return nested_templates(dev_template_path)
+
+
+@pytest.fixture(scope="session")
+def dev_inlined(dev_template: CfnTemplate, dev_nested_templates: dict[str, CfnTemplate]) -> CfnTemplate:
+    """The whole dev stage as one template: the stack's resources and its nested stacks'."""
+    return inline_nested(dev_template, dev_nested_templates)
+
+
 @pytest.fixture(scope="session")
 def dev(dev_template: CfnTemplate) -> Template:
     """The dev template for ``aws_cdk.assertions`` matchers."""
@@ -50,24 +78,32 @@ def dev(dev_template: CfnTemplate) -> Template:
     return Template.from_json(dev_template)
 
 
-def _synthesize_in_process(stage: str, outdir: Path) -> CfnTemplate:
+def _synthesize_in_process(stage: str, outdir: Path) -> Path:
     from app import build_app
 
     assembly = build_app(stage, outdir=str(outdir)).synth()
     # The assembly's own directory: build_app defers to CDK_OUTDIR when the CDK CLI set it.
-    path = Path(assembly.directory) / f"Prakerja-{stage}.template.json"
-    template: CfnTemplate = json.loads(path.read_text())
-    return template
+    return Path(assembly.directory) / f"Prakerja-{stage}.template.json"
 
 
 @pytest.fixture(scope="session")
-def prod_template(tmp_path_factory: pytest.TempPathFactory) -> CfnTemplate:
+def prod_template_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return _synthesize_in_process("prod", tmp_path_factory.mktemp("cdk-prod"))
 
 
 @pytest.fixture(scope="session")
-def staging_template(tmp_path_factory: pytest.TempPathFactory) -> CfnTemplate:
+def prod_template(prod_template_path: Path) -> CfnTemplate:
+    return read_template(prod_template_path)
+
+
+@pytest.fixture(scope="session")
+def staging_template_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return _synthesize_in_process("staging", tmp_path_factory.mktemp("cdk-staging"))
+
+
+@pytest.fixture(scope="session")
+def staging_template(staging_template_path: Path) -> CfnTemplate:
+    return read_template(staging_template_path)
 
 
 # --- the stack as a user deploys it: `npx cdk synth -c stage=<s>` from the pinned aws-cdk CLI.
@@ -94,8 +130,13 @@ class CliSynth:
 
     @property
     def template(self) -> CfnTemplate:
-        template: CfnTemplate = json.loads(self.template_path.read_text())
-        return template
+        return read_template(self.template_path)
+
+    @property
+    def nested_template_paths(self) -> dict[str, Path]:
+        from synth import nested_template_paths
+
+        return nested_template_paths(self.template_path)
 
 
 def cli_environment() -> dict[str, str]:

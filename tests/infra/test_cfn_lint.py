@@ -1,4 +1,5 @@
-"""cfn-lint on the synthesized dev template, in the region the program runs in (Jakarta)."""
+"""cfn-lint on the synthesized dev templates (the stack's and its nested stack's), in the region the
+program runs in (Jakarta)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,15 @@ def cfn_lint_errors(template_path: Path) -> list[str]:
     return [f"{m.rule.id}: {m.message}" for m in matches if m.rule.id.startswith("E")]
 
 
+def stack_template_paths(parent: Path) -> list[Path]:
+    """A stage's templates: its stack's and each nested stack's (the alarms)."""
+    from synth import nested_template_paths
+
+    return [parent, *nested_template_paths(parent).values()]
+
+
 def test_dev_template_has_no_cfn_lint_errors(dev_template_path: Path) -> None:
-    errors = cfn_lint_errors(dev_template_path)
+    paths = stack_template_paths(dev_template_path)
+    assert len(paths) >= 2, "the alarms' nested template is missing"
+    errors = [f"{path.name}: {error}" for path in paths for error in cfn_lint_errors(path)]
     assert not errors, "\n".join(errors)

@@ -2,8 +2,9 @@
 resource whose logical id changes: a table, bucket, key or secret with a new id is a new, empty
 one; a new user pool or client, API, topic or dead-letter queue loses its users, its URL, its
 confirmed subscriptions or its messages; a named state machine or log group with a new id fails
-the update on its own name. Moving a construct (one per workflow, or to another stack) must keep
-these ids, by override if need be. The ids are those of the stack as deployed; a new resource of
+the update on its own name, and so may a named dashboard (or, written over, be deleted by that name
+with its old id). Moving a construct (one per workflow, or to another stack) must keep these ids,
+by override if need be. The ids are those of the stack as deployed; a new resource of
 these kinds is added here once it is."""
 
 from __future__ import annotations
@@ -52,6 +53,9 @@ DEPLOYED = {
         "SelectionWorkflowStateMachine6E4AC918",
     ],
     "AWS::SNS::Topic": ["ObservabilityAlarmTopicF724909D"],
+    # Named (prakerja-<stage>): with a new id, or moved to the alarms' nested stack, the new one is
+    # created under the name the old one still holds, and the old one is deleted by that name after.
+    "AWS::CloudWatch::Dashboard": ["ObservabilityDashboard9A1D08B3"],
     "AWS::ApiGateway::RestApi": ["ApiRestApiE35FEAFE"],
     # Named (/aws/vendedlogs/states/prakerja-<stage>-<workflow>): a new id would clash on the name.
     "AWS::Logs::LogGroup": [

@@ -5,12 +5,13 @@ region-agnostic synth the tests and the local runtime use."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
-from tests.infra.cfn import CfnTemplate, cdk_nag_suppressions
+from tests.infra.cfn import cdk_nag_suppressions
 from tests.infra.conftest import DEPLOY_ACCOUNT, DEPLOY_REGION, STAGES, CliSynth
-from tests.infra.test_cfn_lint import cfn_lint_errors
+from tests.infra.test_cfn_lint import cfn_lint_errors, stack_template_paths
 
 
 @pytest.mark.parametrize("stage", STAGES)
@@ -34,16 +35,17 @@ def test_the_cdk_cli_synthesizes_the_stage_with_a_concrete_environment(
 def test_the_deployed_template_has_no_cfn_lint_errors(cli_synths: dict[str, CliSynth], stage: str) -> None:
     synth = cli_synths[stage]
     assert synth.returncode == 0, synth.output[-3000:]
-    errors = cfn_lint_errors(synth.template_path)
+    paths = stack_template_paths(synth.template_path)
+    assert len(paths) >= 2, "the alarms' nested template is missing"
+    errors = [f"{path.name}: {error}" for path in paths for error in cfn_lint_errors(path)]
     assert not errors, "\n".join(errors)
 
 
 def test_the_region_agnostic_staging_and_prod_templates_lint(
-    staging_template: CfnTemplate, prod_template: CfnTemplate, tmp_path_factory: pytest.TempPathFactory
+    staging_template_path: Path, prod_template_path: Path
 ) -> None:
-    # Synthesized in-process (a cdk-nag violation would have failed the fixture); cfn-lint too.
-    for name, template in (("staging", staging_template), ("prod", prod_template)):
-        path = tmp_path_factory.mktemp(f"lint-{name}") / "template.json"
-        path.write_text(json.dumps(template))
-        errors = cfn_lint_errors(path)
-        assert not errors, f"{name}: " + "\n".join(errors)
+    # Synthesized in-process (a cdk-nag violation would have failed the fixture); cfn-lint too,
+    # on the stack's template and its nested stack's.
+    for parent in (staging_template_path, prod_template_path):
+        errors = [f"{path.name}: {error}" for path in stack_template_paths(parent) for error in cfn_lint_errors(path)]
+        assert not errors, "\n".join(errors)

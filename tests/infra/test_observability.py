@@ -1,6 +1,10 @@
 """Alarms on what breaks the applicant journey or the books, all notifying one encrypted, TLS-only
 SNS topic; the stage's dashboard, showing the program's numbers by the names the handlers emit
-them under (prakerja.metrics); X-Ray tracing on every function, state machine and API stage."""
+them under (prakerja.metrics); X-Ray tracing on every function, state machine and API stage.
+
+The alarms are a nested stack: the tests read the stage as one template (``dev_inlined``), in
+which an alarm's dimension is the parent's ``{"Ref": <function>}`` again, not the parameter the
+nested stack receives it by."""
 
 from __future__ import annotations
 
@@ -29,8 +33,35 @@ SERVICE = {"Name": "service", "Value": "prakerja"}  # Powertools' dimension on e
 
 
 @pytest.fixture(scope="module")
-def topic_id(dev_template: CfnTemplate) -> str:
-    return one(dev_template, "AWS::SNS::Topic", "ObservabilityAlarmTopic")[0]
+def topic_id(dev_inlined: CfnTemplate) -> str:
+    return one(dev_inlined, "AWS::SNS::Topic", "ObservabilityAlarmTopic")[0]
+
+
+def test_the_alarms_are_their_own_nested_stack_and_the_topic_and_dashboard_stay(
+    dev_template: CfnTemplate, dev_nested_templates: dict[str, CfnTemplate]
+) -> None:
+    assert not resources(dev_template, "AWS::CloudWatch::Alarm")
+    ((stack_id, alarms),) = dev_nested_templates.items()
+    assert {r["Type"] for r in alarms["Resources"].values()} == {"AWS::CloudWatch::Alarm"}
+    one(dev_template, "AWS::SNS::Topic", "ObservabilityAlarmTopic")
+    one(dev_template, "AWS::CloudWatch::Dashboard", "ObservabilityDashboard")
+    # What an alarm watches, and the topic it notifies, are the parent's: each passed in as a
+    # parameter by reference (no copy, no export to import).
+    passed = dev_template["Resources"][stack_id]["Properties"]["Parameters"]
+    assert set(passed) == set(alarms["Parameters"])
+    for name, value in passed.items():
+        assert referenced_ids(value) and referenced_ids(value) <= set(dev_template["Resources"]), name
+    assert "Fn::ImportValue" not in json.dumps(alarms)
+
+
+def test_no_alarm_is_named(dev_inlined: CfnTemplate) -> None:
+    """CloudFormation names each alarm: moving one between stacks (as the alarms were moved to
+    their nested stack) or replacing it creates the new one before deleting the old, which a
+    fixed name would collide on."""
+    named = [
+        lid for lid, a in resources(dev_inlined, "AWS::CloudWatch::Alarm").items() if "AlarmName" in a["Properties"]
+    ]
+    assert not named
 
 
 def _alarms_on(template: CfnTemplate, namespace: str, metric: str, dimension: str, value: Any) -> list[Resource]:
@@ -62,38 +93,38 @@ def _program_alarms(template: CfnTemplate, metric: ProgramMetric) -> list[Resour
     ]
 
 
-def test_api_5xx_alarm(dev_template: CfnTemplate, topic_id: str) -> None:
-    _, api = one(dev_template, "AWS::ApiGateway::RestApi", "ApiRestApi")
-    alarms = _alarms_on(dev_template, "AWS/ApiGateway", "5XXError", "ApiName", api["Properties"]["Name"])
+def test_api_5xx_alarm(dev_inlined: CfnTemplate, topic_id: str) -> None:
+    _, api = one(dev_inlined, "AWS::ApiGateway::RestApi", "ApiRestApi")
+    alarms = _alarms_on(dev_inlined, "AWS/ApiGateway", "5XXError", "ApiName", api["Properties"]["Name"])
     _assert_notifies(alarms, topic_id)
 
 
 @pytest.mark.parametrize("name", sorted(FUNCTION_HANDLERS))
 @pytest.mark.parametrize("metric", ["Errors", "Throttles"])
-def test_function_alarm(dev_template: CfnTemplate, topic_id: str, name: str, metric: str) -> None:
-    function_id, _ = functions(dev_template)[name]
-    alarms = _alarms_on(dev_template, "AWS/Lambda", metric, "FunctionName", {"Ref": function_id})
+def test_function_alarm(dev_inlined: CfnTemplate, topic_id: str, name: str, metric: str) -> None:
+    function_id, _ = functions(dev_inlined)[name]
+    alarms = _alarms_on(dev_inlined, "AWS/Lambda", metric, "FunctionName", {"Ref": function_id})
     _assert_notifies(alarms, topic_id)
     assert alarms[0]["Properties"]["Threshold"] >= 1
 
 
-def test_registration_failed_alarm(dev_template: CfnTemplate, topic_id: str) -> None:
-    machine_id, _ = one(dev_template, "AWS::StepFunctions::StateMachine", "RegistrationWorkflowStateMachine")
-    alarms = _alarms_on(dev_template, "AWS/States", "ExecutionsFailed", "StateMachineArn", {"Ref": machine_id})
+def test_registration_failed_alarm(dev_inlined: CfnTemplate, topic_id: str) -> None:
+    machine_id, _ = one(dev_inlined, "AWS::StepFunctions::StateMachine", "RegistrationWorkflowStateMachine")
+    alarms = _alarms_on(dev_inlined, "AWS/States", "ExecutionsFailed", "StateMachineArn", {"Ref": machine_id})
     _assert_notifies(alarms, topic_id)
 
 
-def test_every_alarm_notifies_the_topic(dev_template: CfnTemplate, topic_id: str) -> None:
-    for lid, alarm in resources(dev_template, "AWS::CloudWatch::Alarm").items():
+def test_every_alarm_notifies_the_topic(dev_inlined: CfnTemplate, topic_id: str) -> None:
+    for lid, alarm in resources(dev_inlined, "AWS::CloudWatch::Alarm").items():
         assert alarm["Properties"]["AlarmActions"] == [{"Ref": topic_id}], lid
 
 
-def test_topic_is_encrypted_with_a_key_cloudwatch_may_use(dev_template: CfnTemplate, topic_id: str) -> None:
-    topic = dev_template["Resources"][topic_id]["Properties"]
+def test_topic_is_encrypted_with_a_key_cloudwatch_may_use(dev_inlined: CfnTemplate, topic_id: str) -> None:
+    topic = dev_inlined["Resources"][topic_id]["Properties"]
     key_ids = referenced_ids(topic["KmsMasterKeyId"])
     assert len(key_ids) == 1, f"the topic must use a key of this stack, not {topic['KmsMasterKeyId']}"
     (key_id,) = key_ids
-    key = dev_template["Resources"][key_id]
+    key = dev_inlined["Resources"][key_id]
     assert key["Type"] == "AWS::KMS::Key"
     # Alarms publish as CloudWatch: without this grant an encrypted topic silently drops them.
     statements = key["Properties"]["KeyPolicy"]["Statement"]
@@ -103,10 +134,10 @@ def test_topic_is_encrypted_with_a_key_cloudwatch_may_use(dev_template: CfnTempl
     assert {"kms:Decrypt", "kms:GenerateDataKey"} <= granted
 
 
-def test_topic_denies_publishing_without_tls(dev_template: CfnTemplate, topic_id: str) -> None:
+def test_topic_denies_publishing_without_tls(dev_inlined: CfnTemplate, topic_id: str) -> None:
     policies = [
         p["Properties"]
-        for p in resources(dev_template, "AWS::SNS::TopicPolicy").values()
+        for p in resources(dev_inlined, "AWS::SNS::TopicPolicy").values()
         if {"Ref": topic_id} in p["Properties"]["Topics"]
     ]
     statements = [s for p in policies for s in p["PolicyDocument"]["Statement"]]
@@ -141,11 +172,11 @@ def _throttle_alarms(template: CfnTemplate, table_id: str) -> list[Resource]:
     return found
 
 
-def test_every_table_alarms_on_throttling_of_the_table_and_each_index(dev_template: CfnTemplate, topic_id: str) -> None:
-    tables = _tables(dev_template)
+def test_every_table_alarms_on_throttling_of_the_table_and_each_index(dev_inlined: CfnTemplate, topic_id: str) -> None:
+    tables = _tables(dev_inlined)
     assert len(tables) >= 9
     for table_id, table in tables.items():
-        alarms = _throttle_alarms(dev_template, table_id)
+        alarms = _throttle_alarms(dev_inlined, table_id)
         _assert_notifies(alarms, topic_id)
         properties = alarms[0]["Properties"]
         assert properties["Threshold"] == 1
@@ -166,8 +197,8 @@ def _index(query: dict[str, Any]) -> str | None:
     return next((d["Value"] for d in dimensions if d["Name"] == "GlobalSecondaryIndexName"), None)
 
 
-def test_any_ledger_imbalance_alarms_and_so_does_a_check_that_stopped(dev_template: CfnTemplate, topic_id: str) -> None:
-    alarms = _program_alarms(dev_template, ProgramMetric.LEDGER_IMBALANCE)
+def test_any_ledger_imbalance_alarms_and_so_does_a_check_that_stopped(dev_inlined: CfnTemplate, topic_id: str) -> None:
+    alarms = _program_alarms(dev_inlined, ProgramMetric.LEDGER_IMBALANCE)
     # The payout runs (every 15 minutes) report it, 0 included: no report means they stopped.
     _assert_notifies(alarms, topic_id, missing="breaching")
     properties = alarms[0]["Properties"]
@@ -179,24 +210,24 @@ def test_any_ledger_imbalance_alarms_and_so_does_a_check_that_stopped(dev_templa
     assert 15 * 60 < properties["Period"] <= 60 * 60  # more than one run's interval
     schedule = [
         rule["Properties"]["ScheduleExpression"]
-        for lid, rule in resources(dev_template, "AWS::Events::Rule").items()
+        for lid, rule in resources(dev_inlined, "AWS::Events::Rule").items()
         if lid.startswith("PayoutWorkflow")
     ]
     assert schedule == ["rate(15 minutes)"]
 
 
-def test_a_payout_stuck_at_its_partner_alarms(dev_template: CfnTemplate, topic_id: str) -> None:
-    alarms = _program_alarms(dev_template, ProgramMetric.PAYOUTS_STUCK)
+def test_a_payout_stuck_at_its_partner_alarms(dev_inlined: CfnTemplate, topic_id: str) -> None:
+    alarms = _program_alarms(dev_inlined, ProgramMetric.PAYOUTS_STUCK)
     _assert_notifies(alarms, topic_id)
     properties = alarms[0]["Properties"]
     assert (properties["Statistic"], properties["Threshold"]) == ("Sum", 1)
     assert properties["AlarmDescription"]
 
 
-def test_only_the_ledger_check_treats_missing_data_as_breaching(dev_template: CfnTemplate) -> None:
+def test_only_the_ledger_check_treats_missing_data_as_breaching(dev_inlined: CfnTemplate) -> None:
     breaching = [
         alarm["Properties"].get("MetricName")
-        for alarm in resources(dev_template, "AWS::CloudWatch::Alarm").values()
+        for alarm in resources(dev_inlined, "AWS::CloudWatch::Alarm").values()
         if alarm["Properties"]["TreatMissingData"] != "notBreaching"
     ]
     assert breaching == [ProgramMetric.LEDGER_IMBALANCE]
@@ -233,8 +264,8 @@ def test_each_stage_has_its_own_dashboard(stage: str, request: pytest.FixtureReq
     assert f"Prakerja {stage}" in body["widgets"][0]["properties"]["markdown"]
 
 
-def test_the_dashboard_shows_the_journey_by_the_names_the_handlers_emit(dev_template: CfnTemplate) -> None:
-    _, body = _dashboard(dev_template)
+def test_the_dashboard_shows_the_journey_by_the_names_the_handlers_emit(dev_inlined: CfnTemplate) -> None:
+    _, body = _dashboard(dev_inlined)
     assert set(FUNNEL) <= _program_lines(body)
     assert {ProgramMetric.LEDGER_IMBALANCE, ProgramMetric.PAYOUTS_STUCK} <= _program_lines(body)
     totals = [w for w in body["widgets"] if w["properties"].get("view") == "singleValue"]
@@ -250,8 +281,8 @@ def test_the_dashboard_shows_the_journey_by_the_names_the_handlers_emit(dev_temp
         (ProgramMetric.PAYOUTS_FAILED, FAILURE_CODE),
     ],
 )
-def test_the_dashboard_splits_results_by_their_codes(dev_template: CfnTemplate, metric: str, dimension: str) -> None:
-    _, body = _dashboard(dev_template)
+def test_the_dashboard_splits_results_by_their_codes(dev_inlined: CfnTemplate, metric: str, dimension: str) -> None:
+    _, body = _dashboard(dev_inlined)
     wanted = f'SEARCH(\'{{{NAMESPACE},service,{dimension}}} MetricName="{metric}" service="prakerja"\''
     assert any(e.startswith(wanted) for e in _expressions(body)), _expressions(body)
 
@@ -265,43 +296,43 @@ def test_every_program_metric_on_the_dashboard_is_emitted_by_the_code() -> None:
         assert f'name="{metric.value}"' not in text, f"{metric} emitted by a literal name"
 
 
-def test_the_dashboard_shows_every_service_part(dev_template: CfnTemplate) -> None:
-    _, body = _dashboard(dev_template)
+def test_the_dashboard_shows_every_service_part(dev_inlined: CfnTemplate) -> None:
+    _, body = _dashboard(dev_inlined)
     lines = [line for line in _shown(body) if isinstance(line[0], str)]
 
     def shown(namespace: str, metric: str, dimension: str, value: str) -> bool:
         return any(line[:4] == [namespace, metric, dimension, value] for line in lines)
 
-    _, api = one(dev_template, "AWS::ApiGateway::RestApi", "ApiRestApi")
+    _, api = one(dev_inlined, "AWS::ApiGateway::RestApi", "ApiRestApi")
     for metric in ("Count", "5XXError", "Latency"):
         assert shown("AWS/ApiGateway", metric, "ApiName", api["Properties"]["Name"]), metric
-    for name, (function_id, _) in functions(dev_template).items():
+    for name, (function_id, _) in functions(dev_inlined).items():
         for metric in ("Errors", "Throttles", "Duration"):
             assert shown("AWS/Lambda", metric, "FunctionName", "${" + function_id + "}"), (name, metric)
-    for table_id in _tables(dev_template):
+    for table_id in _tables(dev_inlined):
         for metric in ("ReadThrottleEvents", "WriteThrottleEvents"):
             assert shown("AWS/DynamoDB", metric, "TableName", "${" + table_id + "}"), (table_id, metric)
         throttled = f'MetricName="ThrottledRequests" TableName="${{{table_id}}}"'
         assert any(throttled in e for e in _expressions(body)), table_id
-    for machine_id in resources(dev_template, "AWS::StepFunctions::StateMachine"):
+    for machine_id in resources(dev_inlined, "AWS::StepFunctions::StateMachine"):
         for metric in ("ExecutionsStarted", "ExecutionsFailed", "ExecutionsTimedOut"):
             assert shown("AWS/States", metric, "StateMachineArn", "${" + machine_id + "}"), (machine_id, metric)
 
 
-def test_the_dashboard_shows_every_alarms_state(dev_template: CfnTemplate) -> None:
-    _, body = _dashboard(dev_template)
+def test_the_dashboard_shows_every_alarms_state(dev_inlined: CfnTemplate) -> None:
+    _, body = _dashboard(dev_inlined)
     (widget,) = [w for w in body["widgets"] if w["type"] == "alarm"]
     shown = {arn for arn in widget["properties"]["alarms"]}
-    assert shown == {"${" + lid + "}" for lid in resources(dev_template, "AWS::CloudWatch::Alarm")}
+    assert shown == {"${" + lid + "}" for lid in resources(dev_inlined, "AWS::CloudWatch::Alarm")}
 
 
 # --- X-Ray: a request is traced from the API through the functions and the workflows
 
 
-def test_every_function_state_machine_and_api_stage_is_traced(dev_template: CfnTemplate) -> None:
-    lambdas = program_functions(dev_template)
-    machines = resources(dev_template, "AWS::StepFunctions::StateMachine")
-    stages = resources(dev_template, "AWS::ApiGateway::Stage")
+def test_every_function_state_machine_and_api_stage_is_traced(dev_inlined: CfnTemplate) -> None:
+    lambdas = program_functions(dev_inlined)
+    machines = resources(dev_inlined, "AWS::StepFunctions::StateMachine")
+    stages = resources(dev_inlined, "AWS::ApiGateway::Stage")
     assert len(lambdas) == len(FUNCTION_HANDLERS) and len(machines) == 5 and stages
     assert {lid for lid, f in lambdas.items() if f["Properties"].get("TracingConfig") != {"Mode": "Active"}} == set()
     assert {

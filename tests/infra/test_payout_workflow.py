@@ -295,7 +295,7 @@ def _assert_role_only_starts(template: CfnTemplate, target: dict[str, Any], mach
     ("prefix", "name"), [("PayoutWorkflow", "payouts"), ("ReconciliationWorkflow", "reconciliation")]
 )
 def test_is_standard_traced_logged_without_data_bounded_and_alarmed(
-    dev_template: CfnTemplate, prefix: str, name: str
+    dev_template: CfnTemplate, dev_inlined: CfnTemplate, prefix: str, name: str
 ) -> None:
     machine_id, properties, definition = state_machine(dev_template, f"{prefix}StateMachine")
     assert properties["StateMachineName"] == f"prakerja-dev-{name}"
@@ -307,7 +307,7 @@ def test_is_standard_traced_logged_without_data_bounded_and_alarmed(
     assert 0 < definition["TimeoutSeconds"] <= 24 * 3600
     alarms = [
         alarm["Properties"]
-        for alarm in resources(dev_template, "AWS::CloudWatch::Alarm").values()
+        for alarm in resources(dev_inlined, "AWS::CloudWatch::Alarm").values()
         if alarm["Properties"].get("MetricName") == "ExecutionsFailed"
         and {"Name": "StateMachineArn", "Value": {"Ref": machine_id}} in alarm["Properties"].get("Dimensions", [])
     ]

@@ -9,6 +9,7 @@ import requests
 
 from localcloud import LocalCloud
 from localcloud.__main__ import demo_population
+from localcloud.provision import EMULATED_TYPES
 
 synth = pytest.importorskip("synth")
 TEMPLATE = synth.template_path("dev")
@@ -27,6 +28,19 @@ def test_every_route_of_the_template_is_served(real_cloud):
     assert len(real_cloud.api.routes()) == len(methods)
     for route in real_cloud.api.routes():
         assert route.function_arn is None or real_cloud.resources.by_arn(route.function_arn) is not None
+
+
+def test_the_nested_alarms_stack_is_skipped_and_holds_nothing_the_runtime_creates(real_cloud):
+    """The one local difference of the nested stack: its template is not provisioned. Its resources
+    (the alarms) are of types the runtime does not emulate anyway, and nothing here refers to them
+    but the dashboard, which is not emulated either."""
+    nested = synth.nested_template_paths(TEMPLATE)
+    assert nested, "no nested stack in the template: the alarms are expected in one"
+    for stack_id, path in nested.items():
+        types = {r["Type"] for r in json.loads(path.read_text())["Resources"].values()}
+        assert not types & EMULATED_TYPES, f"{path.name} holds what the runtime would create: {types & EMULATED_TYPES}"
+        assert not real_cloud.resources[stack_id].provisioned
+    assert real_cloud.resources.skipped["AWS::CloudFormation::Stack"] == len(nested)
 
 
 def test_gateway_answers_follow_the_template(real_cloud):

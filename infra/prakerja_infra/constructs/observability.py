@@ -1,13 +1,15 @@
 """What ops watch: alarms on what breaks the applicant journey or the books (API errors and
 latency, Lambda errors and throttles, DynamoDB throttles, failed workflow executions, a ledger
 that does not balance, payouts stuck at a partner), all notifying one topic, and the stage's
-dashboard: the program's numbers next to the services' health."""
+dashboard: the program's numbers next to the services' health. The alarms are a nested stack
+(``Alarms``); the topic and the dashboard stay in the stage's stack (docs/deploy.md)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
-from aws_cdk import Annotations, ArnFormat, Duration, Stack
+from aws_cdk import Annotations, ArnFormat, Duration, NestedStack, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as actions
@@ -37,21 +39,26 @@ def dashboard_name(stage: StageConfig) -> str:
     return f"prakerja-{stage.name}"
 
 
+@dataclass(frozen=True)
+class Watched:
+    """What the alarms and the dashboard watch, all of it in the parent stack."""
+
+    api: apigw.RestApi
+    functions: Mapping[str, lambda_.Function]
+    tables: Mapping[str, dynamodb.Table]
+    table_indexes: Mapping[str, Sequence[str]]
+    state_machines: Mapping[str, sfn.StateMachine]
+    dead_letter_queues: Mapping[str, sqs.IQueue]
+
+
 class Observability(Construct):
-    def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        *,
-        stage: StageConfig,
-        api: apigw.RestApi,
-        functions: Mapping[str, lambda_.Function],
-        tables: Mapping[str, dynamodb.Table],
-        table_indexes: Mapping[str, Sequence[str]],
-        state_machines: Mapping[str, sfn.StateMachine],
-        dead_letter_queues: Mapping[str, sqs.IQueue],
-    ) -> None:
+    """The alarm topic (its key, policy and subscribers) and the stage's dashboard. Both stay in the
+    parent stack: the topic keeps its confirmed subscriptions, the key its id, and the dashboard its
+    name (``prakerja-<stage>``), which a move between stacks would collide on (docs/deploy.md)."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, stage: StageConfig) -> None:
         super().__init__(scope, construct_id)
+        self._stage = stage
         # CloudWatch must be allowed to use the topic's key, which rules out the AWS managed one.
         alarm_key = kms.Key(
             self,
@@ -70,98 +77,23 @@ class Observability(Construct):
         self.alarm_topic.add_to_resource_policy(_allow_this_accounts_alarms(self.alarm_topic))
         self.alarm_topic.add_to_resource_policy(_deny_insecure_transport(self.alarm_topic))
         self._subscribe(stage)
-        notify = actions.SnsAction(self.alarm_topic)
-        self.alarms: list[cloudwatch.Alarm] = []
 
-        def alarm(
-            name: str,
-            metric: cloudwatch.IMetric,
-            threshold: float,
-            *,
-            description: str | None = None,
-            comparison: cloudwatch.ComparisonOperator = AT_LEAST,
-            missing: cloudwatch.TreatMissingData = cloudwatch.TreatMissingData.NOT_BREACHING,
-        ) -> cloudwatch.Alarm:
-            """Nothing reported means nothing broke (errors, throttles and failures are only
-            reported when they happen), unless ``missing`` says otherwise."""
-            created = cloudwatch.Alarm(
-                self,
-                name,
-                metric=metric,
-                threshold=threshold,
-                evaluation_periods=1,
-                comparison_operator=comparison,
-                treat_missing_data=missing,
-                alarm_description=description,
-            )
-            created.add_alarm_action(notify)
-            self.alarms.append(created)
-            return created
-
-        alarm("Api5xx", api.metric_server_error(period=FIVE_MINUTES), 5)
-        alarm("ApiLatencyP99", api.metric_latency(period=FIVE_MINUTES, statistic="p99"), 3000)
-        for name, function in functions.items():
-            alarm(f"{name}Errors", function.metric_errors(period=FIVE_MINUTES), 1)
-            alarm(f"{name}Throttles", function.metric_throttles(period=FIVE_MINUTES), 1)
-        for name, table in tables.items():
-            alarm(
-                f"{name}TableThrottles",
-                _throttle_events(table, table_indexes.get(name, ())),
-                1,
-                description=f"{name} table: requests refused for throughput (the table's or an index's)",
-            )
-        for name, machine in state_machines.items():
-            alarm(f"{name}Failed", machine.metric_failed(period=FIVE_MINUTES), 1)
-            alarm(f"{name}TimedOut", machine.metric_timed_out(period=FIVE_MINUTES), 1)
-        for name, queue in dead_letter_queues.items():
-            alarm(
-                f"{name}DeadLetters",
-                queue.metric_approximate_number_of_messages_visible(period=FIVE_MINUTES, statistic="Maximum"),
-                1,
-                description=f"{name}: records that failed every retry are parked in its dead-letter queue "
-                "(docs/deploy.md: how to look at them and redrive).",
-            )
-        self.ledger_imbalance = alarm(
-            "LedgerImbalance",
-            program_metric(ProgramMetric.LEDGER_IMBALANCE, "Maximum", LEDGER_CHECK_WINDOW),
-            0,
-            comparison=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-            # Every payout run reports the imbalance, 0 included: no report in the window means the
-            # runs, and with them the books' check and the payouts, stopped. That is an alarm too.
-            missing=cloudwatch.TreatMissingData.BREACHING,
-            description="The ledger's debits and credits differ (any rupiah), or no payout run checked them "
-            "for 30 minutes (runs start every 15). GET /v1/ops/ledger shows the books.",
-        )
-        self.payouts_stuck = alarm(
-            "PayoutsStuck",
-            program_metric(ProgramMetric.PAYOUTS_STUCK, "Sum", HOUR),
-            1,
-            # Reported only when a run finds a stuck transfer; the runs themselves are watched by
-            # the ledger alarm above.
-            description="A transfer is still unconfirmed by its payment partner an hour after it was sent "
-            "(no callback, and status queries say pending). python -m tools.ops payouts; docs/payouts.md.",
-        )
-
-        self.audit_write_failures = alarm(
-            "AuditWriteFailures",
-            program_metric(ProgramMetric.AUDIT_WRITE_FAILURES, "Sum", FIVE_MINUTES),
-            1,
-            description="An ops call changed something but its audit log entry could not be written. The "
-            "API's access log has the call and its caller; docs/grievances.md says how to add the entry.",
-        )
-
-        self.dashboard = cloudwatch.Dashboard(self, "Dashboard", dashboard_name=dashboard_name(stage))
-        self._program_widgets(stage)
-        self._service_widgets(api, functions, tables, state_machines)
+    def add_dashboard(self, watched: Watched, alarms: Sequence[cloudwatch.IAlarm]) -> cloudwatch.Dashboard:
+        """The program's numbers next to the services' health, and every alarm's state (the
+        alarms are in their nested stack: CDK passes their ARNs up as its outputs)."""
+        self.dashboard = cloudwatch.Dashboard(self, "Dashboard", dashboard_name=dashboard_name(self._stage))
+        self._program_widgets(self._stage)
+        self._service_widgets(watched.api, watched.functions, watched.tables, watched.state_machines)
         self.dashboard.add_widgets(
             cloudwatch.AlarmStatusWidget(
                 title="Alarms",
-                alarms=self.alarms,
+                alarms=list(alarms),
                 sort_by=cloudwatch.AlarmStatusWidgetSortBy.STATE_UPDATED_TIMESTAMP,
                 width=24,
                 height=8,
             )
         )
+        return self.dashboard
 
     def _subscribe(self, stage: StageConfig) -> None:
         """The stage's subscribers (StageConfig.alarm_subscribers); each confirms once (SNS sends
@@ -291,6 +223,97 @@ class Observability(Construct):
         """Graphs side by side across the dashboard, each a line per function, table or machine."""
         width = 24 // len(graphs)
         self.dashboard.add_widgets(*(cloudwatch.GraphWidget(title=t, left=list(m), width=width) for t, m in graphs))
+
+
+class Alarms(NestedStack):
+    """Every alarm of the stage, in a nested stack of its own: alarms grow with every function,
+    table and workflow, and CloudFormation refuses a stack of more than 500 resources. What they
+    watch and the topic they notify are the parent's: CDK passes each as a parameter of this
+    stack. No alarm is named (CloudFormation names them), so moving or replacing one never
+    collides on a name."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, watched: Watched, topic: sns.ITopic) -> None:
+        super().__init__(scope, construct_id, description="Prakerja alarms (nested in the stage's stack)")
+        notify = actions.SnsAction(topic)
+        self.alarms: list[cloudwatch.Alarm] = []
+
+        def alarm(
+            name: str,
+            metric: cloudwatch.IMetric,
+            threshold: float,
+            *,
+            description: str | None = None,
+            comparison: cloudwatch.ComparisonOperator = AT_LEAST,
+            missing: cloudwatch.TreatMissingData = cloudwatch.TreatMissingData.NOT_BREACHING,
+        ) -> cloudwatch.Alarm:
+            """Nothing reported means nothing broke (errors, throttles and failures are only
+            reported when they happen), unless ``missing`` says otherwise."""
+            created = cloudwatch.Alarm(
+                self,
+                name,
+                metric=metric,
+                threshold=threshold,
+                evaluation_periods=1,
+                comparison_operator=comparison,
+                treat_missing_data=missing,
+                alarm_description=description,
+            )
+            created.add_alarm_action(notify)
+            self.alarms.append(created)
+            return created
+
+        api = watched.api
+        alarm("Api5xx", api.metric_server_error(period=FIVE_MINUTES), 5)
+        alarm("ApiLatencyP99", api.metric_latency(period=FIVE_MINUTES, statistic="p99"), 3000)
+        for name, function in watched.functions.items():
+            alarm(f"{name}Errors", function.metric_errors(period=FIVE_MINUTES), 1)
+            alarm(f"{name}Throttles", function.metric_throttles(period=FIVE_MINUTES), 1)
+        for name, table in watched.tables.items():
+            alarm(
+                f"{name}TableThrottles",
+                _throttle_events(table, watched.table_indexes.get(name, ())),
+                1,
+                description=f"{name} table: requests refused for throughput (the table's or an index's)",
+            )
+        for name, machine in watched.state_machines.items():
+            alarm(f"{name}Failed", machine.metric_failed(period=FIVE_MINUTES), 1)
+            alarm(f"{name}TimedOut", machine.metric_timed_out(period=FIVE_MINUTES), 1)
+        for name, queue in watched.dead_letter_queues.items():
+            alarm(
+                f"{name}DeadLetters",
+                queue.metric_approximate_number_of_messages_visible(period=FIVE_MINUTES, statistic="Maximum"),
+                1,
+                description=f"{name}: records that failed every retry are parked in its dead-letter queue "
+                "(docs/deploy.md: how to look at them and redrive).",
+            )
+        self.ledger_imbalance = alarm(
+            "LedgerImbalance",
+            program_metric(ProgramMetric.LEDGER_IMBALANCE, "Maximum", LEDGER_CHECK_WINDOW),
+            0,
+            comparison=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            # Every payout run reports the imbalance, 0 included: no report in the window means the
+            # runs, and with them the books' check and the payouts, stopped. That is an alarm too.
+            missing=cloudwatch.TreatMissingData.BREACHING,
+            description="The ledger's debits and credits differ (any rupiah), or no payout run checked them "
+            "for 30 minutes (runs start every 15). GET /v1/ops/ledger shows the books.",
+        )
+        self.payouts_stuck = alarm(
+            "PayoutsStuck",
+            program_metric(ProgramMetric.PAYOUTS_STUCK, "Sum", HOUR),
+            1,
+            # Reported only when a run finds a stuck transfer; the runs themselves are watched by
+            # the ledger alarm above.
+            description="A transfer is still unconfirmed by its payment partner an hour after it was sent "
+            "(no callback, and status queries say pending). python -m tools.ops payouts; docs/payouts.md.",
+        )
+
+        self.audit_write_failures = alarm(
+            "AuditWriteFailures",
+            program_metric(ProgramMetric.AUDIT_WRITE_FAILURES, "Sum", FIVE_MINUTES),
+            1,
+            description="An ops call changed something but its audit log entry could not be written. The "
+            "API's access log has the call and its caller; docs/grievances.md says how to add the entry.",
+        )
 
 
 def program_metric(name: ProgramMetric, statistic: str, period: Duration) -> cloudwatch.Metric:
