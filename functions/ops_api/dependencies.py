@@ -5,7 +5,10 @@ from __future__ import annotations
 from functools import cache
 
 from prakerja.adapters import aws
+from prakerja.adapters.dynamodb_applicants import DynamoDBApplicantRepository
 from prakerja.adapters.dynamodb_audit import DynamoDBAuditLog
+from prakerja.adapters.dynamodb_cards import DynamoDBDueCards
+from prakerja.adapters.dynamodb_cases import DynamoDBCaseFacts, DynamoDBCases
 from prakerja.adapters.dynamodb_exclusions import DynamoDBExclusionRepository
 from prakerja.adapters.dynamodb_ledger import DynamoDBLedger
 from prakerja.adapters.dynamodb_marketplace import DynamoDBCatalog
@@ -14,6 +17,8 @@ from prakerja.adapters.dynamodb_waves import DynamoDBWaveRepository
 from prakerja.adapters.s3_objects import S3ObjectStore
 from prakerja.adapters.secrets_hasher import load_keyring
 from prakerja.adapters.stepfunctions_starter import ExecutionStarter, SelectionWorkflowStarter
+from prakerja.cases.ports import Reverifier, ReverifyUnavailable
+from prakerja.cases.service import ActionService
 from prakerja.clock import SystemClock
 from prakerja.config import OpsApiSettings, load_settings
 from prakerja.exclusions import ExclusionListService
@@ -80,3 +85,39 @@ def payout_failures() -> PayoutFailures:
 @cache
 def audit_trail() -> DynamoDBAuditLog:
     return DynamoDBAuditLog(aws.dynamodb(), settings().audit_table)
+
+
+class UnavailableReverifier:
+    """Until re-verification lands (issue 16, item 4): REVERIFY answers 503
+    REVERIFY_UNAVAILABLE and nothing is recorded."""
+
+    def reverify(self, applicant_id: str) -> None:
+        raise ReverifyUnavailable()
+
+
+@cache
+def reverifier() -> Reverifier:
+    return UnavailableReverifier()
+
+
+@cache
+def action_service() -> ActionService:
+    config = settings()
+    db = aws.dynamodb()
+    cards = DynamoDBDueCards(
+        db,
+        config.applicants_table,
+        config.exclusions_table,
+        config.outbox_table,
+        DynamoDBLedger(db, config.ledger_table),
+    )
+    return ActionService(
+        actions=DynamoDBCases(
+            db, config.cases_table, audit_trail(), cards, config.exclusions_table, config.payouts_table
+        ),
+        facts=DynamoDBCaseFacts(
+            db, DynamoDBApplicantRepository(db, config.applicants_table), config.exclusions_table, config.payouts_table
+        ),
+        reverifier=reverifier,
+        clock=SystemClock(),
+    )

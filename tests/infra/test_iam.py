@@ -171,7 +171,18 @@ TABLE_ACCESS = {
         "attempts": "w",  # counts attempts by UpdateItem; never reads one
     },
     # The audit log: appended to, never read back item by item (its list is a Query).
-    "OpsApi": {"exclusions": "rw", "waves": "rw", "catalog": "rw", "ledger": "w", "audit_log": "w"},
+    # Ops actions: a profile read and its card revoked (the card sweep's items), the payout hold.
+    "OpsApi": {
+        "exclusions": "rw",
+        "waves": "rw",
+        "catalog": "rw",
+        "ledger": "w",
+        "audit_log": "w",
+        "cases": "rw",
+        "applicants": "rw",
+        "outbox": "w",
+        "payouts": "rw",
+    },
     # Payment callbacks settle their payout with its ledger posting.
     "PartnerApi": {"applicants": "rw", "payouts": "rw", "ledger": "w", "attempts": "rw"},
     "VerifyIdentity": {"applicants": "rw"},
@@ -268,9 +279,17 @@ EXACT_TABLE_ACTIONS |= {
     "FinishCardSweep": {"waves": {"dynamodb:UpdateItem"}},
     # The index only (below); the ledger's running totals, read by key to check the books.
     "CollectDuePayouts": {"payouts": {"dynamodb:Query"}, "ledger": {"dynamodb:BatchGetItem"}},
-    "SendTransfer": TRANSFER_STEP,
+    # ...and, beginning a transfer, the check that ops do not hold the applicant's payouts.
+    "SendTransfer": TRANSFER_STEP | {"payouts": TRANSFER_STEP["payouts"] | {"dynamodb:ConditionCheckItem"}},
     "CheckTransfer": TRANSFER_STEP,
     "ReconcileSettlement": {"ledger": {"dynamodb:Query"}},  # the partner's settled lines of a day
+}
+# The ops API's grants for the ops actions (prakerja.cases), exact.
+OPS_API_ACTIONS_EXACT = {
+    "cases": {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"},
+    "applicants": {"dynamodb:GetItem", "dynamodb:UpdateItem"},  # a profile read; a card revoked
+    "outbox": {"dynamodb:PutItem"},  # the revoked card's notification
+    "payouts": {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:Query"},  # hold; index
 }
 # Each index is queried by one function, and only through a statement naming that index.
 INDEX_QUERIES = {
@@ -280,11 +299,12 @@ INDEX_QUERIES = {
         ("payouts", "PayoutsFailed"),  # lists and counts failed payouts; reads no payout item
         ("audit_log", "AuditByActor"),  # the audit log's filters
         ("audit_log", "AuditByAction"),
+        ("cases", "ActionsPending"),  # the approvals queue
     },
 }
 # Tables whose own items a function also queries besides an index of theirs: the audit log's
 # time-sorted partition.
-TABLE_QUERIES = {"OpsApi": {"audit_log"}}
+TABLE_QUERIES = {"OpsApi": {"audit_log", "cases"}}  # and an applicant's actions
 # S3 actions on the selection bucket, by prefix.
 OBJECT_ACCESS = {
     "PublicApi": {"draw/*": {"s3:GetObject"}},
@@ -400,11 +420,16 @@ def test_screen_eligibility_reads_exclusions_but_cannot_write_them(stack: Stack)
         assert not permissions.allows(action, on=stack.exclusions), action
 
 
-def test_ops_api_cannot_touch_applicants(stack: Stack) -> None:
+@pytest.mark.parametrize("table", sorted(OPS_API_ACTIONS_EXACT))
+def test_ops_api_acts_on_a_case_with_exact_actions(stack: Stack, table: str) -> None:
+    assert stack.permissions["OpsApi"].actions_on(stack.table(table)) == OPS_API_ACTIONS_EXACT[table]
+
+
+def test_ops_api_reads_a_profile_but_cannot_decrypt_it(stack: Stack) -> None:
+    """An action reads the profile's status, card and NIK digests; never its personal data."""
     permissions = stack.permissions["OpsApi"]
-    assert permissions.actions_on(stack.applicants) == set()
-    assert not permissions.allows("dynamodb:GetItem", on=stack.applicants)
-    # Nor decrypt what the applicants table holds.
+    assert permissions.allows("dynamodb:GetItem", on=stack.applicants)
+    assert not permissions.allows("dynamodb:Query", on=stack.applicants)
     assert not permissions.allows("kms:Decrypt", on=stack.personal_data_key)
 
 

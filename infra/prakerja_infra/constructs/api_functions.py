@@ -128,7 +128,7 @@ class ApiFunctions(Construct):
         ops_api = self._function(
             "OpsApi",
             "ops_api.handler.lambda_handler",
-            "Ops routes: exclusion lists, waves and their close, the catalog, the ledger",
+            "Ops routes: exclusion lists, waves and their close, the catalog, the ledger, actions",
             {
                 "EXCLUSIONS_TABLE": data.exclusions.table_name,
                 "WAVES_TABLE": data.waves.table_name,
@@ -138,6 +138,9 @@ class ApiFunctions(Construct):
                 "PAYOUTS_BUCKET": data.payout_files.bucket_name,
                 "PAYOUTS_TABLE": data.payouts.table_name,
                 "AUDIT_TABLE": data.audit_log.table_name,
+                "CASES_TABLE": data.cases.table_name,
+                "APPLICANTS_TABLE": data.applicants.table_name,
+                "OUTBOX_TABLE": data.outbox.table_name,
                 **environment,
             },
         )
@@ -151,6 +154,15 @@ class ApiFunctions(Construct):
         allow_bucket_objects(data.payout_files, ops_api, "s3:GetObject", prefix="reconciliations/")
         # The failed payouts: their index only, never a payout item (nor its account number).
         allow_index_query(data.payouts, "PayoutsFailed", ops_api)
+        # Ops actions (prakerja.cases): the actions, their copies per applicant and the approvals
+        # queue; a profile read (never decrypted: no KMS grant) and, approved, its card revoked
+        # with the card sweep's items (outbox, blacklist, ledger); the payout hold item put and
+        # deleted (IAM cannot narrow a grant to one sort key: the adapter writes only that key).
+        allow_table(data.cases, ops_api, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query")
+        allow_index_query(data.cases, "ActionsPending", ops_api)
+        allow_table(data.applicants, ops_api, "dynamodb:GetItem", "dynamodb:UpdateItem")
+        allow_table(data.outbox, ops_api, "dynamodb:PutItem")
+        allow_table(data.payouts, ops_api, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem")
         data.exclusions.grant_read_write_data(ops_api)
         data.waves.grant_read_write_data(ops_api)
         data.hashing_secret.grant_read(ops_api)

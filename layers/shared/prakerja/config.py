@@ -94,7 +94,10 @@ class OpsApiSettings(MarketplaceSettings, AuditSettings, CorsSettings):
     payout_state_machine_arn: str = Field(min_length=1)
     reconciliation_state_machine_arn: str = Field(min_length=1)
     payouts_bucket: str = Field(min_length=1)  # reconciliation results
-    payouts_table: str = Field(min_length=1)  # the failed payouts' index
+    payouts_table: str = Field(min_length=1)  # the failed payouts' index; payout holds
+    cases_table: str = Field(min_length=1)  # ops actions (prakerja.cases)
+    applicants_table: str = Field(min_length=1)  # actions: a profile read, a card revoked
+    outbox_table: str = Field(min_length=1)  # a revoked card's notification
 
 
 class PartnerApiSettings(PersonalDataSettings, PartnerSecretSettings, AttemptLimitSettings):

@@ -64,3 +64,10 @@ class PayloadTooLarge(DomainError):
 class MalformedRequest(DomainError):
     status = 400
     title = "Malformed request"
+
+
+class Unavailable(DomainError):
+    """A part the call needs is not there (yet): retry later."""
+
+    status = 503
+    title = "Service unavailable"

@@ -14,6 +14,7 @@ PROBLEM_DESCRIPTIONS = {
     413: "Body over 64 KiB",
     422: "Validation failed",
     429: "Throttled: too many requests or attempts; retry later",
+    503: "A part of the system this call needs is unavailable; retry later",
 }
 
 
