@@ -113,7 +113,9 @@ class DynamoDBCases:
                 "ExpressionAttributeValues": {":previous": value(str(previous))},
             }
         requested_at = ts(action.requested_at)
-        copy = {**keys.applicant_action(action.applicant_id, requested_at, action.action_id), **item}
+        queued = {"approval_queue", "pending_since"}  # the action only: one queue entry per action
+        fields = {name: field for name, field in item.items() if name not in queued}
+        copy = {**keys.applicant_action(action.applicant_id, requested_at, action.action_id), **fields}
         transaction = (
             Transaction()
             .add("action", {"Put": put})  # type: ignore[typeddict-item]
