@@ -192,6 +192,7 @@ class Data(Construct):
             "Applicants": ["CardsDue"],
             "Payouts": ["PayoutsDue", "PayoutsFailed"],
             "AuditLog": ["AuditByActor", "AuditByAction"],
+            "Cases": ["ActionsPending"],
         }
 
         self.access_logs = s3.Bucket(
