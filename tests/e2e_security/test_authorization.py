@@ -118,6 +118,7 @@ ROUTES: dict[tuple[str, str], tuple[Access, Callable[[World], Request]]] = {
         Access.OPS,
         lambda w: ("/v1/ops/applicants/unknown-applicant/actions", {"action": "HOLD_PAYOUTS", "reason": ""}),
     ),
+    ("GET", "/v1/ops/audit-log"): (Access.OPS, lambda w: ("/v1/ops/audit-log?limit=5", None)),
     ("GET", "/v1/ops/actions"): (Access.OPS, lambda w: ("/v1/ops/actions?status=PENDING_APPROVAL", None)),
     ("GET", "/v1/ops/actions/{action_id}"): (Access.OPS, lambda w: ("/v1/ops/actions/unknown-action", None)),
     ("POST", "/v1/ops/actions/{action_id}/approve"): (
