@@ -8,20 +8,32 @@ import json
 import math
 import threading
 from collections import Counter
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 
 from prakerja.adapters.stepfunctions_starter import execution_name
+from prakerja.audit.models import AuditEntry
+from prakerja.cases.models import Action, ActionStatus
+from prakerja.cases.ports import (
+    Effect,
+    HoldPayouts,
+    LiftBlacklist,
+    ReleasePayouts,
+    RevokeCard,
+    Saved,
+)
+from prakerja.ledger.postings import Posting
 from prakerja.notifications import Claim, OutboxMessage
 from prakerja.registration.eligibility import RegistryVerdict
-from prakerja.registration.models import ApplicantStatus, ExclusionSource, RejectionReason
+from prakerja.registration.models import BLACKLIST, ApplicantStatus, ExclusionSource, RejectionReason
 from prakerja.registration.ports import (
     CivilRegistryUnavailable,
     KkLimitReached,
     NikAlreadyRegistered,
     ProfileChanged,
     ProfileExists,
+    ProfileLocked,
 )
 from prakerja.registration.records import ApplicantRecord, AssessmentRecord, HistoryEvent
 from prakerja.selection.ports import JoinedParticipant, Settled, Settlement
@@ -127,6 +139,11 @@ class FakeExclusions:
     def add(self, source: ExclusionSource | str, nik_hashes: Iterable[str], at: datetime) -> int:
         unique = set(nik_hashes)
         self.entries |= {(h, str(source)) for h in unique}
+        return len(unique)
+
+    def remove(self, source: ExclusionSource | str, nik_hashes: Iterable[str]) -> int:
+        unique = set(nik_hashes)
+        self.entries -= {(h, str(source)) for h in unique}
         return len(unique)
 
     def sources_for(self, *nik_hashes: str) -> frozenset[str]:
@@ -395,3 +412,103 @@ class FakeOutbox:
                 return False
             entry.sent_at = at
             return True
+
+
+class FakeCases:
+    """The ops actions' repository and facts in memory (prakerja.cases.ports), with the DynamoDB
+    adapter's guarantees: a save writes the action (new, or still in the status read), its audit
+    entries and its effect all at once, or nothing. The effects act on ``applicants`` (a card
+    revoked with its posting), ``exclusions`` (BLACKLIST entries) and ``holds``."""
+
+    def __init__(self, applicants: FakeApplicants, exclusions: FakeExclusions) -> None:
+        self.applicants = applicants
+        self.exclusions = exclusions
+        self.actions: dict[str, Action] = {}
+        self.audit: list[AuditEntry] = []
+        self.holds: set[str] = set()
+        self.postings: dict[str, Posting] = {}  # by id: each at most once, as in the ledger
+        self.before_save: list[Callable[[], None]] = []  # run once each, before the next save
+        self._lock = threading.Lock()
+
+    # ActionRepository
+    def get(self, action_id: str) -> Action | None:
+        return self.actions.get(action_id)
+
+    def actions_of(self, applicant_id: str) -> list[Action]:
+        mine = [a for a in self.actions.values() if a.applicant_id == applicant_id]
+        return sorted(mine, key=lambda a: (a.requested_at, a.action_id))
+
+    def pending(self, limit: int, next_token: str | None) -> tuple[list[Action], str | None]:
+        waiting = sorted(
+            (a for a in self.actions.values() if a.status is ActionStatus.PENDING_APPROVAL),
+            key=lambda a: (a.requested_at, a.action_id),
+        )
+        start = int(next_token or 0)
+        page = waiting[start : start + limit]
+        return page, str(start + limit) if start + limit < len(waiting) else None
+
+    def save(
+        self, action: Action, previous: ActionStatus | None, entries: Sequence[AuditEntry], effect: Effect | None
+    ) -> Saved:
+        while self.before_save:  # someone else's write landing between the read and this one
+            self.before_save.pop(0)()
+        with self._lock:
+            current = self.actions.get(action.action_id)
+            if (current is None) != (previous is None) or (current is not None and current.status != previous):
+                return Saved.STATUS_CHANGED
+            if not self._apply(effect):
+                return Saved.EFFECT_REFUSED
+            self.actions[action.action_id] = action
+            self.audit.extend(entries)
+            return Saved.SAVED
+
+    def _apply(self, effect: Effect | None) -> bool:
+        match effect:
+            case RevokeCard(applicant=read, posting=posting):
+                now = self.applicants.profiles[read.applicant_id]
+                if now.status is not ApplicantStatus.SELECTED or now.card != read.card or now.card is None:
+                    return False
+                if posting is not None and posting.posting_id in self.postings:
+                    return False
+                if posting is not None:
+                    self.postings[posting.posting_id] = posting
+                card = replace(now.card, training_balance=0, revoked_at=read.updated_at)
+                self.applicants.profiles[read.applicant_id] = replace(now, status=ApplicantStatus.REVOKED, card=card)
+                self.exclusions.entries |= {(h, BLACKLIST) for h in read.nik_hashes}
+            case LiftBlacklist(nik_hashes=hashes):
+                listed = {(h, BLACKLIST) for h in hashes}
+                if not listed <= self.exclusions.entries:
+                    return False
+                self.exclusions.entries -= listed
+            case HoldPayouts(applicant_id=applicant_id):
+                if applicant_id in self.holds:
+                    return False
+                self.holds.add(applicant_id)
+            case ReleasePayouts(applicant_id=applicant_id):
+                if applicant_id not in self.holds:
+                    return False
+                self.holds.remove(applicant_id)
+        return True
+
+    # CaseFacts
+    def applicant(self, applicant_id: str) -> ApplicantRecord | None:
+        return self.applicants.get(applicant_id)
+
+    def blacklisted(self, nik_hashes: Sequence[str]) -> tuple[str, ...]:
+        return tuple(h for h in dict.fromkeys(nik_hashes) if (h, BLACKLIST) in self.exclusions.entries)
+
+    def payouts_held(self, applicant_id: str) -> bool:
+        return applicant_id in self.holds
+
+
+class FakeReverifier:
+    """Records who was re-verified; ``locked`` applicants are refused (PROFILE_LOCKED)."""
+
+    def __init__(self) -> None:
+        self.reverified: list[str] = []
+        self.locked: set[str] = set()
+
+    def reverify(self, applicant_id: str) -> None:
+        if applicant_id in self.locked:
+            raise ProfileLocked()
+        self.reverified.append(applicant_id)

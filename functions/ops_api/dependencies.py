@@ -7,6 +7,8 @@ from functools import cache
 from prakerja.adapters import aws, payouts_wiring
 from prakerja.adapters.dynamodb_applicants import DynamoDBApplicantRepository
 from prakerja.adapters.dynamodb_audit import DynamoDBAuditLog
+from prakerja.adapters.dynamodb_cards import DynamoDBDueCards
+from prakerja.adapters.dynamodb_cases import DynamoDBCaseFacts, DynamoDBCases
 from prakerja.adapters.dynamodb_exclusions import DynamoDBExclusionRepository
 from prakerja.adapters.dynamodb_ledger import DynamoDBLedger
 from prakerja.adapters.dynamodb_marketplace import DynamoDBCatalog, DynamoDBPurchases
@@ -14,17 +16,21 @@ from prakerja.adapters.dynamodb_payouts import DynamoDBFailedPayouts
 from prakerja.adapters.dynamodb_waves import DynamoDBWaveRepository
 from prakerja.adapters.s3_objects import S3ObjectStore
 from prakerja.adapters.secrets_hasher import load_keyring
-from prakerja.adapters.stepfunctions_starter import ExecutionStarter, SelectionWorkflowStarter
+from prakerja.adapters.stepfunctions_starter import ExecutionStarter, SelectionWorkflowStarter, StepFunctionsStarter
 from prakerja.cases.case_view import CaseFiles
+from prakerja.cases.ports import Reverifier
+from prakerja.cases.service import ActionService
 from prakerja.clock import SystemClock
 from prakerja.config import OpsApiSettings, load_settings
 from prakerja.exclusions import ExclusionListService
 from prakerja.ledger.service import LedgerService
 from prakerja.marketplace.service import CatalogService
+from prakerja.observability import logger
 from prakerja.partners import load_partners
 from prakerja.payouts.failures import PayoutFailures
 from prakerja.payouts.operations import PayoutOperations
 from prakerja.personal_data import HashingKeyring
+from prakerja.registration.service import Reverification
 from prakerja.waves.service import WaveService
 
 
@@ -107,4 +113,34 @@ def case_files() -> CaseFiles:
         payouts=payouts_wiring.payouts(config.payouts_table, config.ledger_table),
         accounts=payouts_wiring.payout_accounts(config.payouts_table),
         keyring=keyring,
+    )
+
+
+@cache
+def reverifier() -> Reverifier:
+    """REVERIFY: the registration workflow's next attempt on the profile as it stands."""
+    starter = StepFunctionsStarter(
+        aws.stepfunctions(), settings().registration_state_machine_arn, request_id=logger.get_correlation_id
+    )
+    return Reverification(applicants(), starter, SystemClock())
+
+
+@cache
+def action_service() -> ActionService:
+    config = settings()
+    db = aws.dynamodb()
+    cards = DynamoDBDueCards(
+        db,
+        config.applicants_table,
+        config.exclusions_table,
+        config.outbox_table,
+        DynamoDBLedger(db, config.ledger_table),
+    )
+    return ActionService(
+        actions=DynamoDBCases(
+            db, config.cases_table, audit_trail(), cards, config.exclusions_table, config.payouts_table
+        ),
+        facts=DynamoDBCaseFacts(db, applicants(), config.exclusions_table, config.payouts_table),
+        reverifier=reverifier,
+        clock=SystemClock(),
     )

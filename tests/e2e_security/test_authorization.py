@@ -110,8 +110,27 @@ ROUTES: dict[tuple[str, str], tuple[Access, Callable[[World], Request]]] = {
         lambda w: ("/v1/surveys/post-training/responses", {}),
     ),
     ("POST", "/v1/ops/exclusion-lists/{source}"): (Access.OPS, lambda w: ("/v1/ops/exclusion-lists/ASN", {"niks": []})),
+    ("POST", "/v1/ops/exclusion-lists/{source}/removals"): (
+        Access.OPS,
+        lambda w: ("/v1/ops/exclusion-lists/ASN/removals", {"niks": []}),
+    ),
+    # Ops actions: an empty reason (422) and unknown actions (404) change nothing of A's.
+    ("POST", "/v1/ops/applicants/{applicant_id}/actions"): (
+        Access.OPS,
+        lambda w: ("/v1/ops/applicants/unknown-applicant/actions", {"action": "HOLD_PAYOUTS", "reason": ""}),
+    ),
+    ("GET", "/v1/ops/audit-log"): (Access.OPS, lambda w: ("/v1/ops/audit-log?limit=5", None)),
+    ("GET", "/v1/ops/actions"): (Access.OPS, lambda w: ("/v1/ops/actions?status=PENDING_APPROVAL", None)),
+    ("GET", "/v1/ops/actions/{action_id}"): (Access.OPS, lambda w: ("/v1/ops/actions/unknown-action", None)),
+    ("POST", "/v1/ops/actions/{action_id}/approve"): (
+        Access.OPS,
+        lambda w: ("/v1/ops/actions/unknown-action/approve", {}),
+    ),
+    ("POST", "/v1/ops/actions/{action_id}/reject"): (
+        Access.OPS,
+        lambda w: ("/v1/ops/actions/unknown-action/reject", {"reason": "not needed"}),
+    ),
     ("GET", "/v1/ops/ledger"): (Access.OPS, lambda w: ("/v1/ops/ledger", None)),
-    ("GET", "/v1/ops/audit-log"): (Access.OPS, lambda w: ("/v1/ops/audit-log", None)),
     ("POST", "/v1/ops/applicants/search"): (Access.OPS, lambda w: ("/v1/ops/applicants/search", {"applicant_id": "x"})),
     ("GET", "/v1/ops/applicants/{applicant_id}"): (Access.OPS, lambda w: ("/v1/ops/applicants/nobody", None)),
     ("GET", "/v1/ops/ledger/accounts/{account_id}"): (Access.OPS, lambda w: ("/v1/ops/ledger/accounts/PAID_OUT", None)),

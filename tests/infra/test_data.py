@@ -156,7 +156,7 @@ def test_idempotency_table_expires_records_on_expiration(dev_template: CfnTempla
         ("DataLedgerTable", "pk", "sk", ()),
         ("DataPayoutsTable", "pk", "sk", ("queue", "due_at", "failed_with", "failed_at")),
         ("DataAttemptsTable", "pk", "sk", ()),
-        ("DataCasesTable", "pk", "sk", ()),
+        ("DataCasesTable", "pk", "sk", ("approval_queue", "pending_since")),
         ("DataAuditLogTable", "pk", "sk", ("actor", "action")),
     ],
 )

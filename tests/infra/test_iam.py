@@ -171,15 +171,18 @@ TABLE_ACCESS = {
         "attempts": "w",  # counts attempts by UpdateItem; never reads one
     },
     # The audit log: appended to, never read back item by item (its list is a Query).
-    # The case view reads an applicant's partition (and NIK guards) in applicants and payouts.
+    # The case view reads an applicant's partition (and NIK guards); ops actions revoke a card (the card
+    # sweep's items), hold payouts, restart the checks (REVERIFY).
     "OpsApi": {
         "exclusions": "rw",
         "waves": "rw",
         "catalog": "rw",
         "ledger": "w",
         "audit_log": "w",
-        "applicants": "r",
-        "payouts": "r",
+        "cases": "rw",
+        "applicants": "rw",
+        "outbox": "w",
+        "payouts": "rw",
     },
     # Payment callbacks settle their payout with its ledger posting.
     "PartnerApi": {"applicants": "rw", "payouts": "rw", "ledger": "w", "attempts": "rw"},
@@ -277,9 +280,18 @@ EXACT_TABLE_ACTIONS |= {
     "FinishCardSweep": {"waves": {"dynamodb:UpdateItem"}},
     # The index only (below); the ledger's running totals, read by key to check the books.
     "CollectDuePayouts": {"payouts": {"dynamodb:Query"}, "ledger": {"dynamodb:BatchGetItem"}},
-    "SendTransfer": TRANSFER_STEP,
+    # ...and, beginning a transfer, the check that ops do not hold the applicant's payouts.
+    "SendTransfer": TRANSFER_STEP | {"payouts": TRANSFER_STEP["payouts"] | {"dynamodb:ConditionCheckItem"}},
     "CheckTransfer": TRANSFER_STEP,
     "ReconcileSettlement": {"ledger": {"dynamodb:Query"}},  # the partner's settled lines of a day
+}
+# The ops API's grants for the ops actions (prakerja.cases), exact.
+OPS_API_ACTIONS_EXACT = {
+    "cases": {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"},
+    # A profile and its history read; a card revoked; a restart of the checks (REVERIFY).
+    "applicants": {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem", "dynamodb:PutItem"},
+    "outbox": {"dynamodb:PutItem"},  # the revoked card's notification
+    "payouts": {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:Query"},  # hold; index
 }
 # Each index is queried by one function, and only through a statement naming that index.
 INDEX_QUERIES = {
@@ -290,11 +302,12 @@ INDEX_QUERIES = {
         ("audit_log", "AuditByActor"),  # the audit log's filters
         ("audit_log", "AuditByAction"),
         ("applicants", "ApplicantsByEmail"),  # the case view's search by e-mail
+        ("cases", "ActionsPending"),  # the approvals queue
     },
 }
 # Tables whose own items a function also queries besides an index of theirs: the audit log's
 # time-sorted partition.
-TABLE_QUERIES = {"OpsApi": {"audit_log", "applicants", "payouts"}}
+TABLE_QUERIES = {"OpsApi": {"audit_log", "cases", "applicants", "payouts"}}  # cases: an applicant's actions
 # S3 actions on the selection bucket, by prefix.
 OBJECT_ACCESS = {
     "PublicApi": {"draw/*": {"s3:GetObject"}},
@@ -371,16 +384,29 @@ def test_only_the_card_sweep_queries_the_unused_cards_index(stack: Stack) -> Non
             ], name
 
 
-def test_the_case_view_reads_only_an_applicants_own_partition_and_nik_guards(stack: Stack) -> None:
-    """Ops read a person's case (profile, history, purchases, payouts) and look a NIK up, and
-    nothing else of the applicants and payouts tables: no family-card, card-number, voucher or
-    account-guard item, by IAM's leading-keys condition."""
+def test_ops_reach_people_only_through_their_own_partitions(stack: Stack) -> None:
+    """The case view and ops actions read and write an applicant's own partition, look a NIK up and
+    give a family card's place back, and nothing else of the applicants and payouts tables: no
+    account, card-number or voucher guard, by IAM's leading-keys condition on every statement."""
     ops = stack.permissions["OpsApi"]
-    for table, partitions in (("applicants", ["APPLICANT#*", "NIK#*"]), ("payouts", ["APPLICANT#*"])):
-        reads = [s for s in ops.statements if s.on(stack.table(table)) and s.allows("dynamodb:GetItem")]
-        assert len(reads) == 1, table
-        assert set(reads[0].actions) == {"dynamodb:GetItem", "dynamodb:Query"}
-        assert reads[0].raw["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": partitions}}
+    expected = {
+        "applicants": {
+            frozenset({"dynamodb:GetItem", "dynamodb:Query"}): ["APPLICANT#*", "NIK#*"],
+            frozenset({"dynamodb:UpdateItem", "dynamodb:PutItem"}): ["APPLICANT#*", "KK#*"],
+        },
+        "payouts": {
+            frozenset({"dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:DeleteItem"}): [
+                "APPLICANT#*"
+            ],
+        },
+    }
+    for table, statements in expected.items():
+        on_table = [s for s in ops.statements if s.on(stack.table(table)) and "/index/" not in json.dumps(s.raw)]
+        found = {
+            frozenset(s.actions): s.raw.get("Condition", {}).get("ForAllValues:StringLike", {}).get("dynamodb:LeadingKeys")
+            for s in on_table
+        }
+        assert found == statements, table
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -422,11 +448,15 @@ def test_screen_eligibility_reads_exclusions_but_cannot_write_them(stack: Stack)
         assert not permissions.allows(action, on=stack.exclusions), action
 
 
-def test_ops_api_reads_applicants_only_for_the_case_view(stack: Stack) -> None:
-    """The case view reads (test above, by leading keys); ops change no profile and decrypt nothing
-    the applicants table holds: what the case view shows was masked when it was written."""
+@pytest.mark.parametrize("table", sorted(OPS_API_ACTIONS_EXACT))
+def test_ops_api_acts_on_a_case_with_exact_actions(stack: Stack, table: str) -> None:
+    assert stack.permissions["OpsApi"].actions_on(stack.table(table)) == OPS_API_ACTIONS_EXACT[table]
+
+
+def test_ops_api_reads_a_profile_but_cannot_decrypt_it(stack: Stack) -> None:
+    """An action reads the profile's status, card and NIK digests; never its personal data."""
     permissions = stack.permissions["OpsApi"]
-    assert permissions.actions_on(stack.applicants) == {"dynamodb:GetItem", "dynamodb:Query"}
+    assert permissions.allows("dynamodb:GetItem", on=stack.applicants)
     assert not permissions.allows("kms:Decrypt", on=stack.personal_data_key)
 
 
@@ -499,7 +529,7 @@ def test_applicants_start_registrations_and_ops_start_selections_nothing_else(st
     starting = [s for s in permissions.statements if s.allows("states:StartExecution")]
     allowed = {
         "ApplicantApi": {stack.registration},
-        "OpsApi": {stack.selection, stack.payout_runs, stack.reconciliation},
+        "OpsApi": {stack.registration, stack.selection, stack.payout_runs, stack.reconciliation},  # REVERIFY
     }.get(name, set())
     started = set()
     for statement in starting:

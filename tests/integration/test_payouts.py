@@ -12,6 +12,8 @@ from typing import Any
 import pytest
 
 from localcloud.provision import Resources
+from prakerja.adapters import keys
+from prakerja.adapters.dynamodb import to_item
 from prakerja.adapters.dynamodb_ledger import DynamoDBLedger
 from prakerja.adapters.dynamodb_payouts import DynamoDBPayoutAccounts, DynamoDBPayouts
 from prakerja.errors import Conflict, NotFound
@@ -327,3 +329,28 @@ def test_the_ledger_lists_each_confirmed_payout_for_its_partner_and_day(pay: Pay
         DiscrepancyKind.EXTRA,
         DiscrepancyKind.DUPLICATE,
     ]
+
+
+def test_a_held_applicants_due_payout_is_skipped_until_released(pay: Payments, monkeypatch: pytest.MonkeyPatch) -> None:
+    """HOLD_PAYOUTS (prakerja.cases) puts the hold item; a run leaves the payout SCHEDULED and due,
+    even when the hold lands between the step's check and its write; the first run after the
+    release pays it."""
+    pay.link("1234567890")
+    pid = pay.grant()
+    db, table = pay.payouts._db, pay.payouts._table  # the hold item as adapters/dynamodb_cases.py writes it
+    db.put_item(TableName=table, Item=to_item({**keys.payout_hold(APPLICANT), "action_id": "act-1"}))
+    assert pay.payouts.held(APPLICANT)
+    skipped = pay.transfers.send(APPLICANT, pid, "token-1")
+    assert skipped is not None and skipped["status"] == "SCHEDULED"
+    # The hold written after the check: begin_transfer's condition still stops it.
+    with monkeypatch.context() as late:
+        late.setattr(pay.payouts, "held", lambda applicant_id: False)
+        again = pay.transfers.send(APPLICANT, pid, "token-2")
+    assert again is not None and again["status"] == "SCHEDULED"
+    assert pay.partner.requests == [] and pay.payout(pid).status == PayoutStatus.SCHEDULED
+    assert pay.transfers.due(10) == [(APPLICANT, pid)]  # still due: the next run collects it
+    assert pay.report().in_transit == 0
+
+    db.delete_item(TableName=table, Key=to_item(keys.payout_hold(APPLICANT)))  # released
+    assert pay.transfers.send(APPLICANT, pid, "token-3") is None
+    assert pay.payout(pid).status == PayoutStatus.PROCESSING and pay.partner.requests == [f"{pid}-1"]

@@ -38,9 +38,16 @@ from prakerja.adapters import keys
         # The payouts table.
         (keys.payout_account("a-1"), {"pk": "APPLICANT#a-1", "sk": "ACCOUNT"}),
         (keys.payout("a-1", "po-1"), {"pk": "APPLICANT#a-1", "sk": "PAYOUT#po-1"}),
+        (keys.payout_hold("a-1"), {"pk": "APPLICANT#a-1", "sk": "HOLD"}),
         (keys.survey_response("a-1", "s-1"), {"pk": "APPLICANT#a-1", "sk": "SURVEY#s-1"}),
         (keys.transfer_guard("tr-1"), {"pk": "TRANSFER#tr-1", "sk": "GUARD"}),
         (keys.rate_counter("OVO", 1700000000), {"pk": "RATE#OVO#1700000000", "sk": "RATE"}),
+        # The cases table: ops actions.
+        (keys.action("act-1"), {"pk": "ACTION#act-1", "sk": "ACTION"}),
+        (
+            keys.applicant_action("a-1", "2024-01-02T03:04:05+00:00", "act-1"),
+            {"pk": "APPLICANT#a-1", "sk": "ACTION#2024-01-02T03:04:05+00:00#act-1"},
+        ),
         # The attempts table.
         (
             keys.attempt_counter("REGISTRATION#sub-1#1700000000"),
@@ -57,6 +64,7 @@ def test_a_key_is_the_one_stored_items_have(built: keys.Key, stored: keys.Key) -
     [
         (keys.applicant_partition("a-1"), "APPLICANT#a-1"),
         (keys.cards_due_partition("w-1", 3), "w-1#03"),
+        (keys.pending_since("2024-01-02T03:04:05+00:00", "act-1"), "2024-01-02T03:04:05+00:00#act-1"),
         (keys.participants_partition("w-1", 63), "WAVE#w-1#P#63"),
         (keys.entry_partition("CARD:5123"), "ENTRY#CARD:5123"),
         (keys.settlement_partition("OVO", date(2024, 1, 2), 4), "SETTLED#OVO#2024-01-02#04"),

@@ -17,7 +17,7 @@ from prakerja_infra.constructs.grants import (
     allow_audit_append,
     allow_audit_read,
     allow_bucket_objects,
-    allow_case_reads,
+    allow_case_work,
     allow_index_query,
     allow_ledger_postings,
     allow_registration_restarts,
@@ -60,7 +60,9 @@ class ApiFunctions(Construct):
                     "PERSONAL_DATA_KEY_ARN": data.personal_data_key.key_arn,
                 },
             ),
-            "OpsApi": self._ops_api(selection, payouts, reconciliation, {**marketplace, **hashing_secret}),
+            "OpsApi": self._ops_api(
+                registration, selection, payouts, reconciliation, {**marketplace, **hashing_secret}
+            ),
             "PartnerApi": self._partner_api(partners, payouts),
         }
 
@@ -121,6 +123,7 @@ class ApiFunctions(Construct):
 
     def _ops_api(
         self,
+        registration: sfn.StateMachine,
         selection: sfn.StateMachine,
         payouts: sfn.StateMachine,
         reconciliation: sfn.StateMachine,
@@ -130,7 +133,7 @@ class ApiFunctions(Construct):
         ops_api = self._function(
             "OpsApi",
             "ops_api.handler.lambda_handler",
-            "Ops routes: exclusion lists, waves and their close, the catalog, the ledger",
+            "Ops routes: exclusion lists, waves and their close, the catalog, the ledger, actions",
             {
                 "EXCLUSIONS_TABLE": data.exclusions.table_name,
                 "WAVES_TABLE": data.waves.table_name,
@@ -140,13 +143,18 @@ class ApiFunctions(Construct):
                 "PAYOUTS_BUCKET": data.payout_files.bucket_name,
                 "PAYOUTS_TABLE": data.payouts.table_name,
                 "AUDIT_TABLE": data.audit_log.table_name,
+                "CASES_TABLE": data.cases.table_name,
                 "APPLICANTS_TABLE": data.applicants.table_name,
+                "OUTBOX_TABLE": data.outbox.table_name,
+                "REGISTRATION_STATE_MACHINE_ARN": registration.state_machine_arn,
                 **environment,
             },
         )
         allow_audit_append(data.audit_log, ops_api)  # every change an ops call makes
         allow_audit_read(data.audit_log, ops_api)
-        allow_case_reads(data.applicants, data.payouts, ops_api)  # the case view, nothing else of a person
+        # The case view and actions: an applicant's own partitions and a family card's places only.
+        allow_case_work(data.applicants, data.payouts, ops_api)
+        allow_registration_restarts(ops_api, registration)  # REVERIFY
         data.catalog.grant(ops_api, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem")
         data.ledger.grant(ops_api, "dynamodb:BatchGetItem", "dynamodb:Query")  # the report, statements
         allow_ledger_postings(data.ledger, ops_api)  # budget allocations
@@ -155,6 +163,13 @@ class ApiFunctions(Construct):
         allow_bucket_objects(data.payout_files, ops_api, "s3:GetObject", prefix="reconciliations/")
         # The failed payouts: their index only, never a payout item (nor its account number).
         allow_index_query(data.payouts, "PayoutsFailed", ops_api)
+        # Ops actions (prakerja.cases): the actions, their copies per applicant and the approvals
+        # queue; a profile read (never decrypted: no KMS grant) and, approved, its card revoked
+        # with the card sweep's items (outbox, blacklist, ledger); the payout hold item put and
+        # deleted (IAM cannot narrow a grant to one sort key: the adapter writes only that key).
+        allow_table(data.cases, ops_api, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query")
+        allow_index_query(data.cases, "ActionsPending", ops_api)
+        allow_table(data.outbox, ops_api, "dynamodb:PutItem")
         data.exclusions.grant_read_write_data(ops_api)
         data.waves.grant_read_write_data(ops_api)
         data.hashing_secret.grant_read(ops_api)

@@ -159,6 +159,14 @@ class Data(Construct):
         # Grievances and case handling: complaint tickets and their updates, ops actions waiting for
         # a second person (layers: prakerja/grievances, prakerja/cases).
         self.cases = self._table("CasesTable", removal, partition_key="pk", sort_key="sk")
+        # Sparse index of the ops actions waiting for a second person, oldest first (the approvals
+        # queue; adapters/dynamodb_cases.py): one partition, a few hundred items at most.
+        self.cases.add_global_secondary_index(
+            index_name="ActionsPending",
+            partition_key=dynamodb.Attribute(name="approval_queue", type=dynamodb.AttributeType.STRING),
+            sort_key=dynamodb.Attribute(name="pending_since", type=dynamodb.AttributeType.STRING),
+            projection_type=dynamodb.ProjectionType.ALL,
+        )
         # The audit log of ops calls (adapters/dynamodb_audit.py): append-only (grants.py
         # allow_audit_append), one partition by time and an index per filter; kept two years (TTL).
         self.audit_log = self._table(
@@ -191,6 +199,7 @@ class Data(Construct):
             "Applicants": ["CardsDue", "ApplicantsByEmail"],
             "Payouts": ["PayoutsDue", "PayoutsFailed"],
             "AuditLog": ["AuditByActor", "AuditByAction"],
+            "Cases": ["ActionsPending"],
         }
 
         self.access_logs = s3.Bucket(

@@ -63,14 +63,22 @@ def allow_audit_read(audit_log: dynamodb.ITable, fn: lambda_.Function) -> None:
     )
 
 
-def allow_case_reads(applicants: dynamodb.ITable, payouts: dynamodb.ITable, fn: lambda_.Function) -> None:
-    """The case view's narrow read path: an applicant's own partition (profile, history,
-    purchases; payout account and payouts) and the NIK guards a search by NIK reads, nothing else
-    of either table (no family-card, card-number or voucher items), and the index of e-mails."""
-    for table, partitions in ((applicants, ["APPLICANT#*", "NIK#*"]), (payouts, ["APPLICANT#*"])):
+def allow_case_work(applicants: dynamodb.ITable, payouts: dynamodb.ITable, fn: lambda_.Function) -> None:
+    """The ops function's narrow path to people's data, by IAM's leading-keys condition:
+    - the case view reads an applicant's own partition (profile, history, purchases; payout account
+      and payouts) and the NIK guards a search by NIK reads, and queries the index of e-mails;
+    - actions write an applicant's own partition (a card revoked, a restart of the checks and its
+      history event, the payout hold item) and a family card's places (given back by a restart).
+    Account, card-number and voucher guards stay out of its reach; nothing is decrypted."""
+    conditioned = (
+        (applicants, ["dynamodb:GetItem", "dynamodb:Query"], ["APPLICANT#*", "NIK#*"]),
+        (applicants, ["dynamodb:UpdateItem", "dynamodb:PutItem"], ["APPLICANT#*", "KK#*"]),
+        (payouts, ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:DeleteItem"], ["APPLICANT#*"]),
+    )
+    for table, actions, partitions in conditioned:
         fn.add_to_role_policy(
             iam.PolicyStatement(
-                actions=["dynamodb:GetItem", "dynamodb:Query"],
+                actions=actions,
                 resources=[table.table_arn],
                 conditions={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": partitions}},
             )

@@ -98,6 +98,8 @@ class PayoutWorkflow(Construct):
             )
             # The payout and its transfer guard, the rate-limit counters; the ledger postings.
             allow_table(data.payouts, step, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem")
+            if module == "send_transfer":  # a transfer begins only while no ops hold is there
+                allow_table(data.payouts, step, "dynamodb:ConditionCheckItem")
             allow_ledger_postings(data.ledger, step)
             data.personal_data_key.grant(step, "kms:Decrypt")  # the account number, sent to the partner
             partners.grant_read(step, partner_type="PAYMENT")

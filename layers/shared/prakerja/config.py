@@ -94,8 +94,11 @@ class OpsApiSettings(MarketplaceSettings, AuditSettings, CorsSettings):
     payout_state_machine_arn: str = Field(min_length=1)
     reconciliation_state_machine_arn: str = Field(min_length=1)
     payouts_bucket: str = Field(min_length=1)  # reconciliation results
-    payouts_table: str = Field(min_length=1)  # the failed payouts' index; a case's payouts
-    applicants_table: str = Field(min_length=1)  # the case view: profiles, their history, purchases
+    payouts_table: str = Field(min_length=1)  # the failed payouts' index; payout holds; a case's payouts
+    cases_table: str = Field(min_length=1)  # ops actions (prakerja.cases)
+    applicants_table: str = Field(min_length=1)  # the case view; actions: a profile read, a card revoked
+    outbox_table: str = Field(min_length=1)  # a revoked card's notification
+    registration_state_machine_arn: str = Field(min_length=1)  # REVERIFY: the checks run again
 
 
 class PartnerApiSettings(PersonalDataSettings, PartnerSecretSettings, AttemptLimitSettings):

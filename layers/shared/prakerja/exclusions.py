@@ -39,6 +39,12 @@ class ExclusionListImported(BaseModel):
     stored: int  # distinct NIKs in this upload
 
 
+class ExclusionListRemoved(BaseModel):
+    source: ExclusionSource
+    received: int
+    removed: int  # distinct NIKs in this upload: none of them is on the list any more
+
+
 class UnknownList(NotFound):
     def __init__(self) -> None:
         super().__init__("EXCLUSION_LIST_UNKNOWN", f"Lists are: {', '.join(s.value for s in ExclusionSource)}.")
@@ -51,12 +57,26 @@ class ExclusionListService:
         self._clock = clock
 
     def import_list(self, source: str, upload: ExclusionListUpload) -> ExclusionListImported:
-        if source not in ExclusionSource.__members__:
-            raise UnknownList()
-        list_source = ExclusionSource(source)
+        list_source = _source(source)
         niks = set(upload.niks)
         # Under every key: a wave's participants carry their NIK's digest under the key current
         # when they registered, and re-screening at close looks the lists up with it.
         hashes = (digest for nik in niks for digest in self._keyring.digests("nik", nik))
         self._lists.add(list_source, hashes, self._clock.now())
         return ExclusionListImported(source=list_source, received=len(upload.niks), stored=len(niks))
+
+    def remove(self, source: str, upload: ExclusionListUpload) -> ExclusionListRemoved:
+        """The NIKs off the list, under every key of the keyring (as they were imported). The
+        internal lists (RECIPIENT, BLACKLIST) are not agencies' lists: the blacklist is left only
+        by an approved LIFT_BLACKLIST action (prakerja.cases)."""
+        list_source = _source(source)
+        niks = set(upload.niks)
+        hashes = (digest for nik in niks for digest in self._keyring.digests("nik", nik))
+        self._lists.remove(list_source, hashes)
+        return ExclusionListRemoved(source=list_source, received=len(upload.niks), removed=len(niks))
+
+
+def _source(source: str) -> ExclusionSource:
+    if source not in ExclusionSource.__members__:
+        raise UnknownList()
+    return ExclusionSource(source)

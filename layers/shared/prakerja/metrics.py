@@ -51,7 +51,10 @@ class OperationalMetric(StrEnum):
     PAYMENT_CALLBACKS = "PaymentCallbacks"
     # The ops API.
     EXCLUSIONS_IMPORTED = "ExclusionsImported"
+    EXCLUSIONS_REMOVED = "ExclusionsRemoved"
     WAVES_CLOSED = "WavesClosed"
+    OPS_ACTIONS_REQUESTED = "OpsActionsRequested"
+    OPS_ACTIONS_APPROVED = "OpsActionsApproved"
     # The selection workflow, per shard.
     SELECTION_PARTICIPANTS_SNAPSHOT = "SelectionParticipantsSnapshot"
     SELECTION_OUTCOMES_WRITTEN = "SelectionOutcomesWritten"

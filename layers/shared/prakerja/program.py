@@ -41,8 +41,15 @@ class Survey(_Rules):
     title: str
 
 
+class CaseRules(_Rules):
+    # Ops actions that wait for a second ops user's approval (four eyes) before they run;
+    # the others run when they are asked for (prakerja.cases).
+    second_person_required: frozenset[str]
+
+
 class Program(_Rules):
     registration: RegistrationRules
+    cases: CaseRules
     schemes: dict[str, Scheme]
     # In order: a scheme whose survey incentive has n tranches pays for the first n surveys.
     surveys: tuple[Survey, ...]

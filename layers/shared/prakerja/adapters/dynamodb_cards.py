@@ -34,7 +34,8 @@ if TYPE_CHECKING:
 
 CARDS_DUE_INDEX = "CardsDue"
 CARD_REVOKED = "CARD_REVOKED"
-NO_FIRST_PURCHASE = "NO_FIRST_PURCHASE"
+NO_FIRST_PURCHASE = "NO_FIRST_PURCHASE"  # revoked by the sweep
+REVOKED_BY_OPS = "REVOKED_BY_OPS"  # an approved REVOKE_CARD (prakerja.cases)
 _CURSOR_KEYS = {"card_due", "pk", "sk"}  # the index's key and the table's: a position, nothing else
 
 
@@ -98,8 +99,21 @@ class DynamoDBDueCards:
         return ids, encode_cursor(last) if last else None
 
     def revoke(self, applicant: ApplicantRecord, posting: Posting | None, at: datetime) -> bool:
+        return not transact(self._db, self.revocation(applicant, posting, at, NO_FIRST_PURCHASE))
+
+    def revocation(
+        self, applicant: ApplicantRecord, posting: Posting | None, at: datetime, why: str
+    ) -> list[TransactWriteItemTypeDef]:
+        """The items of one card's revocation, for this sweep and for an ops REVOKE_CARD
+        (adapters/dynamodb_cases.py), which writes them in its action's transaction: REVOKED,
+        blacklisted, balance to zero, the CARD_REVOKED posting (once per card: its id is the
+        card's) and the notification. Conditioned on the card being as read (still SELECTED, the
+        same balance); the sweep's (``why`` NO_FIRST_PURCHASE) also on it being unused."""
         card = applicant.card
         assert card is not None
+        condition = "#status = :selected AND card.card_number = :card AND card.training_balance = :balance"
+        if why == NO_FIRST_PURCHASE:
+            condition += " AND attribute_not_exists(card.first_purchase_at)"
         items: list[TransactWriteItemTypeDef] = [
             {
                 "Update": {
@@ -107,15 +121,14 @@ class DynamoDBDueCards:
                     "Key": profile_key(applicant.applicant_id),
                     "UpdateExpression": "SET #status = :revoked, card.training_balance = :zero, "
                     "card.revoked_at = :at, card.revocation = :why, updated_at = :at REMOVE card_due",
-                    "ConditionExpression": "#status = :selected AND card.card_number = :card "
-                    "AND card.training_balance = :balance AND attribute_not_exists(card.first_purchase_at)",
+                    "ConditionExpression": condition,
                     "ExpressionAttributeNames": {"#status": "status"},
                     "ExpressionAttributeValues": {
                         ":revoked": value(ApplicantStatus.REVOKED.value),
                         ":selected": value(ApplicantStatus.SELECTED.value),
                         ":zero": value(0),
                         ":at": value(ts(at)),
-                        ":why": value(NO_FIRST_PURCHASE),
+                        ":why": value(why),
                         ":card": value(card.card_number),
                         ":balance": value(card.training_balance),
                     },
@@ -138,4 +151,4 @@ class DynamoDBDueCards:
             items.append({"Put": {"TableName": self._exclusions, "Item": to_item(blacklisted)}})
         if posting is not None:
             items.extend(self._ledger.writes(posting, {Account.card(card.card_number): 0}))
-        return not transact(self._db, items)
+        return items

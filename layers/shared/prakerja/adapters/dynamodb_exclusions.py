@@ -36,6 +36,16 @@ class DynamoDBExclusionRepository:
             self._write_all(requests)
         return len(unique)
 
+    def remove(self, source: ExclusionSource | str, nik_hashes: Iterable[str]) -> int:
+        unique = sorted(set(nik_hashes))
+        for start in range(0, len(unique), _BATCH):
+            requests: list[Any] = [
+                {"DeleteRequest": {"Key": to_item({"nik_hash": h, "source": str(source)})}}
+                for h in unique[start : start + _BATCH]
+            ]
+            self._write_all(requests)
+        return len(unique)
+
     def _write_all(self, requests: list[Any]) -> None:
         delay = 0.05
         while requests:

@@ -8,6 +8,8 @@ Items:
   payout carries ``failed_with`` (its failure code): the sparse index ``PayoutsFailed`` lists
   exactly those, one partition per code, by ``failed_at``.
 - ``APPLICANT#<id> / SURVEY#<survey id>``: a survey response (once).
+- ``APPLICANT#<id> / HOLD``: ops hold this applicant's payouts (HOLD_PAYOUTS, written by
+  adapters/dynamodb_cases.py); a transfer begins only while it is absent (``begin_transfer``).
 - ``TRANSFER#<transfer id> / GUARD``: which payout a transfer belongs to; put once, so a
   transfer id can never be claimed by two payouts or twice by one.
 - ``RATE#<provider>#<unix second> / RATE``: requests sent to a partner in that second
@@ -248,14 +250,36 @@ class DynamoDBPayouts:
         claim: TransactWriteItemTypeDef = {
             "Put": {"TableName": self._table, "Item": to_item(guard), "ConditionExpression": "attribute_not_exists(pk)"}
         }
-        return self._replace(payout, started, [claim, *self._ledger.writes(sent)])
+        # Not while ops hold the applicant's payouts: a hold put after the workflow's check and
+        # before this write still stops the transfer (the payout stays SCHEDULED).
+        not_held: TransactWriteItemTypeDef = {
+            "ConditionCheck": {
+                "TableName": self._table,
+                "Key": to_item(keys.payout_hold(started.applicant_id)),
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        }
+        return self._replace(payout, started, [claim, *self._ledger.writes(sent)], not_held)
+
+    def held(self, applicant_id: str) -> bool:
+        item = self._db.get_item(
+            TableName=self._table, Key=to_item(keys.payout_hold(applicant_id)), ConsistentRead=True
+        ).get("Item")
+        return item is not None
 
     def replace(self, current: PayoutRecord, new: PayoutRecord, posting: Posting | None) -> bool:
         return self._replace(current, new, self._ledger.writes(posting) if posting else [])
 
-    def _replace(self, current: PayoutRecord, new: PayoutRecord, also: Sequence[TransactWriteItemTypeDef]) -> bool:
+    def _replace(
+        self,
+        current: PayoutRecord,
+        new: PayoutRecord,
+        also: Sequence[TransactWriteItemTypeDef],
+        unless: TransactWriteItemTypeDef | None = None,
+    ) -> bool:
         """The payout rewritten as ``new`` if it still is as ``current`` was read (status and
-        attempt), in one transaction with ``also``."""
+        attempt), in one transaction with ``also``; False (nothing written) if it was not, or if
+        the check ``unless`` failed."""
         update: TransactWriteItemTypeDef = {
             "Put": {
                 "TableName": self._table,
@@ -268,7 +292,8 @@ class DynamoDBPayouts:
                 },
             }
         }
-        cancelled = Transaction().add("payout", update).add("also", *also).write(self._db)
+        transaction = Transaction().add("payout", update).add("unless", *([unless] if unless else []))
+        cancelled = transaction.add("also", *also).write(self._db)
         if cancelled is not None and not cancelled.failed("payout") and cancelled.failed("also"):
             raise AssertionError(f"a payout's ledger posting or transfer id existed already: {cancelled}")
         return cancelled is None

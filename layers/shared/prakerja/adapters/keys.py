@@ -156,6 +156,11 @@ def payout_of(sort_key: str) -> str:
     return sort_key.removeprefix(PAYOUT)
 
 
+def payout_hold(applicant_id: str) -> Key:
+    """Ops held this applicant's payouts (HOLD_PAYOUTS); gone once released."""
+    return {"pk": applicant_partition(applicant_id), "sk": "HOLD"}
+
+
 def survey_response(applicant_id: str, survey_id: str) -> Key:
     return {"pk": applicant_partition(applicant_id), "sk": f"SURVEY#{survey_id}"}
 
@@ -188,3 +193,25 @@ AUDIT = "AUDIT"  # one partition: ops calls, not applicants' (writes stay far be
 def audit_entry(at: str, request_id: str, seq: int) -> Key:
     """An entry of the audit log; entries sort by ``at`` (ISO 8601)."""
     return {"pk": AUDIT, "sk": f"{at}#{request_id}#{seq:02d}"}
+
+
+# -- the cases table: ops actions (adapters/dynamodb_cases.py) ---------------------------------
+ACTION = "ACTION#"
+# The sparse index of actions waiting for a second person: one partition (a few hundred waiting
+# at most), sorted by ``pending_since``.
+ACTIONS_PENDING = "PENDING_APPROVAL"
+
+
+def action(action_id: str) -> Key:
+    return {"pk": f"{ACTION}{action_id}", "sk": "ACTION"}
+
+
+def applicant_action(applicant_id: str, requested_at: str, action_id: str) -> Key:
+    """A copy of an action in its applicant's partition: an applicant's actions, oldest first,
+    in one query (``begins_with(sk, ACTION)``)."""
+    return {"pk": applicant_partition(applicant_id), "sk": f"{ACTION}{requested_at}#{action_id}"}
+
+
+def pending_since(requested_at: str, action_id: str) -> str:
+    """An action's place in the approvals queue (ISO 8601 time, then the id)."""
+    return f"{requested_at}#{action_id}"

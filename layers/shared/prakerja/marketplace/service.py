@@ -183,7 +183,8 @@ class MarketplaceService:
 def _usable_card(applicant: ApplicantRecord, training: Training, now: datetime) -> CardRecord:
     card = applicant.card
     if applicant.status == ApplicantStatus.REVOKED:
-        raise Conflict("CARD_REVOKED", "Your card was revoked: no first purchase was made by its deadline.")
+        # By the nightly sweep (unused by its deadline) or by the programme office (REVOKE_CARD).
+        raise Conflict("CARD_REVOKED", "Your card was revoked; the helpdesk can tell you why.")
     if applicant.status != ApplicantStatus.SELECTED or card is None:
         raise Forbidden("NOT_A_RECIPIENT", "Only selected participants with a card can buy training.")
     if card.past_deadline(now):

@@ -98,10 +98,14 @@ class Payouts(Protocol):
         """(applicant_id, payout_id) of the payouts to work on now."""
         ...
 
+    def held(self, applicant_id: str) -> bool:
+        """Whether ops hold the applicant's payouts (HOLD_PAYOUTS, until RELEASE_PAYOUTS)."""
+        ...
+
     def begin_transfer(self, payout: PayoutRecord, started: PayoutRecord, sent: Posting) -> bool:
         """``payout`` (SCHEDULED) becomes ``started``
         (PROCESSING) with the transfer's SENT posting and its id claimed, all or nothing;
-        False if the payout changed meanwhile."""
+        False if the payout changed meanwhile or its applicant's payouts are held."""
         ...
 
     def replace(self, current: PayoutRecord, new: PayoutRecord, posting: Posting | None) -> bool:

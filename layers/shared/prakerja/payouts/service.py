@@ -403,10 +403,15 @@ class TransferService:
         Raises PartnerUnavailable or RateLimited for the workflow to retry (same transfer id)."""
         settlements = self._settlements
         payout = settlements.payout(applicant_id, payout_id)
-        if payout.status == PayoutStatus.PAID or (
-            payout.status == PayoutStatus.FAILED and payout.failure_code not in TRANSIENT_FAILURES
+        if (
+            payout.status == PayoutStatus.PAID
+            or (payout.status == PayoutStatus.FAILED and payout.failure_code not in TRANSIENT_FAILURES)
+            # Held by ops (HOLD_PAYOUTS): skipped, still SCHEDULED and due, so the first run after
+            # the release collects it. begin_transfer checks the hold again in its transaction,
+            # for a hold written after this read. A transfer already begun is not held back.
+            or (payout.status == PayoutStatus.SCHEDULED and self._payouts.held(applicant_id))
         ):
-            return settlements.resume(task_token, payout)  # settled meanwhile: nothing to send
+            return settlements.resume(task_token, payout)  # settled meanwhile, or held: nothing to send
         if payout.status == PayoutStatus.SCHEDULED:
             account = self._accounts.account(applicant_id)
             if account is None or account.status != AccountStatus.VALID:

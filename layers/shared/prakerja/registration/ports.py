@@ -102,6 +102,10 @@ class KkLimitReached(Exception):
 class ExclusionRepository(Protocol):
     def add(self, source: ExclusionSource, nik_hashes: Iterable[str], at: datetime) -> int: ...
 
+    def remove(self, source: ExclusionSource, nik_hashes: Iterable[str]) -> int:
+        """The hashes off that list (those not on it are no-ops); how many distinct hashes."""
+        ...
+
     def sources_for(self, *nik_hashes: str) -> frozenset[str]:
         """Every list (exclusion sources plus RECIPIENT and BLACKLIST) naming this NIK under
         any of these digests (one NIK under each key of the keyring)."""
