@@ -17,7 +17,7 @@ from prakerja.adapters.dynamodb_waves import DynamoDBWaveRepository
 from prakerja.adapters.s3_objects import S3ObjectStore
 from prakerja.adapters.secrets_hasher import load_keyring
 from prakerja.adapters.stepfunctions_starter import ExecutionStarter, SelectionWorkflowStarter, StepFunctionsStarter
-from prakerja.cases.case_view import CaseFiles
+from prakerja.cases.case_view import CaseFiles, action_events
 from prakerja.cases.ports import Reverifier
 from prakerja.cases.service import ActionService
 from prakerja.clock import SystemClock
@@ -113,6 +113,7 @@ def case_files() -> CaseFiles:
         payouts=payouts_wiring.payouts(config.payouts_table, config.ledger_table),
         accounts=payouts_wiring.payout_accounts(config.payouts_table),
         keyring=keyring,
+        more_history=[action_events(cases())],
     )
 
 
@@ -126,7 +127,7 @@ def reverifier() -> Reverifier:
 
 
 @cache
-def action_service() -> ActionService:
+def cases() -> DynamoDBCases:
     config = settings()
     db = aws.dynamodb()
     cards = DynamoDBDueCards(
@@ -136,11 +137,15 @@ def action_service() -> ActionService:
         config.outbox_table,
         DynamoDBLedger(db, config.ledger_table),
     )
+    return DynamoDBCases(db, config.cases_table, audit_trail(), cards, config.exclusions_table, config.payouts_table)
+
+
+@cache
+def action_service() -> ActionService:
+    config = settings()
     return ActionService(
-        actions=DynamoDBCases(
-            db, config.cases_table, audit_trail(), cards, config.exclusions_table, config.payouts_table
-        ),
-        facts=DynamoDBCaseFacts(db, applicants(), config.exclusions_table, config.payouts_table),
+        actions=cases(),
+        facts=DynamoDBCaseFacts(aws.dynamodb(), applicants(), config.exclusions_table, config.payouts_table),
         reverifier=reverifier,
         clock=SystemClock(),
     )

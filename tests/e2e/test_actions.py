@@ -121,7 +121,9 @@ def test_actions_refuse_what_does_not_apply(api: Api, ops_a: str, ops_b: str) ->
     applicant = applicant_id(api, token)
     assert ask(api, ops_a, applicant, "REVOKE_CARD", status=409)["code"] == "NO_ACTIVE_CARD"
     assert ask(api, ops_a, applicant, "RELEASE_PAYOUTS", status=409)["code"] == "PAYOUTS_NOT_HELD"
-    assert ask(api, ops_a, applicant, "REVERIFY", status=503)["code"] == "REVERIFY_UNAVAILABLE"  # until it lands
+    wave_id = api.open_wave(ops_a, "actions-locked-seed", quota_total=5)
+    assert api.call("POST", f"/v1/waves/{wave_id}/join", token).status_code == 200
+    assert ask(api, ops_a, applicant, "REVERIFY", status=409)["code"] == "PROFILE_LOCKED"  # in a wave
     blank = api.call("POST", f"/v1/ops/applicants/{applicant}/actions", ops_a, json={"action": "REVERIFY"})
     assert blank.status_code == 422
     assert api.call("POST", f"/v1/ops/applicants/{applicant}/actions", token, json={}).status_code == 403

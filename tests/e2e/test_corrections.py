@@ -73,3 +73,35 @@ def test_case_search_takes_exactly_one_well_formed_key_and_unknown_cases_are_404
     assert missing.status_code == 404 and missing.json()["code"] == "APPLICANT_NOT_FOUND"
     applicant = api.token()
     assert api.call("POST", "/v1/ops/applicants/search", applicant, json={"applicant_id": "x"}).status_code == 403
+
+
+def test_ops_reverify_after_the_registry_corrected_its_record(api: Api) -> None:
+    """The civil registry did not know the NIK; once it does, ops ask for the checks again (no
+    second person needed), the same profile is verified, and the case and audit log say who did it."""
+    body = api.person(in_registry=False)
+    token, created = api.register(body)
+    applicant_id = created.json()["applicant_id"]
+    assert api.wait_for_decision(token)["reasons"] == ["NIK_NOT_FOUND"]
+    resident = {k: body[k] for k in ("nik", "kk_number", "full_name", "date_of_birth", "gender")}
+    assert api.call("POST", "/_local/population", json={"residents": [resident]}).status_code in (200, 201)
+
+    ops = api.token(groups=["ops"])
+    path = f"/v1/ops/applicants/{applicant_id}/actions"
+    asked = api.call("POST", path, ops, json={"action": "REVERIFY", "reason": "Dukcapil added the record"})
+    assert asked.status_code == 202, asked.text
+    assert asked.json()["status"] == "EXECUTED"
+    assert api.wait_for_decision(token)["status"] == "VERIFIED"
+
+    case = api.call("GET", f"/v1/ops/applicants/{applicant_id}", ops).json()
+    kinds = [e["kind"] for e in case["history"]]
+    assert kinds.count("DECIDED") == 2 and "ACTION_REQUESTED" in kinds
+    restart = next(e for e in case["history"] if e["kind"] == "VERIFICATION_RESTARTED")
+    assert restart["details"] == {"cause": "REVERIFY", "attempt": 2}
+    action = next(e for e in case["history"] if e["kind"] == "ACTION_REQUESTED")
+    assert action["details"]["action"] == "REVERIFY" and action["details"]["reason"] == "Dukcapil added the record"
+    audit = api.call("GET", "/v1/ops/audit-log", ops, params={"action": "REVERIFY"}).json()["items"]
+    assert [e["target"] for e in audit if e["target"] == applicant_id] == [applicant_id]
+
+    # A profile being checked cannot be restarted again until its run ends; a verified one can.
+    again = api.call("POST", path, ops, json={"action": "REVERIFY", "reason": "once more"})
+    assert again.status_code == 202, again.text

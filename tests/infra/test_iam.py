@@ -403,7 +403,9 @@ def test_ops_reach_people_only_through_their_own_partitions(stack: Stack) -> Non
     for table, statements in expected.items():
         on_table = [s for s in ops.statements if s.on(stack.table(table)) and "/index/" not in json.dumps(s.raw)]
         found = {
-            frozenset(s.actions): s.raw.get("Condition", {}).get("ForAllValues:StringLike", {}).get("dynamodb:LeadingKeys")
+            frozenset(s.actions): s.raw.get("Condition", {})
+            .get("ForAllValues:StringLike", {})
+            .get("dynamodb:LeadingKeys")
             for s in on_table
         }
         assert found == statements, table

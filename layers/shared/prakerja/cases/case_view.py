@@ -15,6 +15,7 @@ from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from prakerja.cases.models import Action
 from prakerja.errors import NotFound
 from prakerja.marketplace.models import PurchaseRecord
 from prakerja.payouts.models import PayoutAccount, PayoutRecord
@@ -42,6 +43,10 @@ class CaseSearch(BaseModel):
         if len(given) != 1:
             raise ValueError("give exactly one of nik, email or applicant_id")
         return self
+
+
+class ActionLookup(Protocol):
+    def actions_of(self, applicant_id: str) -> list[Action]: ...
 
 
 class ProfileLookup(Protocol):
@@ -180,4 +185,24 @@ def _payout_events(account: PayoutAccount | None, payouts: list[PayoutRecord]) -
         if p.failed_at:
             failure = p.failure_code.value if p.failure_code else None
             events.append(CaseEvent(p.failed_at, "PAYOUT_FAILED", {**about, "failure_code": failure}))
+    return events
+
+
+def action_events(actions: ActionLookup) -> HistorySource:
+    """Ops actions on the applicant: each request, and its decision (executed, rejected or lapsed),
+    with who and why (reasons are ops' words, bounded; ids only, never personal data)."""
+
+    def events(record: ApplicantRecord) -> list[CaseEvent]:
+        found: list[CaseEvent] = []
+        for action in actions.actions_of(record.applicant_id):
+            about: dict[str, object] = {"action_id": action.action_id, "action": action.kind.value}
+            requested = {**about, "by": action.requested_by, "reason": action.reason, "status": action.status.value}
+            found.append(CaseEvent(action.requested_at, "ACTION_REQUESTED", requested))
+            if action.decided_at is not None:
+                decided = {**about, "by": action.decided_by, "status": action.status.value}
+                if action.lapsed_code:
+                    decided["code"] = action.lapsed_code
+                found.append(CaseEvent(action.decided_at, f"ACTION_{action.status.value}", decided))
+        return found
+
     return events
