@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from prakerja.adapters import keys
 from prakerja.audit.models import AuditEntry
-from prakerja.grievances.models import Category, QueueRow, Ticket, TicketStatus, TicketSummary, TicketUpdate
+from prakerja.grievances.models import ComplaintCategory, QueueRow, Ticket, TicketStatus, TicketSummary, TicketUpdate
 from prakerja.grievances.ports import TicketChanged
 from prakerja.grievances.service import summary as ticket_summary
 from prakerja.notifications import Claim, OutboxMessage
@@ -405,7 +405,7 @@ class FakeTickets:
             self.notified.append((after.applicant_id, after.ticket_id))
 
     def queue_partition(
-        self, status: TicketStatus, category: Category, after: str | None, before: datetime | None, limit: int
+        self, status: TicketStatus, category: ComplaintCategory, after: str | None, before: datetime | None, limit: int
     ) -> tuple[list[QueueRow], bool]:
         self.partition_reads += 1
         rows = sorted(
@@ -420,6 +420,6 @@ class FakeTickets:
         rows = [r for r in rows if before is None or r.position < keys.queue_time(before)]
         return rows[:limit], len(rows) > limit
 
-    def count_queued_before(self, status: TicketStatus, category: Category, before: datetime) -> int:
+    def count_queued_before(self, status: TicketStatus, category: ComplaintCategory, before: datetime) -> int:
         rows, _ = self.queue_partition(status, category, None, before, 10**9)
         return len(rows)

@@ -25,7 +25,7 @@ from prakerja.observability import logger, metrics
 
 MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # Calls that record themselves in the transaction of their change, with their reason.
-RECORDED_BY_ROUTE: frozenset[str] = frozenset()
+RECORDED_BY_ROUTE: frozenset[str] = frozenset({"POST /v1/ops/complaints/{ticket_id}/updates"})
 # Calls that change nothing though they are POSTs: a search carries its NIK in the body so that
 # it never sits in a URL (API.md).
 READS_BY_POST = frozenset({"POST /v1/ops/applicants/search"})

@@ -15,6 +15,7 @@ from prakerja_infra.constructs.data import Data
 from prakerja_infra.constructs.egress import place_partner_callers
 from prakerja_infra.constructs.endpoints import PartnerEndpoints
 from prakerja_infra.constructs.functions import FunctionFactory, Layers
+from prakerja_infra.constructs.grievances import ComplaintMetrics
 from prakerja_infra.constructs.notifications import Notifications
 from prakerja_infra.constructs.observability import Observability
 from prakerja_infra.constructs.partners import PartnerSecrets
@@ -66,6 +67,7 @@ class PrakerjaStack(Stack):
         reconciliation = ReconciliationWorkflow(
             self, "ReconciliationWorkflow", stage=stage, data=data, function=function
         )
+        complaints = ComplaintMetrics(self, "ComplaintMetrics", stage=stage, data=data, function=function)
         handlers = ApiFunctions(
             self,
             "ApiFunctions",
@@ -88,7 +90,7 @@ class PrakerjaStack(Stack):
             routes=api_routes(handlers.aliases),
         )
 
-        workflows = (registration, selection, card_deadlines, payouts, reconciliation)
+        workflows = (registration, selection, card_deadlines, payouts, reconciliation, complaints)
         functions = {
             **handlers.functions,
             **notifications.functions,

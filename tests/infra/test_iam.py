@@ -169,9 +169,19 @@ TABLE_ACCESS = {
         "ledger": "w",
         "payouts": "rw",  # payout accounts, incentives, survey responses
         "attempts": "w",  # counts attempts by UpdateItem; never reads one
+        "cases": "w",  # complaint tickets, read by Query only
     },
     # The audit log: appended to, never read back item by item (its list is a Query).
-    "OpsApi": {"exclusions": "rw", "waves": "rw", "catalog": "rw", "ledger": "w", "audit_log": "w"},
+    # Complaint tickets are read by Query only; an answer's notice goes to the outbox.
+    "OpsApi": {
+        "exclusions": "rw",
+        "waves": "rw",
+        "catalog": "rw",
+        "ledger": "w",
+        "audit_log": "w",
+        "cases": "w",
+        "outbox": "w",
+    },
     # Payment callbacks settle their payout with its ledger posting.
     "PartnerApi": {"applicants": "rw", "payouts": "rw", "ledger": "w", "attempts": "rw"},
     "VerifyIdentity": {"applicants": "rw"},
@@ -190,6 +200,7 @@ TABLE_ACCESS = {
     "SendTransfer": {"payouts": "rw", "ledger": "w"},
     "CheckTransfer": {"payouts": "rw", "ledger": "w"},
     "ReconcileSettlement": {},  # ledger: Query only
+    "CountOverdueComplaints": {},  # cases: Query on the ComplaintQueue index only
 }
 TABLES = [
     "applicants",
@@ -247,7 +258,9 @@ APPLICANT_API_EXACT = {
         "dynamodb:UpdateItem",
         "dynamodb:Query",
     },
-    "attempts": {"dynamodb:UpdateItem"},  # registrations, payout accounts, assessments
+    "attempts": {"dynamodb:UpdateItem"},  # registrations, payout accounts, assessments, complaints
+    # Complaint tickets: filed and replied to in transactions, read by Query (the ticket, my list).
+    "cases": {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"},
 }
 # The payout, its transfer guard and the partner's rate-limit counters; the payout's ledger postings.
 TRANSFER_STEP = {"payouts": {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"}, "ledger": LEDGER_POSTINGS}
@@ -271,6 +284,7 @@ EXACT_TABLE_ACTIONS |= {
     "SendTransfer": TRANSFER_STEP,
     "CheckTransfer": TRANSFER_STEP,
     "ReconcileSettlement": {"ledger": {"dynamodb:Query"}},  # the partner's settled lines of a day
+    "CountOverdueComplaints": {"cases": {"dynamodb:Query"}},  # the queue index only (below)
 }
 # Each index is queried by one function, and only through a statement naming that index.
 INDEX_QUERIES = {
@@ -280,11 +294,13 @@ INDEX_QUERIES = {
         ("payouts", "PayoutsFailed"),  # lists and counts failed payouts; reads no payout item
         ("audit_log", "AuditByActor"),  # the audit log's filters
         ("audit_log", "AuditByAction"),
+        ("cases", "ComplaintQueue"),  # the complaint queue
     },
+    "CountOverdueComplaints": {("cases", "ComplaintQueue")},  # COUNT queries of overdue partitions
 }
 # Tables whose own items a function also queries besides an index of theirs: the audit log's
 # time-sorted partition.
-TABLE_QUERIES = {"OpsApi": {"audit_log"}}
+TABLE_QUERIES = {"OpsApi": {"audit_log", "cases"}}
 # S3 actions on the selection bucket, by prefix.
 OBJECT_ACCESS = {
     "PublicApi": {"draw/*": {"s3:GetObject"}},
@@ -400,12 +416,37 @@ def test_screen_eligibility_reads_exclusions_but_cannot_write_them(stack: Stack)
         assert not permissions.allows(action, on=stack.exclusions), action
 
 
+# Only what is bound to a complaint ticket (its messages): never a profile, bound to an applicant.
+TICKET_BOUND = {
+    "ForAllValues:StringEquals": {"kms:EncryptionContextKeys": ["ticket_id"]},
+    "Null": {"kms:EncryptionContextKeys": "false"},
+}
+
+
 def test_ops_api_cannot_touch_applicants(stack: Stack) -> None:
     permissions = stack.permissions["OpsApi"]
     assert permissions.actions_on(stack.applicants) == set()
     assert not permissions.allows("dynamodb:GetItem", on=stack.applicants)
-    # Nor decrypt what the applicants table holds.
-    assert not permissions.allows("kms:Decrypt", on=stack.personal_data_key)
+    # Nor decrypt what the applicants table holds: the personal-data key only for ticket messages.
+    kms_statements = [s for s in permissions.statements if any(a.startswith("kms:") for a in s.actions)]
+    assert [set(s.actions) for s in kms_statements] == [{"kms:Encrypt", "kms:Decrypt"}]
+    (statement,) = kms_statements
+    assert statement.on(stack.personal_data_key) and not statement.any_resource
+    assert statement.raw["Condition"] == TICKET_BOUND
+
+
+@pytest.mark.parametrize("name", ["ApplicantApi", "OpsApi"])
+def test_complaint_tickets_are_the_only_items_of_the_cases_table_the_apis_touch(stack: Stack, name: str) -> None:
+    """The cases table also holds ops actions (ACTION#...): the complaint routes reach the tickets'
+    partitions only."""
+    on_cases = [
+        s for s in stack.permissions[name].statements if s.on(stack.cases) and "/index/" not in json.dumps(s.raw)
+    ]
+    assert on_cases
+    for statement in on_cases:
+        assert statement.raw["Condition"] == {
+            "ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["TICKET#*", "ACCOUNT#*#TICKETS"]}
+        }
 
 
 def test_public_api_reads_waves_and_published_draws_only(stack: Stack) -> None:
@@ -455,7 +496,9 @@ def test_snapshot_queries_the_lists_but_cannot_change_them(stack: Stack) -> None
 def test_only_applicant_api_may_encrypt_personal_data(stack: Stack, name: str) -> None:
     permissions = stack.permissions[name]
     may_encrypt = any(permissions.allows(action) for action in ENCRYPT_ACTIONS)
-    assert may_encrypt == (name == "ApplicantApi")
+    assert may_encrypt == (name in ("ApplicantApi", "OpsApi"))
+    if name == "OpsApi":  # an answer's message, bound to its ticket (test above)
+        return
     if may_encrypt:
         assert permissions.allows("kms:Encrypt", on=stack.personal_data_key)
         kms_statements = [s for s in permissions.statements if any(a.startswith("kms:") for a in s.actions)]

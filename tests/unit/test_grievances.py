@@ -15,7 +15,7 @@ from prakerja.errors import Conflict, NotFound, ValidationFailed
 from prakerja.grievances.models import (
     OPS_TRANSITIONS,
     Author,
-    Category,
+    ComplaintCategory,
     ComplaintRequest,
     OpsUpdateRequest,
     QueueFilters,
@@ -48,7 +48,9 @@ def service(store: FakeTickets, clock: FixedClock) -> GrievanceService:
     return GrievanceService(store, RULES, clock, new_id=new_id)
 
 
-def file(service: GrievanceService, category: Category = Category.PAYMENT, account: str = "sub-a") -> str:
+def file(
+    service: GrievanceService, category: ComplaintCategory = ComplaintCategory.PAYMENT, account: str = "sub-a"
+) -> str:
     return service.file(account, "app-a", ComplaintRequest(category=category, message="Dana belum masuk")).ticket_id
 
 
@@ -59,14 +61,16 @@ def answer(service: GrievanceService, ticket_id: str, status: TicketStatus, mess
 def test_a_ticket_is_open_and_due_after_its_categorys_service_level(
     service: GrievanceService, clock: FixedClock
 ) -> None:
-    ticket = service.file("sub-a", None, ComplaintRequest(category=Category.ACCOUNT, message="Tidak bisa masuk"))
+    ticket = service.file(
+        "sub-a", None, ComplaintRequest(category=ComplaintCategory.ACCOUNT, message="Tidak bisa masuk")
+    )
     assert ticket.status is TicketStatus.OPEN
-    assert ticket.due_by == clock.now() + timedelta(hours=RULES.service_levels_hours[Category.ACCOUNT])
+    assert ticket.due_by == clock.now() + timedelta(hours=RULES.service_levels_hours[ComplaintCategory.ACCOUNT])
     assert ticket.applicant_id is None  # an account without a profile may complain
 
 
 def test_program_json_gives_every_category_a_service_level() -> None:
-    assert set(RULES.service_levels_hours) == set(Category)
+    assert set(RULES.service_levels_hours) == set(ComplaintCategory)
     assert RULES.reopen_days == 14
 
 
@@ -118,7 +122,7 @@ def test_a_reply_reopens_a_resolved_ticket_within_the_window_with_a_new_due_by(
     reopened = service.reply("sub-a", ticket_id, "Masih belum masuk")
     assert reopened.status is TicketStatus.OPEN
     assert reopened.queued_at == clock.now()
-    assert reopened.due_by == clock.now() + RULES.service_level(Category.PAYMENT)
+    assert reopened.due_by == clock.now() + RULES.service_level(ComplaintCategory.PAYMENT)
     assert reopened.resolved_at is None
 
 
@@ -165,8 +169,8 @@ def test_ops_never_set_open() -> None:
 @pytest.mark.parametrize("message", ["", "x" * 2001])
 def test_message_is_1_to_2000_characters(message: str) -> None:
     with pytest.raises(ValidationError):
-        ComplaintRequest(category=Category.OTHER, message=message)
-    assert ComplaintRequest(category=Category.OTHER, message="x" * 2000)
+        ComplaintRequest(category=ComplaintCategory.OTHER, message=message)
+    assert ComplaintRequest(category=ComplaintCategory.OTHER, message="x" * 2000)
 
 
 def test_an_update_onto_a_stale_read_is_refused(service: GrievanceService, store: FakeTickets) -> None:
@@ -184,7 +188,7 @@ def test_the_queue_is_oldest_first_across_categories_a_page_at_a_time(
 ) -> None:
     filed = []
     for i in range(7):
-        filed.append(file(service, category=list(Category)[i % 3]))
+        filed.append(file(service, category=list(ComplaintCategory)[i % 3]))
         clock.advance(minutes=1)
     answer(service, filed[1], TicketStatus.WAITING_FOR_APPLICANT)  # still unfinished: stays in the queue
     answer(service, filed[2], TicketStatus.RESOLVED)  # finished: leaves it
@@ -200,21 +204,26 @@ def test_the_queue_is_oldest_first_across_categories_a_page_at_a_time(
 
 
 def test_the_queue_filters_by_status_and_category(service: GrievanceService, clock: FixedClock) -> None:
-    payment, account = file(service, Category.PAYMENT), file(service, Category.ACCOUNT)
+    payment, account = file(service, ComplaintCategory.PAYMENT), file(service, ComplaintCategory.ACCOUNT)
     answer(service, account, TicketStatus.RESOLVED)
-    assert [t.ticket_id for t in service.queue(QueueFilters(category=Category.PAYMENT), 50, None)[0]] == [payment]
+    assert [t.ticket_id for t in service.queue(QueueFilters(category=ComplaintCategory.PAYMENT), 50, None)[0]] == [
+        payment
+    ]
     resolved, _ = service.queue(QueueFilters(status=TicketStatus.RESOLVED), 50, None)
     assert [t.ticket_id for t in resolved] == [account]
 
 
 def test_overdue_is_cut_per_categorys_service_level(service: GrievanceService, clock: FixedClock) -> None:
-    account, payment = file(service, Category.ACCOUNT), file(service, Category.PAYMENT)  # 24 h and 48 h
-    waiting = file(service, Category.ACCOUNT)
+    account, payment = (
+        file(service, ComplaintCategory.ACCOUNT),
+        file(service, ComplaintCategory.PAYMENT),
+    )  # 24 h and 48 h
+    waiting = file(service, ComplaintCategory.ACCOUNT)
     answer(service, waiting, TicketStatus.WAITING_FOR_APPLICANT)
     clock.advance(hours=24, seconds=1)
     overdue, _ = service.queue(QueueFilters(overdue=True), 50, None)
     assert [t.ticket_id for t in overdue] == [account]  # not PAYMENT yet; not one waiting for the applicant
-    assert service.overdue_counts()[Category.ACCOUNT] == 1
+    assert service.overdue_counts()[ComplaintCategory.ACCOUNT] == 1
     clock.advance(hours=24)
     overdue, _ = service.queue(QueueFilters(overdue=True), 50, None)
     assert [t.ticket_id for t in overdue] == [account, payment]
@@ -225,9 +234,9 @@ def test_a_page_reads_one_partition_per_selected_status_and_category(
     service: GrievanceService, store: FakeTickets
 ) -> None:
     service.queue(QueueFilters(), 50, None)
-    assert store.partition_reads == 3 * len(Category)  # OPEN, IN_PROGRESS, WAITING_FOR_APPLICANT
-    service.queue(QueueFilters(category=Category.PAYMENT, status=TicketStatus.OPEN), 50, None)
-    assert store.partition_reads == 3 * len(Category) + 1
+    assert store.partition_reads == 3 * len(ComplaintCategory)  # OPEN, IN_PROGRESS, WAITING_FOR_APPLICANT
+    service.queue(QueueFilters(category=ComplaintCategory.PAYMENT, status=TicketStatus.OPEN), 50, None)
+    assert store.partition_reads == 3 * len(ComplaintCategory) + 1
 
 
 @pytest.mark.parametrize("token", ["nope", "e30=", "eyJhZnRlciI6IngiLCJxIjoiKnwqfDAifQ=="])
@@ -244,4 +253,4 @@ def test_a_token_of_other_filters_is_refused(service: GrievanceService, clock: F
     _, token = service.queue(QueueFilters(), 1, None)
     assert token
     with pytest.raises(ValidationFailed):
-        service.queue(QueueFilters(category=Category.PAYMENT), 1, token)
+        service.queue(QueueFilters(category=ComplaintCategory.PAYMENT), 1, token)

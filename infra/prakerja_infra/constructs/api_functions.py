@@ -21,6 +21,8 @@ from prakerja_infra.constructs.grants import (
     allow_ledger_postings,
     allow_table,
     allow_task_success,
+    allow_ticket_messages,
+    allow_tickets,
 )
 from prakerja_infra.constructs.partners import PartnerSecrets
 
@@ -95,6 +97,7 @@ class ApiFunctions(Construct):
                 "WAVES_TABLE": data.waves.table_name,
                 "IDEMPOTENCY_TABLE": data.idempotency.table_name,
                 "ATTEMPTS_TABLE": data.attempts.table_name,
+                "CASES_TABLE": data.cases.table_name,
                 "REGISTRATION_STATE_MACHINE_ARN": registration.state_machine_arn,
                 **environment,
             },
@@ -110,7 +113,9 @@ class ApiFunctions(Construct):
         data.personal_data_key.grant(applicant_api, "kms:Encrypt", "kms:Decrypt")
         data.hashing_secret.grant_read(applicant_api)
         registration.grant_start_execution(applicant_api)
-        allow_table(data.attempts, applicant_api, "dynamodb:UpdateItem")  # registrations, accounts, assessments
+        allow_table(data.attempts, applicant_api, "dynamodb:UpdateItem")  # registrations, accounts, tests, complaints
+        # Complaints: a ticket and my list's row put, updated with a reply, read by one query each.
+        allow_tickets(data.cases, applicant_api, "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query")
         # Payout account, incentives and survey responses; the partner's account inquiry (signed).
         allow_table(data.payouts, applicant_api, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem")
         allow_table(data.payouts, applicant_api, "dynamodb:Query")
@@ -128,7 +133,7 @@ class ApiFunctions(Construct):
         ops_api = self._function(
             "OpsApi",
             "ops_api.handler.lambda_handler",
-            "Ops routes: exclusion lists, waves and their close, the catalog, the ledger",
+            "Ops routes: exclusion lists, waves and their close, the catalog, the ledger, complaints",
             {
                 "EXCLUSIONS_TABLE": data.exclusions.table_name,
                 "WAVES_TABLE": data.waves.table_name,
@@ -138,11 +143,20 @@ class ApiFunctions(Construct):
                 "PAYOUTS_BUCKET": data.payout_files.bucket_name,
                 "PAYOUTS_TABLE": data.payouts.table_name,
                 "AUDIT_TABLE": data.audit_log.table_name,
+                "CASES_TABLE": data.cases.table_name,
+                "OUTBOX_TABLE": data.outbox.table_name,
+                "PERSONAL_DATA_KEY_ARN": data.personal_data_key.key_arn,
                 **environment,
             },
         )
         allow_audit_append(data.audit_log, ops_api)  # every change an ops call makes
         allow_audit_read(data.audit_log, ops_api)
+        # Complaints: a ticket read whole (one query) and answered (its row in the list rewritten);
+        # the queue from its index; the applicant's notice; the messages, bound to their ticket.
+        allow_tickets(data.cases, ops_api, "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query")
+        allow_index_query(data.cases, "ComplaintQueue", ops_api)
+        data.outbox.grant(ops_api, "dynamodb:PutItem")
+        allow_ticket_messages(data.personal_data_key, ops_api, "kms:Encrypt", "kms:Decrypt")
         data.catalog.grant(ops_api, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem")
         data.ledger.grant(ops_api, "dynamodb:BatchGetItem", "dynamodb:Query")  # the report, statements
         allow_ledger_postings(data.ledger, ops_api)  # budget allocations

@@ -76,8 +76,12 @@ class AuditSettings(_Settings):
     audit_table: str = Field(min_length=1)  # the audit log of ops calls (prakerja.audit)
 
 
+class CasesSettings(_Settings):
+    cases_table: str = Field(min_length=1)  # complaint tickets (prakerja.grievances)
+
+
 class ApplicantApiSettings(
-    PersonalDataSettings, MarketplaceSettings, PaymentPartnerSettings, AttemptLimitSettings, CorsSettings
+    PersonalDataSettings, MarketplaceSettings, PaymentPartnerSettings, AttemptLimitSettings, CasesSettings, CorsSettings
 ):
     hashing_secret_arn: str = Field(min_length=1)
     applicants_table: str = Field(min_length=1)
@@ -86,7 +90,8 @@ class ApplicantApiSettings(
     registration_state_machine_arn: str = Field(min_length=1)
 
 
-class OpsApiSettings(MarketplaceSettings, AuditSettings, CorsSettings):
+class OpsApiSettings(MarketplaceSettings, AuditSettings, CasesSettings, PersonalDataSettings, CorsSettings):
+    outbox_table: str = Field(min_length=1)  # the applicant's notice of a ticket answered
     exclusions_table: str = Field(min_length=1)
     waves_table: str = Field(min_length=1)
     hashing_secret_arn: str = Field(min_length=1)
@@ -129,6 +134,10 @@ class RevokeCardsSettings(CardDeadlineSettings):
     exclusions_table: str = Field(min_length=1)  # the blacklist
     outbox_table: str = Field(min_length=1)
     ledger_table: str = Field(min_length=1)
+
+
+class ComplaintMetricsSettings(CasesSettings):
+    """The overdue complaints' count (functions/complaint_metrics)."""
 
 
 class PublicApiSettings(CorsSettings):

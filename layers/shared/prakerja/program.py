@@ -12,7 +12,7 @@ from importlib import resources
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from prakerja.grievances.models import Category
+from prakerja.grievances.models import ComplaintCategory
 
 
 class _Rules(BaseModel):
@@ -48,17 +48,19 @@ class GrievanceRules(_Rules):
     """Complaints: a service level per category (hours from filing, or from reopening, to an
     answer: ``due_by``), and how long after its resolution an applicant's reply reopens a ticket."""
 
-    service_levels_hours: dict[Category, int]
+    service_levels_hours: dict[ComplaintCategory, int]
     reopen_days: int = Field(ge=1)
+    # The ComplaintsOverdue alarm: this many tickets awaiting ops past their service level.
+    overdue_alarm_at: int = Field(ge=1)
 
     @model_validator(mode="after")
     def _every_category(self) -> GrievanceRules:
-        missing = set(Category) - set(self.service_levels_hours)
+        missing = set(ComplaintCategory) - set(self.service_levels_hours)
         if missing or any(hours <= 0 for hours in self.service_levels_hours.values()):
             raise ValueError(f"a positive service level for every category is needed: {sorted(missing)}")
         return self
 
-    def service_level(self, category: Category) -> timedelta:
+    def service_level(self, category: ComplaintCategory) -> timedelta:
         return timedelta(hours=self.service_levels_hours[category])
 
 

@@ -34,7 +34,7 @@ from prakerja.adapters.dynamodb import (
 from prakerja.audit.models import AuditEntry
 from prakerja.grievances.models import (
     Author,
-    Category,
+    ComplaintCategory,
     QueueRow,
     Ticket,
     TicketStatus,
@@ -119,7 +119,7 @@ class DynamoDBTickets:
             ticket_id=ticket_id,
             account_id=str(main["account_id"]),
             applicant_id=str(main["applicant_id"]) if main.get("applicant_id") else None,
-            category=Category(main["category"]),
+            category=ComplaintCategory(main["category"]),
             status=TicketStatus(main["status"]),
             message=self._vault.open(ticket_id, str(main["message"])),
             created_at=_time(main["created_at"]),
@@ -207,7 +207,7 @@ class DynamoDBTickets:
             raise RuntimeError("the ticket's audit entry was written already")
 
     def queue_partition(
-        self, status: TicketStatus, category: Category, after: str | None, before: datetime | None, limit: int
+        self, status: TicketStatus, category: ComplaintCategory, after: str | None, before: datetime | None, limit: int
     ) -> tuple[list[QueueRow], bool]:
         values: dict[str, Any] = {":p": value(keys.complaint_queue_partition(status, category))}
         condition = "#q = :p"
@@ -236,7 +236,7 @@ class DynamoDBTickets:
         rows = [QueueRow(_summary(item), str(item["queue_at"])) for item in items if item["queue_at"] != after]
         return rows[:limit], "LastEvaluatedKey" in response
 
-    def count_queued_before(self, status: TicketStatus, category: Category, before: datetime) -> int:
+    def count_queued_before(self, status: TicketStatus, category: ComplaintCategory, before: datetime) -> int:
         request: dict[str, Any] = {
             "TableName": self._table,
             "IndexName": QUEUE_INDEX,
@@ -300,7 +300,7 @@ def _time(text: Any) -> datetime:
 def _summary(item: dict[str, Any]) -> TicketSummary:
     return TicketSummary(
         ticket_id=str(item["ticket_id"]),
-        category=Category(item["category"]),
+        category=ComplaintCategory(item["category"]),
         status=TicketStatus(item["status"]),
         created_at=_time(item["created_at"]),
         due_by=_time(item["due_by"]),

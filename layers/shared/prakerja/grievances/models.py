@@ -17,7 +17,7 @@ from pydantic_core import PydanticCustomError
 MESSAGE_MAX = 2000
 
 
-class Category(StrEnum):
+class ComplaintCategory(StrEnum):
     REGISTRATION = "REGISTRATION"
     VERIFICATION = "VERIFICATION"
     SELECTION = "SELECTION"
@@ -93,7 +93,7 @@ Message = Field(min_length=1, max_length=MESSAGE_MAX)
 class ComplaintRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    category: Category
+    category: ComplaintCategory
     message: str = Message
 
 
@@ -123,7 +123,7 @@ class QueueFilters(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     status: TicketStatus | None = None
-    category: Category | None = None
+    category: ComplaintCategory | None = None
     overdue: bool = False
 
 
@@ -141,7 +141,7 @@ class Ticket:
     ticket_id: str
     account_id: str  # the Cognito sub that filed it: the only applicant who may read it
     applicant_id: str | None  # the account's profile when it was filed, if any (notifications)
-    category: Category
+    category: ComplaintCategory
     status: TicketStatus
     message: str
     created_at: datetime
@@ -163,7 +163,7 @@ class TicketSummary:
     """A ticket without its messages: a row of my list or of the ops queue."""
 
     ticket_id: str
-    category: Category
+    category: ComplaintCategory
     status: TicketStatus
     created_at: datetime
     due_by: datetime

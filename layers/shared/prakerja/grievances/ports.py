@@ -7,7 +7,7 @@ from typing import Protocol
 
 from prakerja.audit.models import AuditEntry
 from prakerja.errors import Conflict
-from prakerja.grievances.models import Category, QueueRow, Ticket, TicketStatus, TicketSummary, TicketUpdate
+from prakerja.grievances.models import ComplaintCategory, QueueRow, Ticket, TicketStatus, TicketSummary, TicketUpdate
 
 
 class TicketChanged(Conflict):
@@ -35,10 +35,10 @@ class TicketStore(Protocol):
         any, in the same transaction."""
 
     def queue_partition(
-        self, status: TicketStatus, category: Category, after: str | None, before: datetime | None, limit: int
+        self, status: TicketStatus, category: ComplaintCategory, after: str | None, before: datetime | None, limit: int
     ) -> tuple[list[QueueRow], bool]:
         """Up to ``limit`` rows of one (status, category) queue, oldest first, positioned after
         ``after`` and queued before ``before``; True if there may be more."""
 
-    def count_queued_before(self, status: TicketStatus, category: Category, before: datetime) -> int:
+    def count_queued_before(self, status: TicketStatus, category: ComplaintCategory, before: datetime) -> int:
         """How many tickets of one (status, category) queue were queued before ``before``."""

@@ -22,7 +22,7 @@ from prakerja.grievances.models import (
     OPS_TRANSITIONS,
     UNFINISHED,
     Author,
-    Category,
+    ComplaintCategory,
     ComplaintRequest,
     OpsUpdateRequest,
     QueueFilters,
@@ -155,7 +155,7 @@ class GrievanceService:
         category's service level, per category, in the key condition itself."""
         after = _decode(next_token, filters) if next_token else None
         statuses = [filters.status] if filters.status else list(AWAITING_OPS if filters.overdue else UNFINISHED)
-        categories = [filters.category] if filters.category else list(Category)
+        categories = [filters.category] if filters.category else list(ComplaintCategory)
         now = self._clock.now()
         rows: list[QueueRow] = []
         more = False
@@ -170,7 +170,7 @@ class GrievanceService:
         token = _encode(page[-1].position, filters) if more and page else None
         return [row.summary for row in page], token
 
-    def overdue_counts(self) -> dict[Category, int]:
+    def overdue_counts(self) -> dict[ComplaintCategory, int]:
         """Per category, the tickets awaiting ops past their service level."""
         now = self._clock.now()
         return {
@@ -178,7 +178,7 @@ class GrievanceService:
                 self._tickets.count_queued_before(status, category, now - self._rules.service_level(category))
                 for status in AWAITING_OPS
             )
-            for category in Category
+            for category in ComplaintCategory
         }
 
     # -- both ----------------------------------------------------------------------------------
