@@ -209,6 +209,10 @@ class DynamoDBTickets:
     def queue_partition(
         self, status: TicketStatus, category: ComplaintCategory, after: str | None, before: datetime | None, limit: int
     ) -> tuple[list[QueueRow], bool]:
+        if after is not None and before is not None and after >= keys.queue_time(before):
+            # Nothing of this partition lies between (another category's cursor is past this one's
+            # overdue cut-off); DynamoDB refuses a BETWEEN whose bounds are reversed.
+            return [], False
         values: dict[str, Any] = {":p": value(keys.complaint_queue_partition(status, category))}
         condition = "#q = :p"
         # One condition on the sort key: BETWEEN is inclusive, so the cursor's own row comes back
@@ -223,12 +227,13 @@ class DynamoDBTickets:
             values[":after"] = value(after)
         if before is not None:
             values[":before"] = value(keys.queue_time(before))
+        names = {"#q": "queue"} | ({"#at": "queue_at"} if after is not None or before is not None else {})
         asked = limit + 1 if after is not None and before is not None else limit
         response = self._db.query(
             TableName=self._table,
             IndexName=QUEUE_INDEX,
             KeyConditionExpression=condition,
-            ExpressionAttributeNames={"#q": "queue", "#at": "queue_at"},
+            ExpressionAttributeNames=names,
             ExpressionAttributeValues=values,
             Limit=asked,
         )
