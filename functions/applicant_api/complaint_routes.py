@@ -1,5 +1,7 @@
 """Applicant routes of complaints (API.md, "Applicants" and "Grievances"): file one, list mine,
-read one of mine, reply. Messages are personal data: never logged."""
+read one of mine, reply. Messages are personal data: never logged, and never in the answer of a
+POST, which the idempotency table keeps in clear for a day (the ticket's summary instead; the
+messages are read back with GET /v1/complaints/{ticket_id})."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from applicant_api.dependencies import applicants, attempt_limiter, grievance_service, idempotent_responses
 from prakerja.grievances.models import ComplaintRequest, ReplyRequest
+from prakerja.grievances.service import summary
 from prakerja.grievances.views import TicketList, TicketSummaryView, TicketView
 from prakerja.http.auth import caller
 from prakerja.http.params import IdempotencyKey, Limit, NextToken
@@ -26,7 +29,7 @@ router = Router()
     "/v1/complaints",
     summary="File a complaint (any signed-in account, with or without a profile)",
     responses=answers(
-        400, 401, 409, 413, 422, 429, status=201, description="Filed: the ticket, OPEN", model=TicketView
+        400, 401, 409, 413, 422, 429, status=201, description="Filed: the ticket, OPEN", model=TicketSummaryView
     ),
     tags=["Grievances"],
 )
@@ -39,7 +42,7 @@ def file_complaint(body: ComplaintRequest, idempotency_key: IdempotencyKey = Non
         ticket = grievance_service().file(account_id, profile.applicant_id if profile else None, body)
         metrics.add_metric(name=ProgramMetric.COMPLAINTS_FILED, unit=MetricUnit.Count, value=1)
         logger.info("complaint filed", extra={"ticket_id": ticket.ticket_id, "category": ticket.category})
-        return 201, TicketView.of(ticket).model_dump(mode="json")
+        return 201, TicketSummaryView.of(summary(ticket)).model_dump(mode="json")
 
     return idempotent_responses().respond(
         account_id=account_id,
@@ -74,7 +77,7 @@ def my_complaint(ticket_id: str) -> TicketView:
 @router.post(
     "/v1/complaints/<ticket_id>/messages",
     summary="My reply on my complaint; reopens a RESOLVED one within the reopen window",
-    responses=answers(400, 401, 404, 409, 413, 422, description="The ticket with my reply", model=TicketView),
+    responses=answers(400, 401, 404, 409, 413, 422, description="The ticket, replied to", model=TicketSummaryView),
     tags=["Grievances"],
 )
 def reply(ticket_id: str, body: ReplyRequest, idempotency_key: IdempotencyKey = None) -> Response[str]:
@@ -83,7 +86,7 @@ def reply(ticket_id: str, body: ReplyRequest, idempotency_key: IdempotencyKey = 
     def add_reply() -> tuple[int, dict[str, Any]]:
         ticket = grievance_service().reply(account_id, ticket_id, body.message)
         logger.info("complaint reply", extra={"ticket_id": ticket.ticket_id, "status": ticket.status})
-        return 200, TicketView.of(ticket).model_dump(mode="json")
+        return 200, TicketSummaryView.of(summary(ticket)).model_dump(mode="json")
 
     return idempotent_responses().respond(
         account_id=account_id,
