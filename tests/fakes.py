@@ -12,6 +12,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 
+from prakerja.adapters import keys
 from prakerja.adapters.stepfunctions_starter import execution_name
 from prakerja.audit.models import AuditEntry
 from prakerja.cases.models import Action, ActionStatus
@@ -23,6 +24,9 @@ from prakerja.cases.ports import (
     RevokeCard,
     Saved,
 )
+from prakerja.grievances.models import ComplaintCategory, QueueRow, Ticket, TicketStatus, TicketSummary, TicketUpdate
+from prakerja.grievances.ports import TicketChanged
+from prakerja.grievances.service import summary as ticket_summary
 from prakerja.ledger.postings import Posting
 from prakerja.notifications import Claim, OutboxMessage
 from prakerja.registration.eligibility import RegistryVerdict
@@ -512,3 +516,62 @@ class FakeReverifier:
         if applicant_id in self.locked:
             raise ProfileLocked()
         self.reverified.append(applicant_id)
+
+
+class FakeTickets:
+    """Complaint tickets in memory, with DynamoDBTickets' semantics: an update only onto the
+    version it read; queue partitions by (status, category), sorted by position."""
+
+    def __init__(self) -> None:
+        self.tickets: dict[str, Ticket] = {}
+        self.audit: list[AuditEntry] = []
+        self.notified: list[tuple[str, str]] = []  # (applicant_id, ticket_id)
+        self.partition_reads = 0
+
+    def create(self, ticket: Ticket) -> None:
+        assert ticket.ticket_id not in self.tickets
+        self.tickets[ticket.ticket_id] = ticket
+
+    def get(self, ticket_id: str) -> Ticket | None:
+        return self.tickets.get(ticket_id)
+
+    def mine(self, account_id: str, limit: int, next_token: str | None) -> tuple[list[TicketSummary], str | None]:
+        mine = sorted(
+            (t for t in self.tickets.values() if t.account_id == account_id),
+            key=lambda t: (t.created_at, t.ticket_id),
+            reverse=True,
+        )
+        start = int(next_token or 0)
+        more = start + limit < len(mine)
+        return [ticket_summary(t) for t in mine[start : start + limit]], str(start + limit) if more else None
+
+    def append(
+        self, before: Ticket, after: Ticket, update: TicketUpdate, *, audit: AuditEntry | None, notify: bool
+    ) -> None:
+        if self.tickets[before.ticket_id].version != before.version:
+            raise TicketChanged
+        self.tickets[after.ticket_id] = after
+        if audit is not None:
+            self.audit.append(audit)
+        if notify and after.applicant_id:
+            self.notified.append((after.applicant_id, after.ticket_id))
+
+    def queue_partition(
+        self, status: TicketStatus, category: ComplaintCategory, after: str | None, before: datetime | None, limit: int
+    ) -> tuple[list[QueueRow], bool]:
+        self.partition_reads += 1
+        rows = sorted(
+            (
+                QueueRow(ticket_summary(t), keys.complaint_queue_position(t.queued_at, t.ticket_id))
+                for t in self.tickets.values()
+                if t.status == status and t.category == category
+            ),
+            key=lambda r: r.position,
+        )
+        rows = [r for r in rows if after is None or r.position > after]
+        rows = [r for r in rows if before is None or r.position < keys.queue_time(before)]
+        return rows[:limit], len(rows) > limit
+
+    def count_queued_before(self, status: TicketStatus, category: ComplaintCategory, before: datetime) -> int:
+        rows, _ = self.queue_partition(status, category, None, before, 10**9)
+        return len(rows)

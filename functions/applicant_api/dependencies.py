@@ -8,6 +8,7 @@ from functools import cache
 from prakerja.adapters import aws, payouts_wiring
 from prakerja.adapters.dynamodb_applicants import DynamoDBApplicantRepository
 from prakerja.adapters.dynamodb_attempts import DynamoDBAttemptCounter
+from prakerja.adapters.dynamodb_grievances import DynamoDBTickets, TicketVault
 from prakerja.adapters.dynamodb_ledger import DynamoDBLedger
 from prakerja.adapters.dynamodb_marketplace import DynamoDBCatalog, DynamoDBPurchases
 from prakerja.adapters.dynamodb_waves import DynamoDBWaveRepository
@@ -16,6 +17,7 @@ from prakerja.adapters.secrets_hasher import load_keyring
 from prakerja.adapters.stepfunctions_starter import StepFunctionsStarter
 from prakerja.clock import SystemClock, WallClock
 from prakerja.config import ApplicantApiSettings, load_settings
+from prakerja.grievances.service import GrievanceService
 from prakerja.http.idempotency import IdempotentResponses
 from prakerja.limits import AttemptLimiter
 from prakerja.marketplace.service import CatalogService, MarketplaceService
@@ -124,3 +126,10 @@ def registration_service() -> RegistrationService:
 def attempt_limiter() -> AttemptLimiter:
     # Abuse windows are real time, whatever the program's (simulated) clock says.
     return AttemptLimiter(DynamoDBAttemptCounter(aws.dynamodb(), settings().attempts_table), WallClock())
+
+
+@cache
+def grievance_service() -> GrievanceService:
+    vault = TicketVault(KmsCipher(aws.kms(), settings().personal_data_key_arn))
+    tickets = DynamoDBTickets(aws.dynamodb(), settings().cases_table, vault)
+    return GrievanceService(tickets, load_program().grievances, SystemClock())

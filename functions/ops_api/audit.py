@@ -30,6 +30,7 @@ RECORDED_BY_ROUTE: frozenset[str] = frozenset(
         "POST /v1/ops/applicants/{applicant_id}/actions",  # ops_api/action_routes.py, prakerja.cases
         "POST /v1/ops/actions/{action_id}/approve",
         "POST /v1/ops/actions/{action_id}/reject",
+        "POST /v1/ops/complaints/{ticket_id}/updates",  # ops_api/complaint_routes.py, prakerja.grievances
     }
 )
 # Calls that change nothing though they are POSTs: a search carries its NIK in the body so that

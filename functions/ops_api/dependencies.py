@@ -10,10 +10,12 @@ from prakerja.adapters.dynamodb_audit import DynamoDBAuditLog
 from prakerja.adapters.dynamodb_cards import DynamoDBDueCards
 from prakerja.adapters.dynamodb_cases import DynamoDBCaseFacts, DynamoDBCases
 from prakerja.adapters.dynamodb_exclusions import DynamoDBExclusionRepository
+from prakerja.adapters.dynamodb_grievances import DynamoDBTickets, TicketVault
 from prakerja.adapters.dynamodb_ledger import DynamoDBLedger
 from prakerja.adapters.dynamodb_marketplace import DynamoDBCatalog, DynamoDBPurchases
 from prakerja.adapters.dynamodb_payouts import DynamoDBFailedPayouts
 from prakerja.adapters.dynamodb_waves import DynamoDBWaveRepository
+from prakerja.adapters.kms_cipher import KmsCipher
 from prakerja.adapters.s3_objects import S3ObjectStore
 from prakerja.adapters.secrets_hasher import load_keyring
 from prakerja.adapters.stepfunctions_starter import ExecutionStarter, SelectionWorkflowStarter, StepFunctionsStarter
@@ -23,6 +25,7 @@ from prakerja.cases.service import ActionService
 from prakerja.clock import SystemClock
 from prakerja.config import OpsApiSettings, load_settings
 from prakerja.exclusions import ExclusionListService
+from prakerja.grievances.service import GrievanceService
 from prakerja.ledger.service import LedgerService
 from prakerja.marketplace.service import CatalogService
 from prakerja.observability import logger
@@ -30,6 +33,7 @@ from prakerja.partners import load_partners
 from prakerja.payouts.failures import PayoutFailures
 from prakerja.payouts.operations import PayoutOperations
 from prakerja.personal_data import HashingKeyring
+from prakerja.program import load_program
 from prakerja.registration.service import Reverification
 from prakerja.waves.service import WaveService
 
@@ -149,3 +153,17 @@ def action_service() -> ActionService:
         reverifier=reverifier,
         clock=SystemClock(),
     )
+
+
+@cache
+def grievance_service() -> GrievanceService:
+    """Answers write their audit entry and the applicant's notice in their own transaction."""
+    config = settings()
+    tickets = DynamoDBTickets(
+        aws.dynamodb(),
+        config.cases_table,
+        TicketVault(KmsCipher(aws.kms(), config.personal_data_key_arn)),
+        audit=audit_trail(),
+        outbox_table=config.outbox_table,
+    )
+    return GrievanceService(tickets, load_program().grievances, SystemClock())

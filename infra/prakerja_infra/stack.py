@@ -16,6 +16,7 @@ from prakerja_infra.constructs.data import Data
 from prakerja_infra.constructs.egress import place_partner_callers
 from prakerja_infra.constructs.endpoints import PartnerEndpoints
 from prakerja_infra.constructs.functions import FunctionFactory, Layers
+from prakerja_infra.constructs.grievances import ComplaintMetrics
 from prakerja_infra.constructs.notifications import Notifications
 from prakerja_infra.constructs.observability import Alarms, Observability, Watched
 from prakerja_infra.constructs.partners import PartnerSecrets
@@ -67,6 +68,7 @@ class PrakerjaStack(Stack):
         reconciliation = ReconciliationWorkflow(
             self, "ReconciliationWorkflow", stage=stage, data=data, function=function
         )
+        complaints = ComplaintMetrics(self, "ComplaintMetrics", stage=stage, data=data, function=function)
         handlers = ApiFunctions(
             self,
             "ApiFunctions",
@@ -89,7 +91,7 @@ class PrakerjaStack(Stack):
             routes=api_routes(handlers.aliases),
         )
 
-        workflows = (registration, selection, card_deadlines, payouts, reconciliation)
+        workflows = (registration, selection, card_deadlines, payouts, reconciliation, complaints)
         functions = {
             **handlers.functions,
             **notifications.functions,

@@ -67,6 +67,7 @@ class World:
     transfer_reference: str
     wave_id: str
     training_id: str
+    ticket_id: str  # A's complaint
 
 
 Request = tuple[str, Any]  # path, JSON body (None: no body)
@@ -108,6 +109,19 @@ ROUTES: dict[tuple[str, str], tuple[Access, Callable[[World], Request]]] = {
     ("POST", "/v1/surveys/{survey_id}/responses"): (
         Access.APPLICANT,
         lambda w: ("/v1/surveys/post-training/responses", {}),
+    ),
+    ("POST", "/v1/complaints"): (Access.APPLICANT, lambda w: ("/v1/complaints", {})),
+    ("GET", "/v1/complaints"): (Access.APPLICANT, lambda w: ("/v1/complaints", None)),
+    ("GET", "/v1/complaints/{ticket_id}"): (Access.APPLICANT, lambda w: (f"/v1/complaints/{w.ticket_id}", None)),
+    ("POST", "/v1/complaints/{ticket_id}/messages"): (
+        Access.APPLICANT,
+        lambda w: (f"/v1/complaints/{w.ticket_id}/messages", {"message": "not mine"}),
+    ),
+    ("GET", "/v1/ops/complaints"): (Access.OPS, lambda w: ("/v1/ops/complaints?overdue=true", None)),
+    ("GET", "/v1/ops/complaints/{ticket_id}"): (Access.OPS, lambda w: (f"/v1/ops/complaints/{w.ticket_id}", None)),
+    ("POST", "/v1/ops/complaints/{ticket_id}/updates"): (
+        Access.OPS,
+        lambda w: (f"/v1/ops/complaints/{w.ticket_id}/updates", {}),
     ),
     ("POST", "/v1/ops/exclusion-lists/{source}"): (Access.OPS, lambda w: ("/v1/ops/exclusion-lists/ASN", {"niks": []})),
     ("POST", "/v1/ops/exclusion-lists/{source}/removals"): (
@@ -170,11 +184,16 @@ ROUTES: dict[tuple[str, str], tuple[Access, Callable[[World], Request]]] = {
     ),
 }
 
+A_COMPLAINT = "Insentif A belum masuk ke rekening 9988776655"
 OK = "a 2xx or a business answer (not 401/403)"
 ANSWERED = "any business answer (not 401)"
 USERS = (Who.APPLICANT_A, Who.APPLICANT_B, Who.OPS)
 PARTNERS = (Who.PLATFORM, Who.OTHER_PLATFORM, Who.PAYER, Who.OTHER_PAYER)
-OWNED_BY_A = {("POST", "/v1/purchases/{purchase_id}/review")}
+OWNED_BY_A = {
+    ("POST", "/v1/purchases/{purchase_id}/review"),
+    ("GET", "/v1/complaints/{ticket_id}"),
+    ("POST", "/v1/complaints/{ticket_id}/messages"),
+}
 
 
 def expected(access: Access, who: Who, route: tuple[str, str]) -> int | str:  # noqa: PLR0911 - one per rule
@@ -237,6 +256,8 @@ def world(api: Api) -> World:
     [transfer] = [t for t in api.cloud.payment_partners.transfers("BNI") if t["account_number"] == "9988776655"]
     [purchase] = api.call("GET", "/v1/purchases", token_a).json()["items"]
     profile_a = api.call("GET", "/v1/applicants/me", token_a).json()
+    complaint = api.call("POST", "/v1/complaints", token_a, json={"category": "PAYMENT", "message": A_COMPLAINT})
+    assert complaint.status_code == 201, complaint.text
     courses = api.call("GET", "/v1/trainings?limit=200", token_b).json()["items"]
     bought = api.call("POST", "/v1/purchases", token_b, json={"training_id": courses[0]["training_id"]})
     assert bought.status_code == 201, bought.text  # B has a purchase of its own
@@ -264,6 +285,7 @@ def world(api: Api) -> World:
         transfer_reference=transfer["reference"],
         wave_id=profile_a["wave_id"],
         training_id=purchase["training_id"],
+        ticket_id=complaint.json()["ticket_id"],
     )
 
 
@@ -276,7 +298,7 @@ def test_authorization_matrix(api: Api, world: World) -> None:
     """Every route by every caller; a failure lists every cell that differs."""
     wrong: list[str] = []
     leaks: list[str] = []
-    a_secrets = (world.purchase_id, world.voucher_code, world.card_number)
+    a_secrets = (world.purchase_id, world.voucher_code, world.card_number, world.ticket_id, A_COMPLAINT)
     for (method, route), (access, build) in ROUTES.items():
         path, body = build(world)
         for who in Who:
@@ -294,7 +316,7 @@ def test_authorization_matrix(api: Api, world: World) -> None:
             if who not in (Who.APPLICANT_A, Who.OPS, Who.PLATFORM, Who.PAYER):
                 leaks += [f"{method} {route} as {who.value}" for s in a_secrets if s in answer.text]
     assert not wrong, "\n".join(wrong)
-    assert not leaks, "A's purchase, voucher or card shown to: " + ", ".join(leaks)
+    assert not leaks, "A's purchase, voucher, card or complaint shown to: " + ", ".join(leaks)
     print(f"\nauthorization matrix: {len(ROUTES)} routes x {len(Who)} callers = {len(ROUTES) * len(Who)} cells")
 
 
@@ -310,6 +332,9 @@ def test_applicants_see_only_their_own_data(api: Api, world: World) -> None:
     # B reviewing A's purchase changed nothing of A's.
     [after] = api.call("GET", "/v1/purchases", world.tokens[Who.APPLICANT_A]).json()["items"]
     assert after["review"]["review"] != "not mine"
+    # A's complaint is not in B's list.
+    theirs_tickets = api.call("GET", "/v1/complaints", world.tokens[Who.APPLICANT_B]).json()["items"]
+    assert world.ticket_id not in {t["ticket_id"] for t in theirs_tickets}
 
 
 def _claims(token: str) -> tuple[dict[str, Any], dict[str, Any]]:

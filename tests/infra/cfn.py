@@ -37,6 +37,7 @@ FUNCTION_HANDLERS = {
     "SendTransfer": "payout_workflow.send_transfer.lambda_handler",
     "CheckTransfer": "payout_workflow.check_transfer.lambda_handler",
     "ReconcileSettlement": "reconciliation.reconcile_settlement.lambda_handler",
+    "CountOverdueComplaints": "complaint_metrics.count_overdue.lambda_handler",
 }
 # The functions behind the API's routes (published, invoked through their alias).
 API_FUNCTIONS = ("PublicApi", "ApplicantApi", "OpsApi", "PartnerApi")

@@ -7,6 +7,7 @@ from aws_cdk.assertions import Match, Template
 
 from prakerja.adapters.dynamodb_applicants import BY_EMAIL
 from prakerja.adapters.dynamodb_audit import BY_ACTION, BY_ACTOR
+from prakerja.adapters.dynamodb_grievances import QUEUE_FIELDS, QUEUE_INDEX
 from prakerja.adapters.dynamodb_payouts import FAILED_FIELDS
 from tests.infra.cfn import CfnTemplate, one, referenced_ids, resources
 
@@ -65,6 +66,18 @@ def test_failed_payouts_are_found_by_code_through_a_sparse_index_without_account
     # What the adapter reads, no more: never the account number's cipher nor a task token.
     assert index["Projection"]["ProjectionType"] == "INCLUDE"
     assert sorted(index["Projection"]["NonKeyAttributes"]) == sorted(FAILED_FIELDS)
+
+
+def test_the_complaint_queue_is_an_index_by_status_and_category_without_messages(dev_template: CfnTemplate) -> None:
+    _, cases = one(dev_template, TABLE, "DataCasesTable")
+    index = {i["IndexName"]: i for i in cases["Properties"]["GlobalSecondaryIndexes"]}[QUEUE_INDEX]
+    assert index["KeySchema"] == [
+        {"AttributeName": "queue", "KeyType": "HASH"},
+        {"AttributeName": "queue_at", "KeyType": "RANGE"},
+    ]
+    # A queue row's fields: never a message (personal data), nor the account that filed it.
+    assert index["Projection"]["ProjectionType"] == "INCLUDE"
+    assert sorted(index["Projection"]["NonKeyAttributes"]) == sorted(QUEUE_FIELDS)
 
 
 def test_the_payouts_table_expires_its_rate_counters(dev_template: CfnTemplate) -> None:
@@ -156,7 +169,7 @@ def test_idempotency_table_expires_records_on_expiration(dev_template: CfnTempla
         ("DataLedgerTable", "pk", "sk", ()),
         ("DataPayoutsTable", "pk", "sk", ("queue", "due_at", "failed_with", "failed_at")),
         ("DataAttemptsTable", "pk", "sk", ()),
-        ("DataCasesTable", "pk", "sk", ("approval_queue", "pending_since")),
+        ("DataCasesTable", "pk", "sk", ("approval_queue", "pending_since", "queue", "queue_at")),
         ("DataAuditLogTable", "pk", "sk", ("actor", "action")),
     ],
 )

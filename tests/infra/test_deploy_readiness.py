@@ -359,7 +359,7 @@ def test_task_callbacks_are_allowed_for_the_maps_child_executions(cli_synths: di
 
 def test_state_machines_log_to_vended_log_groups(dev_template: CfnTemplate) -> None:
     machines = resources(dev_template, "AWS::StepFunctions::StateMachine")
-    assert len(machines) == 5
+    assert len(machines) == 6  # the five workflows and the complaints overdue count
     for lid, machine in machines.items():
         destinations = machine["Properties"]["LoggingConfiguration"]["Destinations"]
         (group_id,) = referenced_ids(destinations)

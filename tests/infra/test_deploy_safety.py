@@ -60,6 +60,7 @@ DEPLOYED = {
     # Named (/aws/vendedlogs/states/prakerja-<stage>-<workflow>): a new id would clash on the name.
     "AWS::Logs::LogGroup": [
         "CardDeadlinesWorkflowLogs68F452D7",
+        "ComplaintMetricsLogsC030BA7E",  # new with grievances (not deployed yet): its id from the start
         "PayoutWorkflowLogsC1257E8A",
         "ReconciliationWorkflowLogsEE805599",
         "RegistrationWorkflowLogsD07FC577",

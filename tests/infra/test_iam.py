@@ -169,10 +169,12 @@ TABLE_ACCESS = {
         "ledger": "w",
         "payouts": "rw",  # payout accounts, incentives, survey responses
         "attempts": "w",  # counts attempts by UpdateItem; never reads one
+        "cases": "w",  # complaint tickets, read by Query only
     },
     # The audit log: appended to, never read back item by item (its list is a Query).
     # The case view reads an applicant's partition (and NIK guards); ops actions revoke a card (the card
     # sweep's items), hold payouts, restart the checks (REVERIFY).
+    # Complaint tickets are read by Query only; an answer's notice goes to the outbox.
     "OpsApi": {
         "exclusions": "rw",
         "waves": "rw",
@@ -202,6 +204,7 @@ TABLE_ACCESS = {
     "SendTransfer": {"payouts": "rw", "ledger": "w"},
     "CheckTransfer": {"payouts": "rw", "ledger": "w"},
     "ReconcileSettlement": {},  # ledger: Query only
+    "CountOverdueComplaints": {},  # cases: Query on the ComplaintQueue index only
 }
 TABLES = [
     "applicants",
@@ -259,7 +262,9 @@ APPLICANT_API_EXACT = {
         "dynamodb:UpdateItem",
         "dynamodb:Query",
     },
-    "attempts": {"dynamodb:UpdateItem"},  # registrations, payout accounts, assessments
+    "attempts": {"dynamodb:UpdateItem"},  # registrations, payout accounts, assessments, complaints
+    # Complaint tickets: filed and replied to in transactions, read by Query (the ticket, my list).
+    "cases": {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"},
 }
 # The payout, its transfer guard and the partner's rate-limit counters; the payout's ledger postings.
 TRANSFER_STEP = {"payouts": {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"}, "ledger": LEDGER_POSTINGS}
@@ -284,10 +289,11 @@ EXACT_TABLE_ACTIONS |= {
     "SendTransfer": TRANSFER_STEP | {"payouts": TRANSFER_STEP["payouts"] | {"dynamodb:ConditionCheckItem"}},
     "CheckTransfer": TRANSFER_STEP,
     "ReconcileSettlement": {"ledger": {"dynamodb:Query"}},  # the partner's settled lines of a day
+    "CountOverdueComplaints": {"cases": {"dynamodb:Query"}},  # the queue index only (below)
 }
 # The ops API's grants for the ops actions (prakerja.cases), exact.
 OPS_API_ACTIONS_EXACT = {
-    "cases": {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"},
+    "cases": {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"},  # actions; tickets
     # A profile and its history read; a card revoked; a restart of the checks (REVERIFY).
     "applicants": {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem", "dynamodb:PutItem"},
     "outbox": {"dynamodb:PutItem"},  # the revoked card's notification
@@ -303,7 +309,9 @@ INDEX_QUERIES = {
         ("audit_log", "AuditByAction"),
         ("applicants", "ApplicantsByEmail"),  # the case view's search by e-mail
         ("cases", "ActionsPending"),  # the approvals queue
+        ("cases", "ComplaintQueue"),  # the complaint queue
     },
+    "CountOverdueComplaints": {("cases", "ComplaintQueue")},  # COUNT queries of overdue partitions
 }
 # Tables whose own items a function also queries besides an index of theirs: the audit log's
 # time-sorted partition.
@@ -455,11 +463,41 @@ def test_ops_api_acts_on_a_case_with_exact_actions(stack: Stack, table: str) -> 
     assert stack.permissions["OpsApi"].actions_on(stack.table(table)) == OPS_API_ACTIONS_EXACT[table]
 
 
-def test_ops_api_reads_a_profile_but_cannot_decrypt_it(stack: Stack) -> None:
-    """An action reads the profile's status, card and NIK digests; never its personal data."""
+# Only what is bound to a complaint ticket (its messages): never a profile, bound to an applicant.
+TICKET_BOUND = {
+    "ForAllValues:StringEquals": {"kms:EncryptionContextKeys": ["ticket_id"]},
+    "Null": {"kms:EncryptionContextKeys": "false"},
+}
+
+
+def test_ops_api_decrypts_ticket_messages_only_never_a_profile(stack: Stack) -> None:
+    """Actions and the case view read profiles but never their personal data (what ops see was
+    masked when it was written); the personal-data key only for complaint messages."""
     permissions = stack.permissions["OpsApi"]
-    assert permissions.allows("dynamodb:GetItem", on=stack.applicants)
-    assert not permissions.allows("kms:Decrypt", on=stack.personal_data_key)
+    kms_statements = [s for s in permissions.statements if any(a.startswith("kms:") for a in s.actions)]
+    assert [set(s.actions) for s in kms_statements] == [{"kms:Encrypt", "kms:Decrypt"}]
+    (statement,) = kms_statements
+    assert statement.on(stack.personal_data_key) and not statement.any_resource
+    assert statement.raw["Condition"] == TICKET_BOUND
+
+
+TICKETS = ["TICKET#*", "ACCOUNT#*#TICKETS"]
+ACTIONS = ["ACTION#*", "APPLICANT#*"]
+
+
+@pytest.mark.parametrize(("name", "allowed"), [("ApplicantApi", [TICKETS]), ("OpsApi", [TICKETS, ACTIONS])])
+def test_each_api_reaches_only_its_own_items_of_the_cases_table(
+    stack: Stack, name: str, allowed: list[list[str]]
+) -> None:
+    """The cases table holds complaint tickets and ops actions: applicants reach the tickets'
+    partitions only; ops the tickets' and the actions' (by IAM's leading-keys condition)."""
+    on_cases = [
+        s for s in stack.permissions[name].statements if s.on(stack.cases) and "/index/" not in json.dumps(s.raw)
+    ]
+    assert on_cases
+    for statement in on_cases:
+        leading = statement.raw["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
+        assert leading in allowed, statement.raw
 
 
 def test_public_api_reads_waves_and_published_draws_only(stack: Stack) -> None:
@@ -509,7 +547,9 @@ def test_snapshot_queries_the_lists_but_cannot_change_them(stack: Stack) -> None
 def test_only_applicant_api_may_encrypt_personal_data(stack: Stack, name: str) -> None:
     permissions = stack.permissions[name]
     may_encrypt = any(permissions.allows(action) for action in ENCRYPT_ACTIONS)
-    assert may_encrypt == (name == "ApplicantApi")
+    assert may_encrypt == (name in ("ApplicantApi", "OpsApi"))
+    if name == "OpsApi":  # an answer's message, bound to its ticket (test above)
+        return
     if may_encrypt:
         assert permissions.allows("kms:Encrypt", on=stack.personal_data_key)
         kms_statements = [s for s in permissions.statements if any(a.startswith("kms:") for a in s.actions)]

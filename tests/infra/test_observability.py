@@ -333,7 +333,7 @@ def test_every_function_state_machine_and_api_stage_is_traced(dev_inlined: CfnTe
     lambdas = program_functions(dev_inlined)
     machines = resources(dev_inlined, "AWS::StepFunctions::StateMachine")
     stages = resources(dev_inlined, "AWS::ApiGateway::Stage")
-    assert len(lambdas) == len(FUNCTION_HANDLERS) and len(machines) == 5 and stages
+    assert len(lambdas) == len(FUNCTION_HANDLERS) and len(machines) == 6 and stages
     assert {lid for lid, f in lambdas.items() if f["Properties"].get("TracingConfig") != {"Mode": "Active"}} == set()
     assert {
         lid for lid, m in machines.items() if m["Properties"].get("TracingConfiguration") != {"Enabled": True}

@@ -3,7 +3,7 @@ data migration, never a refactoring (prakerja.adapters.keys)."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
@@ -53,6 +53,13 @@ from prakerja.adapters import keys
             keys.attempt_counter("REGISTRATION#sub-1#1700000000"),
             {"pk": "ATTEMPT#REGISTRATION#sub-1#1700000000", "sk": "COUNT"},
         ),
+        # The cases table: complaint tickets.
+        (keys.ticket("tkt-1"), {"pk": "TICKET#tkt-1", "sk": "TICKET"}),
+        (keys.ticket_update("tkt-1", 12), {"pk": "TICKET#tkt-1", "sk": "UPDATE#00012"}),
+        (
+            keys.account_ticket("sub-1", "2026-12-07T22:10:00.000000Z#tkt-1"),
+            {"pk": "ACCOUNT#sub-1#TICKETS", "sk": "2026-12-07T22:10:00.000000Z#tkt-1"},
+        ),
     ],
 )
 def test_a_key_is_the_one_stored_items_have(built: keys.Key, stored: keys.Key) -> None:
@@ -69,6 +76,18 @@ def test_a_key_is_the_one_stored_items_have(built: keys.Key, stored: keys.Key) -
         (keys.entry_partition("CARD:5123"), "ENTRY#CARD:5123"),
         (keys.settlement_partition("OVO", date(2024, 1, 2), 4), "SETTLED#OVO#2024-01-02#04"),
         (keys.payout_queue(9), "Q#09"),
+        (keys.ticket_partition("tkt-1"), "TICKET#tkt-1"),
+        (keys.account_tickets_partition("sub-1"), "ACCOUNT#sub-1#TICKETS"),
+        (keys.complaint_queue_partition("OPEN", "PAYMENT"), "OPEN#PAYMENT"),
+        (
+            keys.complaint_queue_position(datetime(2026, 12, 7, 22, 10, 5, 42, tzinfo=UTC), "tkt-1"),
+            "2026-12-07T22:10:05.000042Z#tkt-1",
+        ),
+        # Fixed width in UTC whatever the zone it was given in: text order is time order.
+        (
+            keys.queue_time(datetime(2026, 12, 8, 5, 10, tzinfo=timezone(timedelta(hours=7)))),
+            "2026-12-07T22:10:00.000000Z",
+        ),
     ],
 )
 def test_a_partition_is_the_one_stored_items_have(built: str, stored: str) -> None:

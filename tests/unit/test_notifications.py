@@ -69,6 +69,14 @@ def test_texts_for_each_outcome() -> None:
     assert rupiah(600_000) == "Rp600.000"
 
 
+def test_a_ticket_answer_is_texted_without_the_answer() -> None:
+    """The answer may quote a NIK or a name: the SMS only says there is one, and where to read it."""
+    answered = replace(SELECTED, kind="COMPLAINT_ANSWERED", wave_id="tkt-0123", status="RESOLVED")
+    text = render(answered, 3_500_000)
+    assert "tkt-0123" in text and "jawaban" in text
+    assert "Rp" not in text
+
+
 @pytest.mark.parametrize(
     ("phone", "e164"),
     [("081234567890", "+6281234567890"), ("6281234567890", "+6281234567890"), ("+6281234567890", "+6281234567890")],

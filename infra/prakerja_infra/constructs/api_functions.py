@@ -14,6 +14,7 @@ from prakerja_infra.constructs.data import Data
 from prakerja_infra.constructs.functions import FunctionFactory
 from prakerja_infra.constructs.grants import (
     APPLICANT_RECORDS,
+    allow_actions,
     allow_audit_append,
     allow_audit_read,
     allow_bucket_objects,
@@ -23,6 +24,8 @@ from prakerja_infra.constructs.grants import (
     allow_registration_restarts,
     allow_table,
     allow_task_success,
+    allow_ticket_messages,
+    allow_tickets,
 )
 from prakerja_infra.constructs.partners import PartnerSecrets
 
@@ -99,6 +102,7 @@ class ApiFunctions(Construct):
                 "WAVES_TABLE": data.waves.table_name,
                 "IDEMPOTENCY_TABLE": data.idempotency.table_name,
                 "ATTEMPTS_TABLE": data.attempts.table_name,
+                "CASES_TABLE": data.cases.table_name,
                 "REGISTRATION_STATE_MACHINE_ARN": registration.state_machine_arn,
                 **environment,
             },
@@ -114,7 +118,9 @@ class ApiFunctions(Construct):
         data.personal_data_key.grant(applicant_api, "kms:Encrypt", "kms:Decrypt")
         data.hashing_secret.grant_read(applicant_api)
         allow_registration_restarts(applicant_api, registration)  # registrations and corrections
-        allow_table(data.attempts, applicant_api, "dynamodb:UpdateItem")  # registrations, accounts, assessments
+        allow_table(data.attempts, applicant_api, "dynamodb:UpdateItem")  # registrations, accounts, tests, complaints
+        # Complaints: a ticket and my list's row put, updated with a reply, read by one query each.
+        allow_tickets(data.cases, applicant_api, "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query")
         # Payout account, incentives and survey responses; the partner's account inquiry (signed).
         allow_table(data.payouts, applicant_api, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem")
         allow_table(data.payouts, applicant_api, "dynamodb:Query")
@@ -133,7 +139,7 @@ class ApiFunctions(Construct):
         ops_api = self._function(
             "OpsApi",
             "ops_api.handler.lambda_handler",
-            "Ops routes: exclusion lists, waves and their close, the catalog, the ledger, actions",
+            "Ops routes: exclusion lists, waves and their close, the catalog, the ledger, complaints, cases",
             {
                 "EXCLUSIONS_TABLE": data.exclusions.table_name,
                 "WAVES_TABLE": data.waves.table_name,
@@ -147,6 +153,7 @@ class ApiFunctions(Construct):
                 "APPLICANTS_TABLE": data.applicants.table_name,
                 "OUTBOX_TABLE": data.outbox.table_name,
                 "REGISTRATION_STATE_MACHINE_ARN": registration.state_machine_arn,
+                "PERSONAL_DATA_KEY_ARN": data.personal_data_key.key_arn,
                 **environment,
             },
         )
@@ -155,6 +162,11 @@ class ApiFunctions(Construct):
         # The case view and actions: an applicant's own partitions and a family card's places only.
         allow_case_work(data.applicants, data.payouts, ops_api)
         allow_registration_restarts(ops_api, registration)  # REVERIFY
+        # Complaints: a ticket read whole (one query) and answered (its row in the list rewritten);
+        # the queue from its index; the applicant's notice; the messages, bound to their ticket.
+        allow_tickets(data.cases, ops_api, "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query")
+        allow_index_query(data.cases, "ComplaintQueue", ops_api)
+        allow_ticket_messages(data.personal_data_key, ops_api, "kms:Encrypt", "kms:Decrypt")
         data.catalog.grant(ops_api, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem")
         data.ledger.grant(ops_api, "dynamodb:BatchGetItem", "dynamodb:Query")  # the report, statements
         allow_ledger_postings(data.ledger, ops_api)  # budget allocations
@@ -167,7 +179,7 @@ class ApiFunctions(Construct):
         # queue; a profile read (never decrypted: no KMS grant) and, approved, its card revoked
         # with the card sweep's items (outbox, blacklist, ledger); the payout hold item put and
         # deleted (IAM cannot narrow a grant to one sort key: the adapter writes only that key).
-        allow_table(data.cases, ops_api, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query")
+        allow_actions(data.cases, ops_api, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query")
         allow_index_query(data.cases, "ActionsPending", ops_api)
         allow_table(data.outbox, ops_api, "dynamodb:PutItem")
         data.exclusions.grant_read_write_data(ops_api)

@@ -167,6 +167,16 @@ class Data(Construct):
             sort_key=dynamodb.Attribute(name="pending_since", type=dynamodb.AttributeType.STRING),
             projection_type=dynamodb.ProjectionType.ALL,
         )
+        # The ops queue of complaint tickets (adapters/dynamodb_grievances.py): one partition per
+        # status and category, oldest first; a queue row's fields only, never a message.
+        self.cases.add_global_secondary_index(
+            index_name="ComplaintQueue",
+            partition_key=dynamodb.Attribute(name="queue", type=dynamodb.AttributeType.STRING),
+            sort_key=dynamodb.Attribute(name="queue_at", type=dynamodb.AttributeType.STRING),
+            projection_type=dynamodb.ProjectionType.INCLUDE,
+            # adapters/dynamodb_grievances.py QUEUE_FIELDS (tests/infra/test_data.py keeps them equal)
+            non_key_attributes=["ticket_id", "category", "status", "created_at", "due_by", "updated_at"],
+        )
         # The audit log of ops calls (adapters/dynamodb_audit.py): append-only (grants.py
         # allow_audit_append), one partition by time and an index per filter; kept two years (TTL).
         self.audit_log = self._table(
@@ -199,7 +209,7 @@ class Data(Construct):
             "Applicants": ["CardsDue", "ApplicantsByEmail"],
             "Payouts": ["PayoutsDue", "PayoutsFailed"],
             "AuditLog": ["AuditByActor", "AuditByAction"],
-            "Cases": ["ActionsPending"],
+            "Cases": ["ActionsPending", "ComplaintQueue"],
         }
 
         self.access_logs = s3.Bucket(

@@ -53,6 +53,7 @@ FUNCTION_SETTINGS: Mapping[str, type[BaseModel]] = {
     "SendTransfer": config.PayoutWorkflowSettings,
     "CheckTransfer": config.PayoutWorkflowSettings,
     "ReconcileSettlement": config.ReconciliationSettings,
+    "CountOverdueComplaints": config.ComplaintMetricsSettings,
 }
 
 

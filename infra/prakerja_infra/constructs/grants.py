@@ -7,6 +7,7 @@ from __future__ import annotations
 from aws_cdk import ArnFormat, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_stepfunctions as sfn
@@ -47,6 +48,52 @@ def allow_audit_append(audit_log: dynamodb.ITable, fn: lambda_.Function) -> None
     """The audit log is append-only: entries are put (alone or in a transaction of the change they
     record, with a condition that the key is new), never updated or deleted."""
     fn.add_to_role_policy(iam.PolicyStatement(actions=["dynamodb:PutItem"], resources=[audit_log.table_arn]))
+
+
+# The complaint tickets' partitions of the cases table (adapters/keys.py: a ticket and its
+# updates, an account's list of tickets); the ops actions' partitions are not among them.
+TICKET_PARTITIONS = ["TICKET#*", "ACCOUNT#*#TICKETS"]
+
+
+def allow_tickets(cases: dynamodb.ITable, fn: lambda_.Function, *actions: str) -> None:
+    """Exact actions on the complaint tickets' items of the cases table, and on no other item."""
+    fn.add_to_role_policy(
+        iam.PolicyStatement(
+            actions=list(actions),
+            resources=[cases.table_arn],
+            conditions={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": TICKET_PARTITIONS}},
+        )
+    )
+
+
+# An ops action's item and its copy in the applicant's partition (adapters/dynamodb_cases.py).
+ACTION_PARTITIONS = ["ACTION#*", "APPLICANT#*"]
+
+
+def allow_actions(cases: dynamodb.ITable, fn: lambda_.Function, *actions: str) -> None:
+    """Exact actions on the ops actions' items of the cases table, and on no other item."""
+    fn.add_to_role_policy(
+        iam.PolicyStatement(
+            actions=list(actions),
+            resources=[cases.table_arn],
+            conditions={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ACTION_PARTITIONS}},
+        )
+    )
+
+
+def allow_ticket_messages(key: kms.IKey, fn: lambda_.Function, *actions: str) -> None:
+    """Encrypting or decrypting with the personal-data key what is bound to a ticket (encryption
+    context ``{"ticket_id": ...}`` and nothing else): never a profile (bound to an applicant)."""
+    fn.add_to_role_policy(
+        iam.PolicyStatement(
+            actions=list(actions),
+            resources=[key.key_arn],
+            conditions={
+                "ForAllValues:StringEquals": {"kms:EncryptionContextKeys": ["ticket_id"]},
+                "Null": {"kms:EncryptionContextKeys": "false"},
+            },
+        )
+    )
 
 
 def allow_audit_read(audit_log: dynamodb.ITable, fn: lambda_.Function) -> None:

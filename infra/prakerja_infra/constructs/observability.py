@@ -24,6 +24,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from prakerja.metrics import DECISION, FAILURE_CODE, FUNNEL, VERDICT, ProgramMetric
+from prakerja.program import load_program
 from prakerja_infra.constructs.functions import METRICS_NAMESPACE, SERVICE_NAME
 from prakerja_infra.stage import StageConfig, removal_policy
 
@@ -312,7 +313,15 @@ class Alarms(NestedStack):
             program_metric(ProgramMetric.AUDIT_WRITE_FAILURES, "Sum", FIVE_MINUTES),
             1,
             description="An ops call changed something but its audit log entry could not be written. The "
-            "API's access log has the call and its caller; docs/grievances.md says how to add the entry.",
+            "API's access log has the call and its caller; docs/case-view.md says how to add the entry.",
+        )
+        self.complaints_overdue = alarm(
+            "ComplaintsOverdue",
+            program_metric(ProgramMetric.COMPLAINTS_OVERDUE, "Maximum", HOUR),
+            load_program().grievances.overdue_alarm_at,
+            # A count that stopped is the ComplaintMetrics workflow's Failed alarm, or its function's.
+            description="Complaint tickets awaiting ops past their category's service level "
+            "(program.json grievances). GET /v1/ops/complaints?overdue=true lists them; docs/grievances.md.",
         )
 
 

@@ -76,8 +76,12 @@ class AuditSettings(_Settings):
     audit_table: str = Field(min_length=1)  # the audit log of ops calls (prakerja.audit)
 
 
+class CasesSettings(_Settings):
+    cases_table: str = Field(min_length=1)  # complaint tickets (prakerja.grievances), ops actions (prakerja.cases)
+
+
 class ApplicantApiSettings(
-    PersonalDataSettings, MarketplaceSettings, PaymentPartnerSettings, AttemptLimitSettings, CorsSettings
+    PersonalDataSettings, MarketplaceSettings, PaymentPartnerSettings, AttemptLimitSettings, CasesSettings, CorsSettings
 ):
     hashing_secret_arn: str = Field(min_length=1)
     applicants_table: str = Field(min_length=1)
@@ -86,7 +90,8 @@ class ApplicantApiSettings(
     registration_state_machine_arn: str = Field(min_length=1)
 
 
-class OpsApiSettings(MarketplaceSettings, AuditSettings, CorsSettings):
+class OpsApiSettings(MarketplaceSettings, AuditSettings, CasesSettings, PersonalDataSettings, CorsSettings):
+    outbox_table: str = Field(min_length=1)  # a ticket answered, a card revoked: the applicant's notice
     exclusions_table: str = Field(min_length=1)
     waves_table: str = Field(min_length=1)
     hashing_secret_arn: str = Field(min_length=1)
@@ -95,9 +100,7 @@ class OpsApiSettings(MarketplaceSettings, AuditSettings, CorsSettings):
     reconciliation_state_machine_arn: str = Field(min_length=1)
     payouts_bucket: str = Field(min_length=1)  # reconciliation results
     payouts_table: str = Field(min_length=1)  # the failed payouts' index; payout holds; a case's payouts
-    cases_table: str = Field(min_length=1)  # ops actions (prakerja.cases)
     applicants_table: str = Field(min_length=1)  # the case view; actions: a profile read, a card revoked
-    outbox_table: str = Field(min_length=1)  # a revoked card's notification
     registration_state_machine_arn: str = Field(min_length=1)  # REVERIFY: the checks run again
 
 
@@ -133,6 +136,10 @@ class RevokeCardsSettings(CardDeadlineSettings):
     exclusions_table: str = Field(min_length=1)  # the blacklist
     outbox_table: str = Field(min_length=1)
     ledger_table: str = Field(min_length=1)
+
+
+class ComplaintMetricsSettings(CasesSettings):
+    """The overdue complaints' count (functions/complaint_metrics)."""
 
 
 class PublicApiSettings(CorsSettings):

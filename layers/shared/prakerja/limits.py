@@ -4,6 +4,8 @@
 - Linking a payout account asks the partner whether a number belongs to the applicant's
   name: repeated, it tells whose accounts numbers are.
 - The assessment's answers could be searched by submitting again and again.
+- Filing complaints: each is a ticket in the ops queue and a KMS call; a script filing them
+  by the thousand would bury the real ones.
 - A platform looking up voucher codes that do not exist is guessing (codes carry 80 random
   bits, so only a miss rate says so).
 
@@ -30,6 +32,7 @@ class Attempt(StrEnum):
     ASSESSMENT = "assessment"
     VOUCHER_MISS = "voucher-miss"
     CORRECTION = "correction"  # each one asks the civil registry again
+    COMPLAINT = "complaint"
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,7 @@ ATTEMPT_LIMITS: dict[Attempt, AttemptLimit] = {
     Attempt.ASSESSMENT: AttemptLimit(20, HOUR),
     Attempt.VOUCHER_MISS: AttemptLimit(100, HOUR),
     Attempt.CORRECTION: AttemptLimit(10, HOUR),
+    Attempt.COMPLAINT: AttemptLimit(10, HOUR),
 }
 
 

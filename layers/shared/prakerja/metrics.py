@@ -29,6 +29,11 @@ class ProgramMetric(StrEnum):
     LEDGER_IMBALANCE = "LedgerImbalanceRupiah"
     # An ops call whose change was made but whose audit log entry could not be written (ops_api/audit.py).
     AUDIT_WRITE_FAILURES = "AuditWriteFailures"
+    COMPLAINTS_FILED = "ComplaintsFiled"
+    COMPLAINTS_ANSWERED = "ComplaintsAnswered"
+    # Tickets awaiting ops past their category's service level, counted every 10 minutes
+    # (functions/complaint_metrics), in total and by CATEGORY.
+    COMPLAINTS_OVERDUE = "ComplaintsOverdue"
 
 
 class OperationalMetric(StrEnum):
@@ -80,6 +85,7 @@ PAYOUT_ACCOUNTS_LINKED = {
 VERDICT = "verdict"
 DECISION = "status"
 FAILURE_CODE = "failure_code"
+CATEGORY = "category"
 
 # The applicant journey, stage by stage, as the dashboard shows it.
 FUNNEL = (

@@ -69,6 +69,12 @@ def render(message: OutboxMessage, training_balance: int | None = None) -> str:
             f"Kartu Prakerja Anda ({message.wave_id}) dicabut karena belum ada pembelian pelatihan pertama "
             "sampai batas waktu. Sisa saldo pelatihan dikembalikan ke kas negara."
         )
+    if message.kind == "COMPLAINT_ANSWERED":
+        # Never the answer itself (it may quote personal data): only that there is one.
+        return (
+            f"Pengaduan Anda ({message.wave_id}) mendapat jawaban dari tim Prakerja. "
+            "Baca jawabannya di akun Prakerja Anda."
+        )
     if message.kind != "WAVE_RESULT":
         raise UnknownMessage(message.kind)
     if message.status == "SELECTED":

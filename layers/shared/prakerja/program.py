@@ -1,4 +1,4 @@
-"""Program rules as data (program.json): benefit schemes and registration limits.
+"""Program rules as data (program.json): benefit schemes, registration limits, complaints' service levels.
 
 Changing an amount or a deadline is a data change reviewed like code, not a code change.
 """
@@ -6,10 +6,13 @@ Changing an amount or a deadline is a data change reviewed like code, not a code
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from functools import cache
 from importlib import resources
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from prakerja.grievances.models import ComplaintCategory
 
 
 class _Rules(BaseModel):
@@ -47,9 +50,30 @@ class CaseRules(_Rules):
     second_person_required: frozenset[str]
 
 
+class GrievanceRules(_Rules):
+    """Complaints: a service level per category (hours from filing, or from reopening, to an
+    answer: ``due_by``), and how long after its resolution an applicant's reply reopens a ticket."""
+
+    service_levels_hours: dict[ComplaintCategory, int]
+    reopen_days: int = Field(ge=1)
+    # The ComplaintsOverdue alarm: this many tickets awaiting ops past their service level.
+    overdue_alarm_at: int = Field(ge=1)
+
+    @model_validator(mode="after")
+    def _every_category(self) -> GrievanceRules:
+        missing = set(ComplaintCategory) - set(self.service_levels_hours)
+        if missing or any(hours <= 0 for hours in self.service_levels_hours.values()):
+            raise ValueError(f"a positive service level for every category is needed: {sorted(missing)}")
+        return self
+
+    def service_level(self, category: ComplaintCategory) -> timedelta:
+        return timedelta(hours=self.service_levels_hours[category])
+
+
 class Program(_Rules):
     registration: RegistrationRules
     cases: CaseRules
+    grievances: GrievanceRules
     schemes: dict[str, Scheme]
     # In order: a scheme whose survey incentive has n tranches pays for the first n surveys.
     surveys: tuple[Survey, ...]

@@ -8,7 +8,7 @@ What each item holds is told by the adapter that writes it (dynamodb_<table>.py)
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 Key = dict[str, str]
 
@@ -215,3 +215,49 @@ def applicant_action(applicant_id: str, requested_at: str, action_id: str) -> Ke
 def pending_since(requested_at: str, action_id: str) -> str:
     """An action's place in the approvals queue (ISO 8601 time, then the id)."""
     return f"{requested_at}#{action_id}"
+
+
+# -- the cases table: complaint tickets ---------------------------------------------------------
+# A ticket's partition holds the ticket and each of its updates, read with one query; an account's
+# tickets are listed from a partition of their own. (Ops actions use ACTION#... partitions.)
+TICKET = "TICKET#"
+TICKET_UPDATE = "UPDATE#"
+
+
+def ticket_partition(ticket_id: str) -> str:
+    return f"{TICKET}{ticket_id}"
+
+
+def ticket(ticket_id: str) -> Key:
+    return {"pk": ticket_partition(ticket_id), "sk": "TICKET"}
+
+
+def ticket_update(ticket_id: str, seq: int) -> Key:
+    """An update of a ticket; they sort in the order they were written."""
+    return {"pk": ticket_partition(ticket_id), "sk": f"{TICKET_UPDATE}{seq:05d}"}
+
+
+def account_tickets_partition(account_id: str) -> str:
+    return f"ACCOUNT#{account_id}#TICKETS"
+
+
+def account_ticket(account_id: str, position: str) -> Key:
+    """A ticket in its account's list, which sorts by ``position`` (complaint_queue_position of
+    its filing)."""
+    return {"pk": account_tickets_partition(account_id), "sk": position}
+
+
+def complaint_queue_partition(status: str, category: str) -> str:
+    """A partition of the ops queue's index (ComplaintQueue): one per status and category."""
+    return f"{status}#{category}"
+
+
+def complaint_queue_position(queued_at: datetime, ticket_id: str) -> str:
+    """A ticket's sort key in its queue partition: when it entered the queue (UTC, fixed width, so
+    that text order is time order) and its id."""
+    return f"{queue_time(queued_at)}#{ticket_id}"
+
+
+def queue_time(moment: datetime) -> str:
+    """A time as queue positions write it; a position before ``queue_time(t)`` was queued before t."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
