@@ -19,7 +19,7 @@ from prakerja.adapters.kms_cipher import KmsCipher
 from prakerja.adapters.s3_objects import S3ObjectStore
 from prakerja.adapters.secrets_hasher import load_keyring
 from prakerja.adapters.stepfunctions_starter import ExecutionStarter, SelectionWorkflowStarter, StepFunctionsStarter
-from prakerja.cases.case_view import CaseFiles, action_events
+from prakerja.cases.case_view import CaseFiles, action_events, ticket_events
 from prakerja.cases.ports import Reverifier
 from prakerja.cases.service import ActionService
 from prakerja.clock import SystemClock
@@ -117,7 +117,7 @@ def case_files() -> CaseFiles:
         payouts=payouts_wiring.payouts(config.payouts_table, config.ledger_table),
         accounts=payouts_wiring.payout_accounts(config.payouts_table),
         keyring=keyring,
-        more_history=[action_events(cases())],
+        more_history=[action_events(cases()), ticket_events(tickets())],
     )
 
 
@@ -156,14 +156,18 @@ def action_service() -> ActionService:
 
 
 @cache
-def grievance_service() -> GrievanceService:
+def tickets() -> DynamoDBTickets:
     """Answers write their audit entry and the applicant's notice in their own transaction."""
     config = settings()
-    tickets = DynamoDBTickets(
+    return DynamoDBTickets(
         aws.dynamodb(),
         config.cases_table,
         TicketVault(KmsCipher(aws.kms(), config.personal_data_key_arn)),
         audit=audit_trail(),
         outbox_table=config.outbox_table,
     )
-    return GrievanceService(tickets, load_program().grievances, SystemClock())
+
+
+@cache
+def grievance_service() -> GrievanceService:
+    return GrievanceService(tickets(), load_program().grievances, SystemClock())

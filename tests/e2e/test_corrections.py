@@ -1,6 +1,7 @@
 """Off the happy path, over HTTP with the real workflow: an applicant rejected for a mistyped name
-is found by ops by NIK and by e-mail, corrects the profile and is verified on the same profile;
-the case view shows the whole history and every ops change is in the audit log."""
+complains, ops find the case by NIK (and by e-mail) and answer, the applicant corrects the profile
+and is verified on the same profile; the case view shows the whole history and every ops change is
+in the audit log."""
 
 from __future__ import annotations
 
@@ -13,6 +14,16 @@ def test_a_mistyped_name_is_corrected_and_verified_and_ops_see_the_whole_case(ap
     applicant_id = created.json()["applicant_id"]
     assert api.wait_for_decision(token)["reasons"] == ["IDENTITY_MISMATCH"]
 
+    complaint = api.call(
+        "POST",
+        "/v1/complaints",
+        token,
+        json={"category": "VERIFICATION", "message": "Nama saya ditolak, padahal sesuai KTP."},
+        headers={"Idempotency-Key": "complaint-typo-1"},
+    )
+    assert complaint.status_code == 201, complaint.text
+    ticket_id = complaint.json()["ticket_id"]
+
     ops = api.token(groups=["ops"])
     by_nik = api.call("POST", "/v1/ops/applicants/search", ops, json={"nik": body["nik"]})
     assert by_nik.status_code == 200, by_nik.text
@@ -23,6 +34,12 @@ def test_a_mistyped_name_is_corrected_and_verified_and_ops_see_the_whole_case(ap
     # E-mails are found whatever their case.
     by_email = api.call("POST", "/v1/ops/applicants/search", ops, json={"email": "siti.rahayu@example.com"})
     assert [f["applicant_id"] for f in by_email.json()["items"]] == [applicant_id]
+
+    answer = {"status": "WAITING_FOR_APPLICANT", "message": "Nama tidak sesuai Dukcapil: perbaiki profil Anda."}
+    answered = api.call("POST", f"/v1/ops/complaints/{ticket_id}/updates", ops, json=answer)
+    assert answered.status_code in (200, 201), answered.text
+    seen = api.call("GET", f"/v1/complaints/{ticket_id}", token).json()
+    assert seen["status"] == "WAITING_FOR_APPLICANT" and seen["updates"][-1]["by"] == "OPS"
 
     wrong_nik = api.person(gender="F", date_of_birth=body["date_of_birth"])["nik"]
     refused = api.call("PUT", "/v1/applicants/me", token, json={**body, "nik": wrong_nik})
@@ -41,14 +58,20 @@ def test_a_mistyped_name_is_corrected_and_verified_and_ops_see_the_whole_case(ap
     assert view["profile"]["nik"] == found["masked_nik"] and body["nik"] not in case.text
     assert "Rahayu" not in case.text and "Siti" not in case.text  # masked only
     history = [(e["kind"], e["details"]) for e in view["history"]]
+    about = {"ticket_id": ticket_id, "category": "VERIFICATION"}
     assert history == [
         ("REGISTERED", {}),
         ("IDENTITY_CHECKED", {"verdict": "MISMATCH"}),
         ("DECIDED", {"status": "REJECTED", "reasons": ["IDENTITY_MISMATCH"]}),
+        ("COMPLAINT_FILED", about),
+        ("COMPLAINT_UPDATED", {**about, "status": "WAITING_FOR_APPLICANT"}),
         ("VERIFICATION_RESTARTED", {"cause": "CORRECTED", "attempt": 2}),
         ("IDENTITY_CHECKED", {"verdict": "MATCH"}),
         ("DECIDED", {"status": "VERIFIED", "reasons": []}),
     ]
+    assert "Dukcapil" not in case.text and "KTP" not in case.text  # messages stay in the ticket
+    answered_in_log = api.call("GET", "/v1/ops/audit-log", ops, params={"action": "COMPLAINT_ANSWERED"}).json()
+    assert ticket_id in [e["target"] for e in answered_in_log["items"]]
     times = [e["at"] for e in view["history"]]
     assert times == sorted(times)
 

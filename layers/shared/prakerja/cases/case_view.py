@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from prakerja.cases.models import Action
 from prakerja.errors import NotFound
+from prakerja.grievances.models import TicketSummary
 from prakerja.marketplace.models import PurchaseRecord
 from prakerja.payouts.models import PayoutAccount, PayoutRecord
 from prakerja.personal_data import HashingKeyring
@@ -47,6 +48,10 @@ class CaseSearch(BaseModel):
 
 class ActionLookup(Protocol):
     def actions_of(self, applicant_id: str) -> list[Action]: ...
+
+
+class TicketLookup(Protocol):
+    def mine(self, account_id: str, limit: int, next_token: str | None) -> tuple[list[TicketSummary], str | None]: ...
 
 
 class ProfileLookup(Protocol):
@@ -204,5 +209,27 @@ def action_events(actions: ActionLookup) -> HistorySource:
                     decided["code"] = action.lapsed_code
                 found.append(CaseEvent(action.decided_at, f"ACTION_{action.status.value}", decided))
         return found
+
+    return events
+
+
+def ticket_events(tickets: TicketLookup) -> HistorySource:
+    """The complaints filed from the applicant's account: each one filed, and where it stands
+    (its messages stay in the ticket: GET /v1/ops/complaints/{ticket_id})."""
+
+    def events(record: ApplicantRecord) -> list[CaseEvent]:
+        found: list[CaseEvent] = []
+        token: str | None = None
+        while True:
+            page, token = tickets.mine(record.account_id, 200, token)
+            for ticket in page:
+                about: dict[str, object] = {"ticket_id": ticket.ticket_id, "category": ticket.category.value}
+                found.append(CaseEvent(ticket.created_at, "COMPLAINT_FILED", about))
+                if ticket.updated_at != ticket.created_at:
+                    found.append(
+                        CaseEvent(ticket.updated_at, "COMPLAINT_UPDATED", {**about, "status": ticket.status.value})
+                    )
+            if not token:
+                return found
 
     return events
