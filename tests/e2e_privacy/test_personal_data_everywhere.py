@@ -188,6 +188,7 @@ def run_journey(api: Api, cloud: LocalCloud) -> Journey:
     assert api.call("GET", "/v1/applicants/me", c).json()["status"] == "REVOKED"
 
     complain_and_answer(api, ops, people["A"])
+    look_into_the_case(api, ops, people["A"])
     deliver_outbox(api, cloud)
     read_everything_back(api, ops, wave_id, [p for p in people.values() if p.token])
     return Journey(people, unregistered, wave_id, ops)
@@ -214,6 +215,25 @@ def complain_and_answer(api: Api, ops: str, person: Person) -> None:
     reply = {"status": "RESOLVED", "message": f"Bapak {body['full_name']}, insentif sudah kami kirim ulang."}
     assert api.call("POST", f"/v1/ops/complaints/{ticket_id}/updates", ops, json=reply).status_code == 200
     assert api.call("GET", f"/v1/complaints/{ticket_id}", person.token).json()["status"] == "RESOLVED"
+
+
+def look_into_the_case(api: Api, ops: str, person: Person) -> None:
+    """Ops find A by NIK and by e-mail, read A's case (its history, complaints included), hold and
+    release A's payouts with a reason, and read the audit log: what the case view, the cases table
+    and the audit log then hold is scanned with everything else."""
+    body = person.body
+    by_nik = api.call("POST", "/v1/ops/applicants/search", ops, json={"nik": body["nik"]}).json()["items"]
+    by_email = api.call("POST", "/v1/ops/applicants/search", ops, json={"email": body["email"]}).json()["items"]
+    assert len(by_nik) == 1 and by_email == by_nik
+    applicant_id = by_nik[0]["applicant_id"]
+    case = api.call("GET", f"/v1/ops/applicants/{applicant_id}", ops).json()
+    assert "COMPLAINT_FILED" in [e["kind"] for e in case["history"]]
+    for action in ("HOLD_PAYOUTS", "RELEASE_PAYOUTS"):
+        asked = api.call(
+            "POST", f"/v1/ops/applicants/{applicant_id}/actions", ops, json={"action": action, "reason": "Tiket #1"}
+        )
+        assert asked.status_code == 202, asked.text
+    assert api.call("GET", "/v1/ops/audit-log", ops).status_code == 200
 
 
 def wait_until_paid(api: Api, token: str) -> None:
