@@ -83,6 +83,9 @@ def test_a_profile_in_a_wave_is_locked(api: Api) -> None:
     assert api.call("POST", f"/v1/waves/{wave_id}/join", token).status_code == 200
     locked = api.call("PUT", "/v1/applicants/me", token, json=body)
     assert locked.status_code == 409 and locked.json()["code"] == "PROFILE_LOCKED"
+    applicant_id = api.call("GET", "/v1/applicants/me", token).json()["applicant_id"]
+    history = api.call("GET", f"/v1/ops/applicants/{applicant_id}", ops).json()["history"]
+    assert history[-1]["kind"] == "WAVE_JOINED" and history[-1]["details"] == {"wave_id": wave_id}
 
 
 def test_case_search_takes_exactly_one_well_formed_key_and_unknown_cases_are_404(api: Api) -> None:

@@ -195,3 +195,18 @@ def test_unselected_join_the_next_wave_and_recipients_cannot(api: Api, ops: str,
             assert joined.status_code == 200, name
         else:
             assert joined.status_code == 409 and joined.json()["code"] == "NOT_VERIFIED", name
+
+
+def test_each_case_holds_its_wave_and_draw_outcome(api: Api, ops: str, wave: Wave) -> None:
+    """The case view's history: the wave joined and the draw's outcome, with its card for the
+    selected (each written with the change it records)."""
+    for name, profile in wave.profiles.items():
+        if profile["status"] not in ("SELECTED", "NOT_SELECTED"):
+            continue
+        history = api.call("GET", f"/v1/ops/applicants/{profile['applicant_id']}", ops).json()["history"]
+        kinds = [e["kind"] for e in history]
+        joined = next(e for e in history if e["kind"] == "WAVE_JOINED" and e["details"]["wave_id"] == wave.wave_id)
+        outcome = next(e for e in history if e["kind"] == "DRAW_OUTCOME" and e["details"]["wave_id"] == wave.wave_id)
+        assert outcome["details"]["status"] == profile["status"], name
+        assert joined["at"] <= outcome["at"], name
+        assert ("CARD_ISSUED" in kinds) == (profile["status"] == "SELECTED"), name

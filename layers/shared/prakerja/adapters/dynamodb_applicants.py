@@ -59,6 +59,8 @@ REGISTERED = "REGISTERED"
 IDENTITY_CHECKED = "IDENTITY_CHECKED"
 DECIDED = "DECIDED"
 VERIFICATION_RESTARTED = "VERIFICATION_RESTARTED"
+WAVE_JOINED = "WAVE_JOINED"  # adapters/dynamodb_waves.py
+DRAW_OUTCOME = "DRAW_OUTCOME"  # adapters/dynamodb_outcomes.py
 
 _ACCOUNTS_KEPT = 10_000  # a few MB at most; the oldest is forgotten first
 _KK_ATTEMPTS = 5  # the card's places found under another key than expected: look again
@@ -377,42 +379,28 @@ class DynamoDBApplicantRepository:
             request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
     def _event(self, applicant_id: str, at: datetime, kind: str, **details: object) -> TransactWriteItemTypeDef:
-        """A history event, put in the transaction of the change it records."""
-        return {
-            "Put": {
-                "TableName": self._table,
-                "Item": to_item(
-                    {**keys.applicant_event(applicant_id, ts(at), kind), "at": ts(at), "kind": kind, "details": details}
-                ),
-            }
-        }
-
-    def applicant_ids_by_nik(self, nik_hashes: Iterable[str]) -> list[str]:
-        found: list[str] = []
-        for nik_hash in dict.fromkeys(nik_hashes):
-            guard = self._db.get_item(TableName=self._table, Key=to_item(keys.nik_guard(nik_hash))).get("Item")
-            if guard:
-                found.append(str(from_item(guard)["applicant_id"]))
-        return found
-
-    def applicant_ids_by_email(self, email_hashes: Iterable[str], limit: int) -> list[str]:
-        found: list[str] = []
-        for email_hash in dict.fromkeys(email_hashes):
-            response = self._db.query(
-                TableName=self._table,
-                IndexName=BY_EMAIL,
-                KeyConditionExpression="email_hash = :h",
-                ExpressionAttributeValues={":h": value(email_hash)},
-                Limit=limit,
-            )
-            found += [keys.applicant_of(str(from_item(i)["pk"])) for i in response.get("Items", [])]
-        return found[:limit]
+        return history_event(self._table, applicant_id, at, kind, **details)
 
     def kk_has_room(self, kk_hashes: tuple[str, ...], applicant_id: str, kk_limit: int) -> bool:
         members: set[str] = set()
         for kk_hash in dict.fromkeys(kk_hashes):
             members |= set((self._kk_item(kk_hash) or {}).get("members", set()))
         return applicant_id in members or len(members) < kk_limit
+
+
+def history_event(
+    table: str, applicant_id: str, at: datetime, kind: str, **details: object
+) -> TransactWriteItemTypeDef:
+    """A profile's history event (the case view), put in the transaction of the change it records;
+    ``details`` are codes, ids and whole numbers, never personal data."""
+    return {
+        "Put": {
+            "TableName": table,
+            "Item": to_item(
+                {**keys.applicant_event(applicant_id, ts(at), kind), "at": ts(at), "kind": kind, "details": details}
+            ),
+        }
+    }
 
 
 def _plain(stored: object) -> object:

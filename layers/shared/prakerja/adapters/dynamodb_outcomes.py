@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from prakerja.adapters import keys
 from prakerja.adapters.dynamodb import Transaction, outbox_message, to_item, ts, value
-from prakerja.adapters.dynamodb_applicants import card_to_item, profile_key
+from prakerja.adapters.dynamodb_applicants import DRAW_OUTCOME, card_to_item, history_event, profile_key
 from prakerja.adapters.dynamodb_cards import card_due_key
 from prakerja.clock import Clock
 from prakerja.registration.models import ApplicantStatus
@@ -110,6 +110,16 @@ class DynamoDBOutcomeWriter:
         if s.card is not None:
             message["purchase_deadline"] = ts(s.card.purchase_deadline)
         transaction.add("notification", {"Put": {"TableName": self._outbox, "Item": to_item(message)}})
+        event = history_event(
+            self._applicants,
+            s.applicant_id,
+            now,
+            DRAW_OUTCOME,
+            wave_id=s.wave_id,
+            status=s.status.value,
+            reasons=list(s.reasons),
+        )
+        transaction.add("event", event)
         if s.card is not None:
             transaction.add("ledger", *self._ledger.card_issued(s.applicant_id, s.card))
         return transaction

@@ -28,7 +28,7 @@ from prakerja.adapters.dynamodb import (
     ts,
     value,
 )
-from prakerja.adapters.dynamodb_applicants import profile_key
+from prakerja.adapters.dynamodb_applicants import WAVE_JOINED, history_event, profile_key
 from prakerja.registration.models import ApplicantStatus
 from prakerja.registration.records import ApplicantRecord
 from prakerja.selection.ports import JoinedParticipant
@@ -161,6 +161,7 @@ class DynamoDBWaveRepository:
                             "ExpressionAttributeValues": {":open": value(WaveStatus.OPEN.value)},
                         }
                     },
+                    history_event(self._applicants, applicant_id, at, WAVE_JOINED, wave_id=wave.wave_id),
                 ]
             )
         except ClientError as error:
