@@ -49,15 +49,25 @@ def test_hashing_key_comes_from_the_stack_secret(aws: Resources, clients: dict[s
     assert digest.startswith("k1:") and "3201234567890001" not in digest
 
 
-def test_workflow_starts_once_per_applicant(aws: Resources, clients: dict[str, Any]) -> None:
+def test_workflow_starts_once_per_applicant_and_attempt(aws: Resources, clients: dict[str, Any]) -> None:
+    """One execution per attempt, named after the applicant (then ``-r<attempt>``): a retried start
+    is harmless, a restart of the checks (a correction, REVERIFY) is a run of its own."""
+    sfn = clients["stepfunctions"]
     arn = str(aws.find("RegistrationWorkflowStateMachine", "AWS::StepFunctions::StateMachine").ref)
-    starter = StepFunctionsStarter(clients["stepfunctions"], arn)
+    starter = StepFunctionsStarter(sfn, arn)
+    assert not starter.is_running("applicant-1", 1)  # never started
     starter.start("applicant-1")
     starter.start("applicant-1")
-    executions = clients["stepfunctions"].list_executions(stateMachineArn=arn)["executions"]
-    assert [e["name"] for e in executions] == ["applicant-1"]
-    started = clients["stepfunctions"].describe_execution(executionArn=executions[0]["executionArn"])
-    assert json.loads(started["input"]) == {"applicant_id": "applicant-1"}
+    starter.start("applicant-1", 2)
+    starter.start("applicant-1", 2)
+    executions = sorted(sfn.list_executions(stateMachineArn=arn)["executions"], key=lambda e: e["name"])
+    assert [e["name"] for e in executions] == ["applicant-1", "applicant-1-r2"]
+    inputs = [json.loads(sfn.describe_execution(executionArn=e["executionArn"])["input"]) for e in executions]
+    assert inputs == [{"applicant_id": "applicant-1", "attempt": 1}, {"applicant_id": "applicant-1", "attempt": 2}]
+    # Whether an attempt is still going is what Step Functions says of its execution.
+    for execution in executions:
+        running = sfn.describe_execution(executionArn=execution["executionArn"])["status"] == "RUNNING"
+        assert starter.is_running("applicant-1", 2 if execution["name"].endswith("-r2") else 1) == running
 
 
 def test_a_registration_execution_names_the_api_request_that_started_it(
@@ -67,4 +77,4 @@ def test_a_registration_execution_names_the_api_request_that_started_it(
     StepFunctionsStarter(clients["stepfunctions"], arn, request_id=lambda: "req-7f3a").start("applicant-2")
     (execution,) = clients["stepfunctions"].list_executions(stateMachineArn=arn)["executions"]
     started = clients["stepfunctions"].describe_execution(executionArn=execution["executionArn"])
-    assert json.loads(started["input"]) == {"applicant_id": "applicant-2", "request_id": "req-7f3a"}
+    assert json.loads(started["input"]) == {"applicant_id": "applicant-2", "attempt": 1, "request_id": "req-7f3a"}
