@@ -381,6 +381,27 @@ class DynamoDBApplicantRepository:
     def _event(self, applicant_id: str, at: datetime, kind: str, **details: object) -> TransactWriteItemTypeDef:
         return history_event(self._table, applicant_id, at, kind, **details)
 
+    def applicant_ids_by_nik(self, nik_hashes: Iterable[str]) -> list[str]:
+        found: list[str] = []
+        for nik_hash in dict.fromkeys(nik_hashes):
+            guard = self._db.get_item(TableName=self._table, Key=to_item(keys.nik_guard(nik_hash))).get("Item")
+            if guard:
+                found.append(str(from_item(guard)["applicant_id"]))
+        return found
+
+    def applicant_ids_by_email(self, email_hashes: Iterable[str], limit: int) -> list[str]:
+        found: list[str] = []
+        for email_hash in dict.fromkeys(email_hashes):
+            response = self._db.query(
+                TableName=self._table,
+                IndexName=BY_EMAIL,
+                KeyConditionExpression="email_hash = :h",
+                ExpressionAttributeValues={":h": value(email_hash)},
+                Limit=limit,
+            )
+            found += [keys.applicant_of(str(from_item(i)["pk"])) for i in response.get("Items", [])]
+        return found[:limit]
+
     def kk_has_room(self, kk_hashes: tuple[str, ...], applicant_id: str, kk_limit: int) -> bool:
         members: set[str] = set()
         for kk_hash in dict.fromkeys(kk_hashes):
