@@ -6,7 +6,7 @@ are in RECORDED_BY_ROUTE. Every other mutating call that succeeded is recorded h
 route answered, as ``<METHOD> <resource>`` with its concrete path as the target: a route added
 later is recorded without anyone remembering to. If that write fails after the change was made,
 the answer is still the route's, the failure is logged and counted (AuditWriteFailures, with an
-alarm), and the access log keeps the call with the caller's identity (docs/grievances.md).
+alarm), and the access log keeps the call with the caller's identity (docs/case-view.md).
 """
 
 from __future__ import annotations
