@@ -6,7 +6,7 @@ import base64
 import json
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -184,19 +184,39 @@ def outbox_message(
 
 
 def encode_token(key: dict[str, Any]) -> str:
-    """An opaque ``next_token`` from a (pk, sk) position in one partition."""
-    return base64.urlsafe_b64encode(json.dumps(from_item(key)).encode()).decode()
+    """An opaque ``next_token`` from a query's position (its LastEvaluatedKey: the table's keys,
+    and an index's when the query read one)."""
+    return base64.urlsafe_b64encode(json.dumps(from_item(key), sort_keys=True).encode()).decode()
 
 
-def decode_token(token: str, partition: str) -> dict[str, Any]:
-    """The position back, refused (422) unless it is one issued for this partition."""
+def decode_token(
+    token: str, partition: str, *, partition_key: str = "pk", names: Collection[str] = ("pk", "sk")
+) -> dict[str, Any]:
+    """The position back, refused (422) unless it is one issued for this list: exactly the key
+    ``names`` of the table (or index) queried, each a string, in the partition queried."""
     try:
         decoded = json.loads(base64.urlsafe_b64decode(token.encode()))
-        if not isinstance(decoded, dict) or set(decoded) != {"pk", "sk"} or decoded["pk"] != partition:
+        if (
+            not isinstance(decoded, dict)
+            or set(decoded) != set(names)
+            or not all(isinstance(v, str) for v in decoded.values())
+            or decoded[partition_key] != partition
+        ):
             raise ValueError("not a token of this list")
-        return to_item({"pk": partition, "sk": str(decoded["sk"])})
+        return to_item(decoded)
     except (ValueError, UnicodeDecodeError) as error:
         raise ValidationFailed("NEXT_TOKEN_INVALID", "next_token is not one this API issued.") from error
+
+
+def set_or_remove(fields: Mapping[str, Any]) -> tuple[str, dict[str, str], dict[str, Any]]:
+    """An UpdateExpression setting each field that has a value and removing each that is None,
+    with its attribute names (``#<field>``) and values (``:<field>``)."""
+    kept = {name: field for name, field in fields.items() if field is not None}
+    removed = [name for name, field in fields.items() if field is None]
+    expression = "SET " + ", ".join(f"#{name} = :{name}" for name in kept)
+    if removed:
+        expression += " REMOVE " + ", ".join(f"#{name}" for name in removed)
+    return expression, {f"#{name}": name for name in fields}, {f":{name}": value(field) for name, field in kept.items()}
 
 
 def transact(db: DynamoDBClient, items: Sequence[TransactWriteItemTypeDef]) -> list[str]:

@@ -31,6 +31,7 @@ from prakerja.adapters.dynamodb import (
     cancellation_codes,
     from_item,
     moment,
+    set_or_remove,
     to_item,
     ts,
     value,
@@ -285,13 +286,9 @@ class DynamoDBApplicantRepository:
 
     def restart_verification(self, current: ApplicantRecord, restarted: ApplicantRecord, cause: str) -> None:
         item = from_item(_to_profile_item(restarted))
-        fields = {name: item.get(name) for name in _RESTARTED_FIELDS}
-        names = {f"#{name}": name for name in fields} | {"#attempt": "verification_attempt"}
-        values = {f":{name}": value(field) for name, field in fields.items() if field is not None}
+        expression, names, values = set_or_remove({name: item.get(name) for name in _RESTARTED_FIELDS})
+        names["#attempt"] = "verification_attempt"
         values |= {":current": value(current.status.value), ":was": value(current.verification_attempt)}
-        assigned = [f"#{name} = :{name}" for name, field in fields.items() if field is not None]
-        removed = [f"#{name}" for name, field in fields.items() if field is None]
-        expression = "SET " + ", ".join(assigned) + (" REMOVE " + ", ".join(removed) if removed else "")
         # Profiles from before attempts were counted have none: that is attempt 1.
         was = (
             "#attempt = :was"
@@ -354,29 +351,23 @@ class DynamoDBApplicantRepository:
         return releases
 
     def history(self, applicant_id: str) -> list[HistoryEvent]:
-        events: list[HistoryEvent] = []
-        request: dict[str, Any] = {
-            "TableName": self._table,
-            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :event)",
-            "ExpressionAttributeValues": {
+        pages = self._db.get_paginator("query").paginate(
+            TableName=self._table,
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :event)",
+            ExpressionAttributeValues={
                 ":pk": value(keys.applicant_partition(applicant_id)),
                 ":event": value(keys.EVENT),
             },
-        }
-        while True:
-            response = self._db.query(**request)
-            for raw in response.get("Items", []):
-                item = from_item(raw)
-                events.append(
-                    HistoryEvent(
-                        at=datetime.fromisoformat(item["at"]),
-                        kind=item["kind"],
-                        details={k: _plain(v) for k, v in item.get("details", {}).items()},
-                    )
-                )
-            if "LastEvaluatedKey" not in response:
-                return events
-            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        )
+        return [
+            HistoryEvent(
+                at=datetime.fromisoformat(item["at"]),
+                kind=item["kind"],
+                details={k: _plain(v) for k, v in item.get("details", {}).items()},
+            )
+            for page in pages
+            for item in map(from_item, page.get("Items", []))
+        ]
 
     def _event(self, applicant_id: str, at: datetime, kind: str, **details: object) -> TransactWriteItemTypeDef:
         return history_event(self._table, applicant_id, at, kind, **details)

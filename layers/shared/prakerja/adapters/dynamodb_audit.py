@@ -8,15 +8,12 @@ An entry of a change made in a DynamoDB transaction is written in that transacti
 
 from __future__ import annotations
 
-import base64
-import json
 from datetime import UTC
 from typing import TYPE_CHECKING, Any
 
 from prakerja.adapters import keys
-from prakerja.adapters.dynamodb import conditional, from_item, to_item, ts, value
+from prakerja.adapters.dynamodb import conditional, decode_token, encode_token, from_item, to_item, ts, value
 from prakerja.audit.models import AUDIT_RETENTION_DAYS, AuditEntry, AuditQuery
-from prakerja.errors import ValidationFailed
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -90,26 +87,12 @@ class DynamoDBAuditLog:
             "ExpressionAttributeValues": values,
         }
         if next_token:
-            request["ExclusiveStartKey"] = _decode(next_token, partition)
+            index_key = () if partition[0] == "pk" else (partition[0],)
+            request["ExclusiveStartKey"] = decode_token(
+                next_token, partition[1], partition_key=partition[0], names=("pk", "sk", *index_key)
+            )
         response = self._db.query(**request)
         items = [from_item(item) for item in response.get("Items", [])]
         last = response.get("LastEvaluatedKey")
         entries = [AuditEntry.model_validate({k: v for k, v in item.items() if k in _FIELDS}) for item in items]
-        return entries, _encode(last) if last else None
-
-
-def _encode(key: dict[str, Any]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(from_item(key), sort_keys=True).encode()).decode()
-
-
-def _decode(token: str, partition: tuple[str, str]) -> dict[str, Any]:
-    """A position back, refused (422) unless it is one issued for this list."""
-    try:
-        decoded = json.loads(base64.urlsafe_b64decode(token.encode()))
-        if not isinstance(decoded, dict) or decoded.get(partition[0]) != partition[1]:
-            raise ValueError("not a token of this list")
-        if not set(decoded) <= {"pk", "sk", "actor", "action"} or not all(isinstance(v, str) for v in decoded.values()):
-            raise ValueError("not a token of this list")
-        return to_item(decoded)
-    except (ValueError, UnicodeDecodeError) as error:
-        raise ValidationFailed("NEXT_TOKEN_INVALID", "next_token is not one this API issued.") from error
+        return entries, encode_token(last) if last else None

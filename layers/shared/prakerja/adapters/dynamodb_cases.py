@@ -20,21 +20,17 @@ read in), its copy, its audit entries (DynamoDBAuditLog.put) and what it changes
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from prakerja.adapters import keys
-from prakerja.adapters.dynamodb import Transaction, from_item, to_item, ts, value
+from prakerja.adapters.dynamodb import Transaction, decode_token, encode_token, from_item, to_item, ts, value
 from prakerja.adapters.dynamodb_applicants import DynamoDBApplicantRepository
 from prakerja.adapters.dynamodb_audit import DynamoDBAuditLog
 from prakerja.adapters.dynamodb_cards import REVOKED_BY_OPS, DynamoDBDueCards
 from prakerja.audit.models import AuditEntry
 from prakerja.cases.models import Action, ActionStatus
 from prakerja.cases.ports import Effect, HoldPayouts, LiftBlacklist, ReleasePayouts, RevokeCard, Saved
-from prakerja.errors import ValidationFailed
 from prakerja.registration.models import BLACKLIST
 from prakerja.registration.records import ApplicantRecord
 
@@ -92,11 +88,13 @@ class DynamoDBCases:
             "Limit": limit,
         }
         if next_token:
-            query["ExclusiveStartKey"] = _decode(next_token)
+            query["ExclusiveStartKey"] = decode_token(
+                next_token, keys.ACTIONS_PENDING, partition_key="approval_queue", names=_PENDING_POSITION
+            )
         response = self._db.query(**query)
         last = response.get("LastEvaluatedKey")
         actions = [_action(from_item(item)) for item in response.get("Items", [])]
-        return actions, _encode(last) if last else None
+        return actions, encode_token(last) if last else None
 
     # -- writing ---------------------------------------------------------------------------------
     def save(
@@ -221,25 +219,3 @@ def _item(action: Action) -> dict[str, Any]:
 
 def _action(item: dict[str, Any]) -> Action:
     return Action.model_validate({k: v for k, v in item.items() if k in _FIELDS})
-
-
-def _encode(position: dict[str, Any]) -> str:
-    """The next page's ``next_token``: the index position (keys only, no personal data)."""
-    keys_only = {name: key["S"] for name, key in position.items()}
-    return base64.urlsafe_b64encode(json.dumps(keys_only, sort_keys=True).encode()).decode()
-
-
-def _decode(token: str) -> dict[str, Any]:
-    """A position back, refused (422) unless it is one issued for the approvals queue."""
-    try:
-        position = json.loads(base64.urlsafe_b64decode(token.encode()))
-        if (
-            not isinstance(position, dict)
-            or set(position) != _PENDING_POSITION
-            or not all(isinstance(v, str) for v in position.values())
-            or position["approval_queue"] != keys.ACTIONS_PENDING
-        ):
-            raise ValueError("not a token of this list")
-    except (ValueError, UnicodeDecodeError, binascii.Error) as error:
-        raise ValidationFailed("NEXT_TOKEN_INVALID", "next_token is not one this API issued.") from error
-    return {name: value(key) for name, key in position.items()}

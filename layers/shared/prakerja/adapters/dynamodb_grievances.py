@@ -27,6 +27,7 @@ from prakerja.adapters.dynamodb import (
     moment,
     outbox_message,
     query_page,
+    set_or_remove,
     to_item,
     ts,
     value,
@@ -96,19 +97,13 @@ class DynamoDBTickets:
             raise RuntimeError("a new ticket id was taken")  # uuid4: never in practice
 
     def get(self, ticket_id: str) -> Ticket | None:
-        items: list[dict[str, Any]] = []
-        request: dict[str, Any] = {
-            "TableName": self._table,
-            "KeyConditionExpression": "pk = :pk",
-            "ExpressionAttributeValues": {":pk": value(keys.ticket_partition(ticket_id))},
-            "ConsistentRead": True,
-        }
-        while True:  # one page up to 1 MB: hundreds of full-length updates
-            response = self._db.query(**request)
-            items.extend(from_item(item) for item in response.get("Items", []))
-            if "LastEvaluatedKey" not in response:
-                break
-            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        pages = self._db.get_paginator("query").paginate(  # a page is up to 1 MB: hundreds of updates
+            TableName=self._table,
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": value(keys.ticket_partition(ticket_id))},
+            ConsistentRead=True,
+        )
+        items = [from_item(item) for page in pages for item in page.get("Items", [])]
         main = next((item for item in items if item["sk"] == keys.ticket(ticket_id)["sk"]), None)
         if main is None:
             return None
@@ -156,13 +151,10 @@ class DynamoDBTickets:
     ) -> None:
         ticket_id = before.ticket_id
         state = {k: v for k, v in self._ticket_item(after).items() if k not in ("pk", "sk", "message")}
-        removed = [name for name in ("resolved_at",) if state.get(name) is None]
-        state = {k: v for k, v in state.items() if v is not None}
-        names = {f"#{k}": k for k in state} | {f"#{k}": k for k in removed} | {"#version": "version"}
-        values = {f":{k}": value(v) for k, v in state.items()} | {":expected": value(before.version)}
-        expression = "SET " + ", ".join(f"#{k} = :{k}" for k in state)
-        if removed:
-            expression += " REMOVE " + ", ".join(f"#{k}" for k in removed)
+        if state["applicant_id"] is None:
+            del state["applicant_id"]  # a ticket's applicant never changes: nothing to remove
+        expression, names, values = set_or_remove(state)
+        values[":expected"] = value(before.version)
         transaction = Transaction()
         transaction.add(
             "ticket",
@@ -242,24 +234,18 @@ class DynamoDBTickets:
         return rows[:limit], "LastEvaluatedKey" in response
 
     def count_queued_before(self, status: TicketStatus, category: ComplaintCategory, before: datetime) -> int:
-        request: dict[str, Any] = {
-            "TableName": self._table,
-            "IndexName": QUEUE_INDEX,
-            "Select": "COUNT",
-            "KeyConditionExpression": "#q = :p AND #at < :before",
-            "ExpressionAttributeNames": {"#q": "queue", "#at": "queue_at"},
-            "ExpressionAttributeValues": {
+        pages = self._db.get_paginator("query").paginate(
+            TableName=self._table,
+            IndexName=QUEUE_INDEX,
+            Select="COUNT",
+            KeyConditionExpression="#q = :p AND #at < :before",
+            ExpressionAttributeNames={"#q": "queue", "#at": "queue_at"},
+            ExpressionAttributeValues={
                 ":p": value(keys.complaint_queue_partition(status, category)),
                 ":before": value(keys.queue_time(before)),
             },
-        }
-        count = 0
-        while True:
-            response = self._db.query(**request)
-            count += int(response.get("Count", 0))
-            if "LastEvaluatedKey" not in response:
-                return count
-            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        )
+        return sum(int(page.get("Count", 0)) for page in pages)
 
     def _ticket_item(self, ticket: Ticket) -> dict[str, Any]:
         return {
